@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest } from './format';
+import { loadDataset, type ShardCache } from './loader';
+
+const BASE = 'http://test.local/data/';
+
+/** Builds a shard whose image i has every pixel byte equal to (seed + i) % 256 and label i % 10. */
+function makeShard(count: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(count * RECORD_BYTES);
+  for (let i = 0; i < count; i++) {
+    bytes[i * RECORD_BYTES] = i % 10;
+    bytes.fill((seed + i) % 256, i * RECORD_BYTES + 1, (i + 1) * RECORD_BYTES);
+  }
+  return bytes;
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function fixture() {
+  const files: Record<string, Uint8Array> = {
+    'train-000.bin': makeShard(3, 0),
+    'train-001.bin': makeShard(2, 100),
+    'test-000.bin': makeShard(2, 200),
+  };
+  const entry = (file: string) => {
+    const bytes = files[file] as Uint8Array;
+    return { file, count: bytes.length / RECORD_BYTES, bytes: bytes.length, sha256: sha(bytes) };
+  };
+  const manifest: Manifest = {
+    classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    image: { height: 32, width: 32, channels: 3 },
+    splits: {
+      train: { count: 5, shards: [entry('train-000.bin'), entry('train-001.bin')] },
+      test: { count: 2, shards: [entry('test-000.bin')] },
+    },
+    mean: [120, 120, 120],
+    std: [60, 60, 60],
+  };
+  const requested: string[] = [];
+  const fetchStub = (async (input: string | URL | Request) => {
+    const name = String(input).slice(BASE.length);
+    requested.push(name);
+    if (name === 'manifest.json') return new Response(JSON.stringify(manifest));
+    const body = files[name];
+    return body ? new Response(body) : new Response('not found', { status: 404 });
+  }) as typeof fetch;
+  return { files, manifest, fetchStub, requested };
+}
+
+describe('loadDataset', () => {
+  it('streams every shard into per-split byte arrays, in order, without the label bytes', async () => {
+    const { fetchStub } = fixture();
+    const progress: number[] = [];
+    const data = await loadDataset({ baseUrl: BASE, fetch: fetchStub, onProgress: (p) => progress.push(p.loadedImages) });
+    expect(data.train.labels).toEqual(new Uint8Array([0, 1, 2, 0, 1]));
+    expect(data.train.pixels.length).toBe(5 * PIXELS_PER_IMAGE);
+    // Image 3 is the first image of the second shard: every byte is 100.
+    expect(data.train.pixels[3 * PIXELS_PER_IMAGE]).toBe(100);
+    expect(data.train.pixels[4 * PIXELS_PER_IMAGE - 1]).toBe(100);
+    expect(data.test.pixels[PIXELS_PER_IMAGE]).toBe(201);
+    expect(progress.at(-1)).toBe(7);
+  });
+
+  it('reads verified shards from the cache on the next visit instead of downloading them', async () => {
+    const { fetchStub, requested } = fixture();
+    const store = new Map<string, ArrayBuffer>();
+    const cache: ShardCache = { get: async (k) => store.get(k), put: async (k, b) => void store.set(k, b) };
+    await loadDataset({ baseUrl: BASE, fetch: fetchStub, cache });
+    expect(store.size).toBe(3);
+    requested.length = 0;
+    const again = await loadDataset({ baseUrl: BASE, fetch: fetchStub, cache });
+    expect(requested).toEqual(['manifest.json']);
+    expect(again.train.labels).toEqual(new Uint8Array([0, 1, 2, 0, 1]));
+  });
+
+  it('ignores a corrupted cache entry and downloads the shard again', async () => {
+    const { fetchStub, requested, manifest } = fixture();
+    const store = new Map<string, ArrayBuffer>();
+    const cache: ShardCache = { get: async (k) => store.get(k), put: async (k, b) => void store.set(k, b) };
+    await loadDataset({ baseUrl: BASE, fetch: fetchStub, cache });
+    const key = `${BASE}train-000.bin?sha256=${manifest.splits.train.shards[0]?.sha256}`;
+    const bad = new Uint8Array(store.get(key) as ArrayBuffer);
+    bad[10] = (bad[10] as number) ^ 0xff;
+    requested.length = 0;
+    await loadDataset({ baseUrl: BASE, fetch: fetchStub, cache });
+    expect(requested).toEqual(['manifest.json', 'train-000.bin']);
+  });
+
+  it('names a missing shard', async () => {
+    const { fetchStub, files } = fixture();
+    delete files['train-001.bin'];
+    await expect(loadDataset({ baseUrl: BASE, fetch: fetchStub })).rejects.toMatchObject({ code: 'shard-missing', file: 'train-001.bin' });
+  });
+
+  it('names a shard whose checksum does not match', async () => {
+    const { fetchStub, files } = fixture();
+    (files['test-000.bin'] as Uint8Array)[500] ^= 1;
+    await expect(loadDataset({ baseUrl: BASE, fetch: fetchStub })).rejects.toMatchObject({ code: 'shard-checksum', file: 'test-000.bin' });
+  });
+
+  it('names a shard that is cut short, with how much arrived', async () => {
+    const { fetchStub, files } = fixture();
+    files['train-000.bin'] = (files['train-000.bin'] as Uint8Array).subarray(0, RECORD_BYTES + 7);
+    await expect(loadDataset({ baseUrl: BASE, fetch: fetchStub })).rejects.toMatchObject({
+      code: 'shard-truncated',
+      file: 'train-000.bin',
+      message: expect.stringContaining(`${RECORD_BYTES + 7} of ${3 * RECORD_BYTES} bytes`),
+    });
+  });
+
+  it('refuses a shard longer than the manifest says', async () => {
+    const { fetchStub, files } = fixture();
+    const longer = new Uint8Array(2 * RECORD_BYTES + 1);
+    longer.set(files['test-000.bin'] as Uint8Array);
+    files['test-000.bin'] = longer;
+    await expect(loadDataset({ baseUrl: BASE, fetch: fetchStub })).rejects.toMatchObject({ code: 'shard-checksum', file: 'test-000.bin' });
+  });
+
+  it('explains a missing manifest and an invalid one', async () => {
+    const missing = (async () => new Response('', { status: 404 })) as unknown as typeof fetch;
+    await expect(loadDataset({ baseUrl: BASE, fetch: missing })).rejects.toMatchObject({ code: 'manifest-missing' });
+    const { manifest } = fixture();
+    const broken = { ...manifest, splits: { ...manifest.splits, train: { ...manifest.splits.train, count: 6 } } };
+    const invalid = (async () => new Response(JSON.stringify(broken))) as unknown as typeof fetch;
+    await expect(loadDataset({ baseUrl: BASE, fetch: invalid })).rejects.toMatchObject({ code: 'manifest-invalid' });
+    const pathy = { ...manifest, splits: { ...manifest.splits, test: { count: 2, shards: [{ ...manifest.splits.test.shards[0], file: '../secret.bin' }] } } };
+    const escaping = (async () => new Response(JSON.stringify(pathy))) as unknown as typeof fetch;
+    await expect(loadDataset({ baseUrl: BASE, fetch: escaping })).rejects.toMatchObject({ code: 'manifest-invalid' });
+  });
+
+  it('reports a server that does not answer as a network error naming the file', async () => {
+    const down = (async () => {
+      throw new TypeError('Failed to fetch');
+    }) as unknown as typeof fetch;
+    await expect(loadDataset({ baseUrl: BASE, fetch: down })).rejects.toMatchObject({ code: 'network', file: 'manifest.json' });
+  });
+});

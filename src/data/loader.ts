@@ -1,0 +1,187 @@
+import { DataError } from '../errors';
+import { MANIFEST_FILE, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
+import { parseManifest } from './manifest';
+
+/** One split held in memory as bytes: never a float copy of the whole set (50,000 images are 150 MB as bytes, 600 MB as floats). */
+export interface SplitData {
+  /** N × 32 × 32 × 3 bytes, image i at offset i × 3072, HWC order. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+}
+
+export interface Dataset {
+  manifest: Manifest;
+  train: SplitData;
+  test: SplitData;
+}
+
+export interface LoadProgress {
+  loadedBytes: number;
+  totalBytes: number;
+  loadedImages: number;
+  totalImages: number;
+  /** Shard being read. */
+  file: string;
+  /** Shards served from the browser's cache so far. */
+  cachedShards: number;
+}
+
+/** Where verified shards are kept between visits; the Cache API in the browser, a Map in tests. */
+export interface ShardCache {
+  get(key: string): Promise<ArrayBuffer | undefined>;
+  put(key: string, bytes: ArrayBuffer): Promise<void>;
+}
+
+export interface LoadOptions {
+  /** Folder URL holding manifest.json and the shards, with a trailing slash. */
+  baseUrl: string;
+  fetch?: typeof fetch;
+  cache?: ShardCache;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
+  const doFetch = opts.fetch ?? fetch;
+  const manifestUrl = new URL(MANIFEST_FILE, opts.baseUrl).href;
+  const response = await request(doFetch, manifestUrl, MANIFEST_FILE, opts.signal);
+  if (!response.ok) {
+    throw new DataError(
+      'manifest-missing',
+      `The data set index ${MANIFEST_FILE} could not be loaded (HTTP ${response.status}). Prepare the data with "npm run data".`,
+      MANIFEST_FILE,
+    );
+  }
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new DataError('manifest-invalid', `${MANIFEST_FILE} is not valid JSON. Rebuild the data with "npm run data".`, MANIFEST_FILE);
+  }
+  const manifest = parseManifest(json, MANIFEST_FILE);
+
+  const splits: SplitName[] = ['train', 'test'];
+  const progress: LoadProgress = {
+    loadedBytes: 0,
+    totalBytes: splits.reduce((sum, s) => sum + manifest.splits[s].shards.reduce((b, sh) => b + sh.bytes, 0), 0),
+    loadedImages: 0,
+    totalImages: manifest.splits.train.count + manifest.splits.test.count,
+    file: '',
+    cachedShards: 0,
+  };
+  const out = {} as Record<SplitName, SplitData>;
+  for (const split of splits) {
+    const info = manifest.splits[split];
+    const data: SplitData = { pixels: new Uint8Array(info.count * PIXELS_PER_IMAGE), labels: new Uint8Array(info.count) };
+    let offset = 0; // images already placed in this split
+    for (const shard of info.shards) {
+      progress.file = shard.file;
+      const bytes = await readShard(doFetch, opts, shard, progress);
+      unpackRecords(bytes, shard, data, offset);
+      offset += shard.count;
+      progress.loadedImages += shard.count;
+      opts.onProgress?.({ ...progress });
+    }
+    out[split] = data;
+  }
+  return { manifest, train: out.train, test: out.test };
+}
+
+async function request(doFetch: typeof fetch, url: string, file: string, signal?: AbortSignal): Promise<Response> {
+  try {
+    return await doFetch(url, { signal, cache: 'no-cache' });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new DataError('network', `${file} could not be downloaded: the server did not answer (${(error as Error).message}).`, file);
+  }
+}
+
+/** Returns the shard's verified bytes, from the cache when an earlier visit verified them. */
+async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardInfo, progress: LoadProgress): Promise<Uint8Array> {
+  // The checksum is part of the key: a rebuilt data set never reads a stale shard.
+  const key = new URL(`${shard.file}?sha256=${shard.sha256}`, opts.baseUrl).href;
+  const cached = await opts.cache?.get(key).catch(() => undefined);
+  if (cached && cached.byteLength === shard.bytes && (await sha256Hex(cached)) === shard.sha256) {
+    progress.loadedBytes += shard.bytes;
+    progress.cachedShards += 1;
+    return new Uint8Array(cached);
+  }
+
+  const response = await request(doFetch, new URL(shard.file, opts.baseUrl).href, shard.file, opts.signal);
+  if (response.status === 404) {
+    throw new DataError('shard-missing', `Shard ${shard.file} was not found on the server (HTTP 404).`, shard.file);
+  }
+  if (!response.ok || !response.body) {
+    throw new DataError('network', `Shard ${shard.file} could not be downloaded (HTTP ${response.status}).`, shard.file);
+  }
+  const buffer = new Uint8Array(shard.bytes);
+  let received = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      if (opts.signal?.aborted) throw error;
+      throw new DataError('network', `Shard ${shard.file} stopped downloading after ${received} of ${shard.bytes} bytes.`, shard.file);
+    }
+    if (chunk.done) break;
+    if (received + chunk.value.byteLength > shard.bytes) {
+      await reader.cancel();
+      throw new DataError('shard-checksum', `Shard ${shard.file} is larger than the ${shard.bytes} bytes the manifest lists: it does not match the data set.`, shard.file);
+    }
+    buffer.set(chunk.value, received);
+    received += chunk.value.byteLength;
+    progress.loadedBytes += chunk.value.byteLength;
+    opts.onProgress?.({ ...progress });
+  }
+  if (received < shard.bytes) {
+    throw new DataError(
+      'shard-truncated',
+      `Shard ${shard.file} is cut short: ${received} of ${shard.bytes} bytes (${Math.floor(received / RECORD_BYTES)} of ${shard.count} images).`,
+      shard.file,
+    );
+  }
+  if ((await sha256Hex(buffer)) !== shard.sha256) {
+    throw new DataError('shard-checksum', `Shard ${shard.file} failed its checksum: the file is corrupt or from another version of the data set.`, shard.file);
+  }
+  await opts.cache?.put(key, buffer.buffer).catch(() => undefined);
+  return buffer;
+}
+
+function unpackRecords(bytes: Uint8Array, shard: ShardInfo, into: SplitData, firstImage: number): void {
+  for (let i = 0; i < shard.count; i++) {
+    const record = i * RECORD_BYTES;
+    const label = bytes[record] as number;
+    // The checksum matched, so a bad label means the manifest itself was built from bad data.
+    if (label >= NUM_CLASSES) {
+      throw new DataError('shard-checksum', `Shard ${shard.file} has an invalid label ${label} in image ${i}.`, shard.file);
+    }
+    into.labels[firstImage + i] = label;
+    into.pixels.set(bytes.subarray(record + 1, record + RECORD_BYTES), (firstImage + i) * PIXELS_PER_IMAGE);
+  }
+}
+
+export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The browser's Cache Storage, or nothing where it is unavailable (insecure origin, private mode). */
+export async function openBrowserShardCache(name = 'cifar10-shards-v1'): Promise<ShardCache | undefined> {
+  if (typeof caches === 'undefined') return undefined;
+  try {
+    const cache = await caches.open(name);
+    return {
+      async get(key) {
+        const hit = await cache.match(key);
+        return hit ? hit.arrayBuffer() : undefined;
+      },
+      async put(key, bytes) {
+        await cache.put(key, new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } }));
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}

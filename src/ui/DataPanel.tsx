@@ -1,0 +1,51 @@
+import type { LoadProgress } from '../data/loader';
+import type { SampleImages } from '../worker/protocol';
+import { ImageCanvas } from './ImageCanvas';
+
+export interface DataReady {
+  classes: string[];
+  counts: { train: number; test: number };
+  samples: SampleImages;
+  cachedShards: number;
+}
+
+const MB = 1024 * 1024;
+
+export function DataPanel({ progress, ready }: { progress?: LoadProgress; ready?: DataReady }) {
+  if (!ready) {
+    const fraction = progress && progress.totalBytes > 0 ? progress.loadedBytes / progress.totalBytes : 0;
+    return (
+      <section className="panel" aria-label="Data set">
+        <h2>CIFAR-10</h2>
+        <p data-testid="data-status">
+          {progress
+            ? `Loading ${progress.file}: ${(progress.loadedBytes / MB).toFixed(1)} of ${(progress.totalBytes / MB).toFixed(1)} MB, ${progress.loadedImages.toLocaleString('en-US')} of ${progress.totalImages.toLocaleString('en-US')} images`
+            : 'Fetching the data set index…'}
+        </p>
+        <progress data-testid="data-progress" max={1} value={fraction} aria-label="Data loading progress" />
+      </section>
+    );
+  }
+  const byClass = ready.classes.map((_, c) => [...ready.samples.labels.keys()].filter((i) => ready.samples.labels[i] === c));
+  return (
+    <section className="panel" aria-label="Data set">
+      <h2>CIFAR-10</h2>
+      <p data-testid="data-status">
+        Loaded {ready.counts.train.toLocaleString('en-US')} training images and {ready.counts.test.toLocaleString('en-US')} test images
+        {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}.
+      </p>
+      <table className="sample-grid" data-testid="sample-grid">
+        <tbody>
+          {ready.classes.map((name, c) => (
+            <tr key={name}>
+              <th scope="row">{name}</th>
+              <td>
+                {byClass[c]?.map((index) => <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
