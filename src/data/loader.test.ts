@@ -43,7 +43,7 @@ function fixture() {
     requested.push(name);
     if (name === 'manifest.json') return new Response(JSON.stringify(manifest));
     const body = files[name];
-    return body ? new Response(body) : new Response('not found', { status: 404 });
+    return body ? new Response(body as BodyInit) : new Response('not found', { status: 404 });
   }) as typeof fetch;
   return { files, manifest, fetchStub, requested };
 }
@@ -95,7 +95,8 @@ describe('loadDataset', () => {
 
   it('names a shard whose checksum does not match', async () => {
     const { fetchStub, files } = fixture();
-    (files['test-000.bin'] as Uint8Array)[500] ^= 1;
+    const shard = files['test-000.bin'] as Uint8Array;
+    shard[500] = (shard[500] as number) ^ 1;
     await expect(loadDataset({ baseUrl: BASE, fetch: fetchStub })).rejects.toMatchObject({ code: 'shard-checksum', file: 'test-000.bin' });
   });
 

@@ -1,8 +1,16 @@
-import { useEffect, useReducer, useState } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { SettingsError, toErrorData } from '../errors';
+import { parseSettings, type Settings } from '../train/settings';
 import { TrainerClient } from '../worker/client';
+import { forwardToAutomation } from './automation';
+import { BackendPanel, ModelSummaryTable } from './BackendPanel';
 import { DataPanel } from './DataPanel';
 import { ErrorBanner } from './ErrorBanner';
+import { ResultsPanel } from './ResultsPanel';
+import { SettingsPanel, type FieldValues } from './SettingsPanel';
+import { TrainPanel } from './TrainPanel';
 import { initialState, reduce } from './state';
+import { readUrlOptions } from './urlOptions';
 
 /** The data folder: `public/data/cifar10/` unless `?data=/some/path/` names another folder on this origin. */
 function dataBaseUrl(): string {
@@ -12,24 +20,112 @@ function dataBaseUrl(): string {
   return new URL(path, location.href).href;
 }
 
+/** Validates the form's text; returns the settings or the per-field messages. */
+function validate(values: FieldValues, unknown: string[]): { settings: Settings } | { error: SettingsError } {
+  const input: Record<string, string> = { ...values };
+  for (const key of unknown) input[key] = '';
+  try {
+    return { settings: parseSettings(input) };
+  } catch (error) {
+    if (error instanceof SettingsError) return { error };
+    throw error;
+  }
+}
+
 export function App() {
+  const url = useMemo(() => readUrlOptions(location.search), []);
   const [client] = useState(() => new TrainerClient());
   const [state, dispatch] = useReducer(reduce, initialState);
+  const [values, setValues] = useState<FieldValues>(url.fields);
+  const [unknown, setUnknown] = useState(url.unknown);
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [settingsError, setSettingsError] = useState<SettingsError | undefined>();
+  const [totalEpochs, setTotalEpochs] = useState(0);
+  const [now, setNow] = useState(() => Date.now());
+  const autostarted = useRef(false);
 
   useEffect(() => {
-    const unsubscribe = client.subscribe(dispatch);
+    const unsubscribe = client.subscribe((message) => {
+      dispatch(message);
+      forwardToAutomation(message);
+    });
+    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu);
     client.loadData(dataBaseUrl());
     return unsubscribe;
-  }, [client]);
+  }, [client, url]);
+
+  const start = useCallback(() => {
+    const checked = validate(values, unknown);
+    if ('error' in checked) {
+      setFieldErrors(checked.error.fields);
+      setSettingsError(checked.error);
+      return;
+    }
+    if (url.backendError) return;
+    setFieldErrors({});
+    setSettingsError(undefined);
+    setTotalEpochs(checked.settings.epochs);
+    dispatch({ type: 'run-requested', at: Date.now() });
+    client.train(checked.settings);
+  }, [client, values, unknown, url]);
+
+  // `?autostart=1`: train as soon as the data is in, with the URL's settings.
+  useEffect(() => {
+    if (url.autostart && state.status === 'ready' && !autostarted.current) {
+      autostarted.current = true;
+      start();
+    }
+  }, [url.autostart, state.status, start]);
+
+  // A clock for elapsed time and ETA, ticking only while a run is going.
+  const running = state.status === 'training' || state.status === 'paused';
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [running]);
+
+  const onChange = (name: string, value: string) => {
+    setValues((v) => ({ ...v, [name]: value }));
+    setFieldErrors(({ [name]: _fixed, ...rest }) => rest);
+  };
+
+  const pageError =
+    state.error ??
+    (url.backendError ? { name: 'SettingsError', code: 'invalid-settings' as const, message: url.backendError } : undefined) ??
+    (settingsError ? toErrorData(settingsError) : undefined);
+  const unknownErrors = Object.fromEntries(unknown.filter((k) => fieldErrors[k]).map((k) => [k, fieldErrors[k] as string]));
+  const canStart = state.data !== undefined && !running && state.status !== 'loading';
 
   return (
     <main>
       <header>
         <h1>CIFAR-10 in a tab</h1>
         <p className="subtitle">Train a convolutional network on 50,000 images, in this tab, on your own GPU.</p>
+        <p className="status-line">
+          Status: <span data-testid="status">{state.status}</span>
+        </p>
       </header>
-      {state.error && <ErrorBanner error={state.error} />}
+      {pageError && <ErrorBanner error={pageError} />}
+      {Object.keys(unknownErrors).length > 0 && (
+        <div className="error" role="alert">
+          {Object.values(unknownErrors).join('; ')} in the URL.{' '}
+          <button type="button" onClick={() => setUnknown([])}>Ignore them</button>
+        </div>
+      )}
       <DataPanel progress={state.dataProgress} ready={state.data} />
+      <SettingsPanel values={values} errors={fieldErrors} disabled={!canStart} onChange={onChange} onSubmit={start} />
+      {state.backend && <BackendPanel backend={state.backend} />}
+      {state.model && <ModelSummaryTable summary={state.model} />}
+      {(running || state.epochs.length > 0 || state.steps.length > 0) && (
+        <TrainPanel
+          state={state}
+          totalEpochs={totalEpochs}
+          now={now}
+          controls={{ onPause: () => client.pause(), onResume: () => client.resume(), onStop: () => client.stop() }}
+        />
+      )}
+      {state.test && state.data && <ResultsPanel result={state.test.result} images={state.test.images} classes={state.data.classes} />}
     </main>
   );
 }

@@ -4,35 +4,60 @@
  */
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
-import { assertNever, type FromWorker, type RunStatus } from '../worker/protocol';
+import type { ModelSummary } from '../model/summary';
+import type { BatchMetrics, EpochRecord, Evaluation as TestResult } from '../train/loop';
+import { assertNever, type BackendInfo, type FromWorker, type MemoryInfo, type RunStatus, type SampleImages } from '../worker/protocol';
 import type { DataReady } from './DataPanel';
 
 export interface AppState {
   status: RunStatus;
   dataProgress?: LoadProgress;
   data?: DataReady;
+  backend?: BackendInfo;
+  model?: ModelSummary;
+  steps: BatchMetrics[];
+  epochs: EpochRecord[];
+  memory?: MemoryInfo;
+  /** Wall-clock ms when the current run started, for elapsed time and ETA. */
+  startedAt?: number;
+  test?: { result: TestResult; images: SampleImages };
   error?: ErrorData;
 }
 
-export const initialState: AppState = { status: 'idle' };
+export const initialState: AppState = { status: 'idle', steps: [], epochs: [] };
 
-export function reduce(state: AppState, message: FromWorker): AppState {
-  switch (message.type) {
+/** Local actions the page dispatches itself, beside the worker's messages. */
+export type LocalAction = { type: 'run-requested'; at: number } | { type: 'dismiss-error' };
+
+export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
+  switch (action.type) {
+    case 'run-requested': {
+      const { error: _dropped, test: _old, ...rest } = state;
+      return { ...rest, steps: [], epochs: [], startedAt: action.at };
+    }
+    case 'dismiss-error': {
+      const { error: _dropped, ...rest } = state;
+      return rest;
+    }
     case 'data-progress':
-      return { ...state, dataProgress: message.progress };
+      return { ...state, dataProgress: action.progress };
     case 'data-ready':
-      return { ...state, data: { classes: message.classes, counts: message.counts, samples: message.samples, cachedShards: message.cachedShards } };
+      return { ...state, data: { classes: action.classes, counts: action.counts, samples: action.samples, cachedShards: action.cachedShards } };
     case 'status':
-      return { ...state, status: message.status };
+      return { ...state, status: action.status };
     case 'error':
-      return { ...state, error: message.error };
+      return { ...state, error: action.error };
     case 'backend':
+      return { ...state, backend: action.info };
     case 'model':
+      return { ...state, model: action.summary };
     case 'batch-metrics':
+      return { ...state, steps: state.steps.concat(action.metrics), memory: action.memory };
     case 'epoch-end':
+      return { ...state, epochs: state.epochs.concat(action.record), memory: action.memory };
     case 'test-result':
-      return state;
+      return { ...state, test: { result: action.result, images: action.images } };
     default:
-      return assertNever(message);
+      return assertNever(action);
   }
 }

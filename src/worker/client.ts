@@ -34,8 +34,12 @@ export class TrainerClient {
     this.send({ type: 'load-data', baseUrl });
   }
 
-  train(settings: Settings, backend: BackendRequest): void {
-    this.send({ type: 'train', settings, backend });
+  initBackend(backend: BackendRequest, allowSoftwareGpu = false): void {
+    this.send({ type: 'init-backend', backend, allowSoftwareGpu });
+  }
+
+  train(settings: Settings): void {
+    this.send({ type: 'train', settings });
   }
 
   pause(): void {

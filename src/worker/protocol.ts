@@ -6,7 +6,7 @@
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
 import type { Settings } from '../train/settings';
-import type { BatchMetrics, EpochRecord, TestResult } from '../train/loop';
+import type { BatchMetrics, EpochRecord, Evaluation as TestResult } from '../train/loop';
 import type { ModelSummary } from '../model/summary';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -33,7 +33,9 @@ export interface SampleImages {
 
 export type ToWorker =
   | { type: 'load-data'; baseUrl: string }
-  | { type: 'train'; settings: Settings; backend: BackendRequest }
+  /** Sent once at start-up, so the page can show the backend before any training. */
+  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean }
+  | { type: 'train'; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' };

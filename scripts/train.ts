@@ -1,0 +1,112 @@
+/**
+ * `npm run train`: the same training run as the page, without a person. It
+ * serves the built app, drives it in headless Chromium with the given
+ * settings, prints one line per epoch and, with --json, writes the results.
+ *
+ *   npm run train -- --preset tiny --epochs 1 --trainLimit 5000 --backend webgl --json out.json
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { SettingsError } from '../src/errors';
+import { SETTING_KEYS, parseSettings, settingsToQuery, type Settings } from '../src/train/settings';
+import type { AutomationEvent } from '../src/ui/automation';
+import { BACKEND_REQUESTS } from '../src/worker/protocol';
+import { CHROMIUM_ARGS, chromiumPath } from './browser';
+import { serveBuiltApp } from './serve';
+
+const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--json PATH] [--no-build]
+
+Settings (defaults as in the page): ${SETTING_KEYS.map((k) => `--${k}`).join(' ')}
+`;
+
+async function main(): Promise<number> {
+  const settingOptions = Object.fromEntries(SETTING_KEYS.map((k) => [k, { type: 'string' as const }]));
+  const { values } = parseArgs({
+    options: {
+      ...settingOptions,
+      backend: { type: 'string' },
+      json: { type: 'string' },
+      'no-build': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const given = values as Record<string, string | boolean | undefined>;
+  const raw = Object.fromEntries(SETTING_KEYS.filter((k) => typeof given[k] === 'string').map((k) => [k, given[k] as string]));
+  const settings: Settings = parseSettings(raw);
+  const backend = (values.backend as string | undefined) ?? 'auto';
+  if (!(BACKEND_REQUESTS as readonly string[]).includes(backend))
+    throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}`);
+
+  const served = await serveBuiltApp({ rebuild: !values['no-build'] });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  const started = performance.now();
+  try {
+    const page = await browser.newPage();
+    const events: AutomationEvent[] = [];
+    let resolveEnd: (event: AutomationEvent) => void = () => undefined;
+    const finished = new Promise<AutomationEvent>((resolve) => (resolveEnd = resolve));
+    await page.exposeFunction('__cifarAutomation', (event: AutomationEvent) => {
+      events.push(event);
+      switch (event.type) {
+        case 'backend':
+          console.log(
+            `backend: ${event.info.name} (${event.info.adapter})${event.info.fallbackReasons.length ? ` — ${event.info.fallbackReasons.join('; ')}` : ''}`,
+          );
+          break;
+        case 'epoch-end': {
+          const e = event.record;
+          console.log(
+            `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${(e.trainAccuracy * 100).toFixed(1)}% | ${e.valLoss === null ? 'no validation' : `val loss ${e.valLoss.toFixed(4)} acc ${((e.valAccuracy ?? 0) * 100).toFixed(1)}%`} | ${e.seconds.toFixed(1)} s, ${e.imagesPerSecond.toFixed(1)} img/s${e.best ? ' *' : ''}`,
+          );
+          break;
+        }
+        case 'test-result':
+        case 'error':
+          resolveEnd(event);
+          break;
+        case 'status':
+          break;
+      }
+    });
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    const query = settingsToQuery(settings);
+    query.set('backend', backend);
+    query.set('autostart', '1');
+    await page.goto(`${served.url}?${query}`);
+    const end = await finished;
+    if (end.type === 'error') throw new Error(end.error.message);
+    if (end.type !== 'test-result') throw new Error('The run ended without a result');
+    const info = events.find((e): e is Extract<AutomationEvent, { type: 'backend' }> => e.type === 'backend')?.info;
+    const { accuracy, loss, count, perClass, confusion } = end.result;
+    console.log(`test: accuracy ${(accuracy * 100).toFixed(2)}%, loss ${loss.toFixed(4)} on ${count} images`);
+    const report = {
+      config: settings,
+      backend: info?.name,
+      adapter: info?.adapter,
+      epochs: events.flatMap((e) => (e.type === 'epoch-end' ? [e.record] : [])).map(({ best: _best, ...rest }) => rest),
+      test: { accuracy, loss, count, perClass, confusion },
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message =
+      error instanceof SettingsError ? `${error.message}: ${Object.values(error.fields).join('; ')}` : (error as Error).message;
+    console.error(`error: ${message}`);
+    process.exit(1);
+  },
+);

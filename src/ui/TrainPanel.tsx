@@ -1,0 +1,111 @@
+import { useMemo } from 'react';
+import type { AppState } from './state';
+import { curves } from './curves';
+import { VisChart } from './VisChart';
+import type { Point } from './curves';
+
+type Vis = typeof import('@tensorflow/tfjs-vis');
+
+/**
+ * Drawn with tfjs-vis's scatterplot: its linechart plots every series against
+ * the point's index (x is ignored) and needs equal-length series, so per-step
+ * training curves and per-epoch validation points cannot share its axis.
+ * Empty series are left out: tfjs-vis reads the first point of each.
+ */
+function lineData(series: Record<string, Point[]>) {
+  const named = Object.entries(series).filter(([, points]) => points.length > 0);
+  return { values: named.map(([, points]) => points), series: named.map(([name]) => name) };
+}
+
+const drawLoss = (vis: Vis, el: HTMLElement, c: ReturnType<typeof curves>) =>
+  vis.render.scatterplot(el, lineData({ 'training (smoothed)': c.trainLoss, validation: c.valLoss }), {
+    xLabel: 'epoch',
+    yLabel: 'loss',
+    width: 480,
+    height: 260,
+    zoomToFit: true,
+  });
+
+const drawAccuracy = (vis: Vis, el: HTMLElement, c: ReturnType<typeof curves>) =>
+  vis.render.scatterplot(el, lineData({ 'training (smoothed)': c.trainAccuracy, validation: c.valAccuracy }), {
+    xLabel: 'epoch',
+    yLabel: 'accuracy',
+    width: 480,
+    height: 260,
+    yAxisDomain: [0, 1],
+  });
+
+const percent = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`);
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '–';
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(0)} s`;
+}
+
+export interface TrainControls {
+  onPause(): void;
+  onResume(): void;
+  onStop(): void;
+}
+
+export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppState; totalEpochs: number; now: number; controls: TrainControls }) {
+  const { steps, epochs, status, memory } = state;
+  const last = steps.at(-1);
+  const lastEpoch = epochs.at(-1);
+  const chartData = useMemo(() => curves(steps, epochs), [steps, epochs]);
+  const hasPoints = (points: Point[]) => points.length > 0;
+
+  const epochFraction = last ? (last.batchInEpoch + 1) / last.batchesPerEpoch : 0;
+  const doneEpochs = lastEpoch?.epoch ?? 0;
+  const currentEpoch = last && (!lastEpoch || last.epoch > lastEpoch.epoch) ? last.epoch : doneEpochs;
+  const runFraction = totalEpochs > 0 ? Math.min(1, (currentEpoch - 1 + (currentEpoch > doneEpochs ? epochFraction : 1)) / totalEpochs) : 0;
+  const elapsed = state.startedAt !== undefined ? (now - state.startedAt) / 1000 : 0;
+  const eta = runFraction > 0 && status === 'training' ? (elapsed / runFraction) * (1 - runFraction) : NaN;
+  const running = status === 'training' || status === 'paused';
+
+  return (
+    <section className="panel" aria-label="Training">
+      <h2>Training</h2>
+      <div className="controls">
+        {status === 'paused' ? (
+          <button type="button" data-testid="resume" onClick={controls.onResume}>Resume</button>
+        ) : (
+          <button type="button" data-testid="pause" onClick={controls.onPause} disabled={status !== 'training'}>Pause</button>
+        )}
+        <button type="button" data-testid="stop" onClick={controls.onStop} disabled={!running}>Stop</button>
+      </div>
+      <dl className="stats">
+        <div><dt>Epoch</dt><dd data-testid="epoch">{currentEpoch} / {totalEpochs}</dd></div>
+        <div><dt>Step</dt><dd data-testid="step">{last ? last.step : 0}</dd></div>
+        <div><dt>Training loss</dt><dd data-testid="train-loss">{last ? last.loss.toFixed(4) : '–'}</dd></div>
+        <div><dt>Validation accuracy</dt><dd data-testid="val-accuracy">{percent(lastEpoch?.valAccuracy)}</dd></div>
+        <div><dt>Images / s</dt><dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd></div>
+        <div><dt>Elapsed</dt><dd>{formatSeconds(elapsed)}</dd></div>
+        <div><dt>Remaining (estimate)</dt><dd data-testid="eta">{formatSeconds(eta)}</dd></div>
+        <div><dt>Tensors / memory</dt><dd data-testid="memory">{memory ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB` : '–'}</dd></div>
+      </dl>
+      <label className="bar">Epoch <progress data-testid="epoch-progress" max={1} value={currentEpoch > doneEpochs ? epochFraction : 1} /></label>
+      <label className="bar">Run <progress data-testid="run-progress" max={1} value={runFraction} /></label>
+      <div className="charts">
+        {hasPoints(chartData.trainLoss) && <VisChart data={chartData} draw={drawLoss} testId="loss-chart" label="Loss curves" />}
+        {hasPoints(chartData.trainAccuracy) && <VisChart data={chartData} draw={drawAccuracy} testId="accuracy-chart" label="Accuracy curves" />}
+      </div>
+      {epochs.length > 0 && (
+        <table className="epochs">
+          <thead>
+            <tr><th>epoch</th><th>train loss</th><th>train acc.</th><th>val. loss</th><th>val. acc.</th><th>seconds</th><th>images/s</th></tr>
+          </thead>
+          <tbody>
+            {epochs.map((e) => (
+              <tr key={e.epoch} className={e.best ? 'best' : undefined} title={e.best ? 'best epoch so far' : undefined}>
+                <td>{e.epoch}{e.best ? ' ★' : ''}</td><td>{e.trainLoss.toFixed(4)}</td><td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
+                <td>{e.valLoss?.toFixed(4) ?? '–'}</td><td>{percent(e.valAccuracy)}</td><td>{e.seconds.toFixed(1)}</td><td>{e.imagesPerSecond.toFixed(1)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

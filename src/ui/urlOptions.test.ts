@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { readUrlOptions } from './urlOptions';
+
+describe('readUrlOptions', () => {
+  it('fills every settings field from the URL or the defaults', () => {
+    const o = readUrlOptions('?preset=tiny&epochs=1&batchSize=32&trainLimit=512&backend=webgpu&autostart=1');
+    expect(o.fields).toMatchObject({ preset: 'tiny', epochs: '1', batchSize: '32', trainLimit: '512', optimizer: 'adam' });
+    expect(o.backend).toBe('webgpu');
+    expect(o.autostart).toBe(true);
+    expect(o.unknown).toEqual([]);
+  });
+
+  it('reports unknown parameters and an unknown backend', () => {
+    const o = readUrlOptions('?epochz=3&backend=metal');
+    expect(o.unknown).toEqual(['epochz']);
+    expect(o.backend).toBe('auto');
+    expect(o.backendError).toContain('metal');
+    expect(o.autostart).toBe(false);
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * Everything a URL can say: every setting (so a run can be shared and
+ * automated) plus three page options. Unknown or invalid values are reported,
+ * never silently ignored.
+ */
+import { BACKEND_REQUESTS, type BackendRequest } from '../worker/protocol';
+import { DEFAULT_SETTINGS, SETTING_KEYS } from '../train/settings';
+
+/** Page options that are not training settings. */
+const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu'] as const;
+
+export interface UrlOptions {
+  /** Text for each settings field: the URL's value, else the default. */
+  fields: Record<string, string>;
+  /** URL parameters that are neither a setting nor a page option. */
+  unknown: string[];
+  backend: BackendRequest;
+  backendError?: string;
+  autostart: boolean;
+  /** Let `auto` pick a software-rendered GPU API (normally passed over for WASM): for trying the GPU code paths on a machine without a GPU. */
+  softwareGpu: boolean;
+}
+
+export function readUrlOptions(search: string): UrlOptions {
+  const query = new URLSearchParams(search);
+  const fields: Record<string, string> = {};
+  for (const key of SETTING_KEYS) fields[key] = query.get(key) ?? String(DEFAULT_SETTINGS[key]);
+  const known = new Set<string>([...SETTING_KEYS, ...PAGE_PARAMS]);
+  const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
+  const backendText = query.get('backend') ?? 'auto';
+  const backendOk = (BACKEND_REQUESTS as readonly string[]).includes(backendText);
+  const options: UrlOptions = {
+    fields,
+    unknown,
+    backend: backendOk ? (backendText as BackendRequest) : 'auto',
+    autostart: isOn(query.get('autostart')),
+    softwareGpu: isOn(query.get('softwareGpu')),
+  };
+  if (!backendOk) options.backendError = `Unknown backend "${backendText}" in the URL: use one of ${BACKEND_REQUESTS.join(', ')}.`;
+  return options;
+}
+
+const isOn = (value: string | null) => value !== null && ['1', 'true', 'on'].includes(value);

@@ -1,0 +1,94 @@
+/**
+ * One training run inside the worker: split the data as the settings say,
+ * build the model, train it, and report everything to the page as protocol
+ * messages. Pause and stop arrive as messages between steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../data/loader';
+import { splitTrainingSet } from '../data/split';
+import { gatherImages } from '../data/samples';
+import { buildModel } from '../model/model';
+import { summarizeModel } from '../model/summary';
+import { trainModel, type BatchMetrics } from '../train/loop';
+import { toModelConfig, type Settings } from '../train/settings';
+import type { FromWorker, MemoryInfo } from './protocol';
+
+type Post = (message: FromWorker, transfer?: Transferable[]) => void;
+
+function memory(): MemoryInfo {
+  const m = tf.memory();
+  return { numTensors: m.numTensors, numBytes: m.numBytes };
+}
+
+export class TrainingRun {
+  active = false;
+  private paused = false;
+  private stopRequested = false;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    private readonly dataset: Dataset,
+    private readonly settings: Settings,
+    private readonly post: Post,
+  ) {}
+
+  async start(): Promise<void> {
+    this.active = true;
+    const { dataset, settings, post } = this;
+    let model: tf.LayersModel | undefined;
+    try {
+      post({ type: 'status', status: 'training' });
+      const { train, val } = splitTrainingSet(dataset.train.labels, settings);
+      const testIndices = Uint32Array.from(dataset.test.labels.keys());
+      model = buildModel(toModelConfig(settings));
+      post({ type: 'model', summary: summarizeModel(model) });
+
+      const result = await trainModel({
+        model,
+        settings,
+        data: {
+          train: { ...dataset.train, indices: train },
+          val: { ...dataset.train, indices: val },
+          test: { ...dataset.test, indices: testIndices },
+        },
+        stats: { mean: dataset.manifest.mean, std: dataset.manifest.std },
+        hooks: {
+          onBatchMetrics: (metrics: BatchMetrics) => post({ type: 'batch-metrics', metrics: [metrics], memory: memory() }),
+          onEpochEnd: (record) => post({ type: 'epoch-end', record, memory: memory() }),
+          waitWhilePaused: () => (this.paused ? new Promise<void>((resolve) => (this.wakeUp = resolve)) : Promise.resolve()),
+          shouldStop: () => this.stopRequested,
+        },
+      });
+
+      if (result.test) {
+        const shown = [...result.test.samples.map((s) => s.index), ...result.test.misclassified.map((m) => m.index)];
+        const images = gatherImages(dataset.test.pixels, dataset.test.labels, shown);
+        post({ type: 'test-result', result: result.test, images }, [images.pixels.buffer, images.labels.buffer]);
+      }
+      post({ type: 'status', status: 'done' });
+    } finally {
+      model?.dispose();
+      this.active = false;
+    }
+  }
+
+  pause(): void {
+    if (!this.active || this.paused) return;
+    this.paused = true;
+    this.post({ type: 'status', status: 'paused' });
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.wakeUp?.();
+    this.wakeUp = undefined;
+    this.post({ type: 'status', status: 'training' });
+  }
+
+  /** Ends training after the current step; the best weights so far are still evaluated on the test set. */
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+}
