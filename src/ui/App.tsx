@@ -38,7 +38,11 @@ export function App() {
   const [state, dispatch] = useReducer(reduce, initialState);
   const [values, setValues] = useState<FieldValues>(url.fields);
   const [unknown, setUnknown] = useState(url.unknown);
-  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  // Values from the URL are checked at once, so a bad shared link says so before anyone presses Train.
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>(() => {
+    const checked = validate(url.fields, url.unknown);
+    return 'error' in checked ? checked.error.fields : {};
+  });
   const [settingsError, setSettingsError] = useState<SettingsError | undefined>();
   const [totalEpochs, setTotalEpochs] = useState(0);
   const [now, setNow] = useState(() => Date.now());

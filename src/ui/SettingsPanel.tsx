@@ -34,6 +34,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { name: 'patience', label: 'Early-stopping patience', hint: 'epochs without improvement before stopping; 0 = off', inputMode: 'numeric' },
   { name: 'seed', label: 'Seed', hint: 'for the split, the weights and the augmentation', inputMode: 'numeric' },
   { name: 'trainLimit', label: 'Training images', hint: 'use only this many (a stratified sample); 0 = all', inputMode: 'numeric' },
+  { name: 'testLimit', label: 'Test images', hint: 'evaluate on this many (a stratified sample); 0 = all 10,000', inputMode: 'numeric' },
 ];
 
 export function SettingsPanel({ values, errors, disabled, onChange, onSubmit }: {
@@ -72,6 +73,8 @@ export function SettingsPanel({ values, errors, disabled, onChange, onSubmit }: 
                 {field.options ? (
                   <select {...common} onChange={(e) => onChange(field.name, e.target.value)}>
                     {field.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+                    {/* A value from the URL that is not an option stays visible, so its error makes sense. */}
+                    {!field.options.some((o) => o.value === values[field.name]) && <option value={values[field.name]}>{values[field.name]} (not valid)</option>}
                   </select>
                 ) : (
                   <input {...common} inputMode={field.inputMode} onChange={(e) => onChange(field.name, e.target.value)} />

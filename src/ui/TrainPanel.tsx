@@ -97,8 +97,14 @@ export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppSt
             <tr><th>epoch</th><th>train loss</th><th>train acc.</th><th>val. loss</th><th>val. acc.</th><th>seconds</th><th>images/s</th></tr>
           </thead>
           <tbody>
-            {epochs.map((e) => (
-              <tr key={e.epoch} className={e.best ? 'best' : undefined} title={e.best ? 'best epoch so far' : undefined}>
+            {epochs.map((e, i) => (
+              <tr
+                key={e.epoch}
+                className={e.best ? 'best' : undefined}
+                title={e.best ? 'best epoch so far' : undefined}
+                data-tensors={state.epochMemory[i]?.numTensors}
+                data-bytes={state.epochMemory[i]?.numBytes}
+              >
                 <td>{e.epoch}{e.best ? ' ★' : ''}</td><td>{e.trainLoss.toFixed(4)}</td><td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
                 <td>{e.valLoss?.toFixed(4) ?? '–'}</td><td>{percent(e.valAccuracy)}</td><td>{e.seconds.toFixed(1)}</td><td>{e.imagesPerSecond.toFixed(1)}</td>
               </tr>

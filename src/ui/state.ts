@@ -17,6 +17,8 @@ export interface AppState {
   model?: ModelSummary;
   steps: BatchMetrics[];
   epochs: EpochRecord[];
+  /** Tensor memory at the end of each epoch, parallel to `epochs`: flat when nothing leaks. */
+  epochMemory: MemoryInfo[];
   memory?: MemoryInfo;
   /** Wall-clock ms when the current run started, for elapsed time and ETA. */
   startedAt?: number;
@@ -24,7 +26,7 @@ export interface AppState {
   error?: ErrorData;
 }
 
-export const initialState: AppState = { status: 'idle', steps: [], epochs: [] };
+export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [] };
 
 /** Local actions the page dispatches itself, beside the worker's messages. */
 export type LocalAction = { type: 'run-requested'; at: number } | { type: 'dismiss-error' };
@@ -33,7 +35,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
   switch (action.type) {
     case 'run-requested': {
       const { error: _dropped, test: _old, ...rest } = state;
-      return { ...rest, steps: [], epochs: [], startedAt: action.at };
+      return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at };
     }
     case 'dismiss-error': {
       const { error: _dropped, ...rest } = state;
@@ -54,7 +56,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'batch-metrics':
       return { ...state, steps: state.steps.concat(action.metrics), memory: action.memory };
     case 'epoch-end':
-      return { ...state, epochs: state.epochs.concat(action.record), memory: action.memory };
+      return { ...state, epochs: state.epochs.concat(action.record), epochMemory: state.epochMemory.concat(action.memory), memory: action.memory };
     case 'test-result':
       return { ...state, test: { result: action.result, images: action.images } };
     default:

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/loader';
-import { splitTrainingSet } from '../data/split';
+import { splitTrainingSet, stratifiedSample } from '../data/split';
 import { gatherImages } from '../data/samples';
 import { buildModel } from '../model/model';
 import { summarizeModel } from '../model/summary';
@@ -39,7 +39,8 @@ export class TrainingRun {
     try {
       post({ type: 'status', status: 'training' });
       const { train, val } = splitTrainingSet(dataset.train.labels, settings);
-      const testIndices = Uint32Array.from(dataset.test.labels.keys());
+      const allTest = Uint32Array.from(dataset.test.labels.keys());
+      const testIndices = settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
       model = buildModel(toModelConfig(settings));
       post({ type: 'model', summary: summarizeModel(model) });
 

@@ -1,0 +1,105 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** A quick run on real data: 512 training images, 57 for validation, 200 test images. */
+const QUICK = 'preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200';
+
+function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+async function expectFinishedRun(page: Page) {
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 240_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('accuracy-chart')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('loss-chart').locator('canvas, svg').first()).toBeVisible();
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
+  await expect(page.getByTestId('test-samples').locator('figure')).toHaveCount(16);
+  await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('epoch')).toHaveText('1 / 1');
+}
+
+for (const backend of ['webgpu', 'webgl'] as const) {
+  test(`trains the tiny preset for one epoch on 512 real images on ${backend}`, async ({ page }) => {
+    const errors = collectPageErrors(page);
+    await page.goto(`/?${QUICK}&backend=${backend}&autostart=1`);
+    await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', backend, { timeout: 60_000 });
+    await expectFinishedRun(page);
+    const steps = Number(await page.getByTestId('step').textContent());
+    expect(steps).toBe(8); // 512 images / 64 per batch
+    expect(errors).toEqual([]);
+  });
+}
+
+/** Serves the training worker with `navigator.gpu` deleted, as in a browser without WebGPU. */
+async function removeWebGpuFromWorker(page: Page) {
+  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
+    const response = await route.fetch();
+    const body = `delete WorkerNavigator.prototype.gpu;\n${await response.text()}`;
+    await route.fulfill({ response, body });
+  });
+}
+
+test('without navigator.gpu the app falls back to WebGL and says why', async ({ page }) => {
+  await removeWebGpuFromWorker(page);
+  // softwareGpu=1: this machine's WebGL is SwiftShader, which `auto` would otherwise pass over for WASM.
+  await page.goto('/?softwareGpu=1');
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgl', { timeout: 60_000 });
+  await expect(page.getByTestId('fallback-reasons')).toContainText('WebGPU unavailable: navigator.gpu is missing');
+});
+
+test('on a machine whose GPU APIs are software renderers, auto picks WASM and says why', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  const reasons = page.getByTestId('fallback-reasons');
+  await expect(reasons).toContainText('WebGPU adapter is a software renderer');
+  await expect(reasons).toContainText('WebGL renderer is a software renderer');
+});
+
+test('a forced backend that cannot run is an error, not a silent switch', async ({ page }) => {
+  await removeWebGpuFromWorker(page);
+  await page.goto('/?backend=webgpu');
+  await expect(page.getByTestId('error')).toContainText('The requested backend "webgpu" cannot run here');
+  await expect(page.getByTestId('backend')).toHaveCount(0);
+});
+
+test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page }) => {
+  const errors = collectPageErrors(page);
+  // WASM: the fastest backend here; the run is long enough to pause in its first epoch.
+  await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=960&testLimit=100&backend=wasm');
+  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('status')).toHaveText('training');
+  await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
+
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+  const pausedAt = await page.getByTestId('step').textContent();
+  await page.waitForTimeout(2_000);
+  await expect(page.getByTestId('step')).toHaveText(pausedAt ?? '');
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('status')).not.toHaveText('paused');
+
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 180_000 });
+  const rows = page.locator('table.epochs tbody tr');
+  await expect(rows).toHaveCount(3);
+  const tensors = await page.locator('table.epochs tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-tensors')));
+  expect(tensors[0]).toMatch(/^\d+$/);
+  expect(tensors[2]).toBe(tensors[0]);
+  expect(errors).toEqual([]);
+});
+
+test('invalid settings are refused beside the field, and nothing starts', async ({ page }) => {
+  await page.goto('/?batchSize=0&learningRate=-1&epochs=1000000000&preset=huge&trainLimit=abc');
+  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await page.getByTestId('start').click();
+  for (const field of ['batchSize', 'learningRate', 'epochs', 'preset', 'trainLimit']) {
+    await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
+  }
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  // Fixing the form clears the message beside the field.
+  await page.getByTestId('setting-batchSize').fill('32');
+  await expect(page.getByTestId('setting-batchSize-error')).toHaveCount(0);
+});

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { SettingsError } from '../errors';
+import { DEFAULT_SETTINGS, SETTING_KEYS, parseSettings, settingsFromQuery, settingsToQuery, toModelConfig } from './settings';
+
+type Input = Record<string, string | number | boolean>;
+
+/** The SettingsError that `parseSettings(input)` throws; fails the test if it does not throw one. */
+function settingsError(input: Input): SettingsError {
+  try {
+    parseSettings(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError);
+    return error as SettingsError;
+  }
+  throw new Error(`parseSettings accepted ${JSON.stringify(input)}`);
+}
+
+const badFields = (input: Input) => settingsError(input).fields;
+
+describe('DEFAULT_SETTINGS', () => {
+  it('is frozen and has the documented values', () => {
+    expect(Object.isFrozen(DEFAULT_SETTINGS)).toBe(true);
+    expect(DEFAULT_SETTINGS).toEqual({
+      preset: 'seed',
+      color: 'rgb',
+      epochs: 10,
+      batchSize: 64,
+      learningRate: 0.001,
+      optimizer: 'adam',
+      augment: true,
+      validationShare: 0.1,
+      patience: 3,
+      seed: 1,
+      trainLimit: 0,
+      testLimit: 0,
+    });
+  });
+
+  it('passes its own validation', () => {
+    expect(parseSettings({ ...DEFAULT_SETTINGS })).toEqual(DEFAULT_SETTINGS);
+  });
+});
+
+describe('parseSettings', () => {
+  it('fills missing fields with defaults', () => {
+    expect(parseSettings({})).toEqual(DEFAULT_SETTINGS);
+    expect(parseSettings({ epochs: 3 })).toEqual({ ...DEFAULT_SETTINGS, epochs: 3 });
+  });
+
+  it('converts strings from URLs and forms', () => {
+    const s = parseSettings({ batchSize: '32', learningRate: '1e-2', validationShare: ' 0.2 ', augment: 'off', preset: 'tiny', seed: '0' });
+    expect(s).toMatchObject({ batchSize: 32, learningRate: 0.01, validationShare: 0.2, augment: false, preset: 'tiny', seed: 0 });
+    for (const on of ['true', '1', 'on', 'ON', 'yes', true, 1]) expect(parseSettings({ augment: on }).augment).toBe(true);
+    for (const off of ['false', '0', 'off', 'no', false, 0]) expect(parseSettings({ augment: off }).augment).toBe(false);
+  });
+
+  it('refuses batch size 0 with a message for people', () => {
+    expect(badFields({ batchSize: 0 })).toEqual({ batchSize: 'Batch size must be a whole number from 1 to 1024' });
+    expect(badFields({ batchSize: 1025 })).toHaveProperty('batchSize');
+    expect(badFields({ batchSize: '32.5' })).toHaveProperty('batchSize');
+    expect(parseSettings({ batchSize: 1024 }).batchSize).toBe(1024);
+  });
+
+  it('refuses a zero, negative or huge learning rate', () => {
+    expect(badFields({ learningRate: -0.01 })).toHaveProperty('learningRate');
+    expect(badFields({ learningRate: 0 })).toHaveProperty('learningRate');
+    expect(badFields({ learningRate: 1.5 })).toHaveProperty('learningRate');
+    expect(parseSettings({ learningRate: 1 }).learningRate).toBe(1);
+  });
+
+  it('refuses 1e9 epochs and 0 epochs', () => {
+    expect(badFields({ epochs: 1e9 })).toEqual({ epochs: 'Epochs must be a whole number from 1 to 1000' });
+    expect(badFields({ epochs: '0' })).toHaveProperty('epochs');
+    expect(parseSettings({ epochs: '1000' }).epochs).toBe(1000);
+  });
+
+  it('refuses an unknown preset, colour or optimizer', () => {
+    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: tiny, seed' });
+    expect(badFields({ color: 'sepia' })).toHaveProperty('color');
+    expect(badFields({ optimizer: 'rmsprop' })).toHaveProperty('optimizer');
+  });
+
+  it('refuses text that is not a number, and number-like traps', () => {
+    for (const bad of ['abc', '', ' ', '0x10', 'Infinity', '12px', 'NaN']) {
+      expect(badFields({ epochs: bad })).toHaveProperty('epochs');
+    }
+    expect(badFields({ epochs: Number.NaN })).toHaveProperty('epochs');
+    expect(badFields({ epochs: true })).toHaveProperty('epochs');
+    expect(badFields({ augment: 'maybe' })).toHaveProperty('augment');
+  });
+
+  it('refuses an unknown key', () => {
+    expect(badFields({ epoch: 3 })).toEqual({ epoch: 'Unknown setting "epoch"' });
+  });
+
+  it('checks the bounds of validation share, patience, seed and train limit', () => {
+    expect(badFields({ validationShare: 0.6 })).toHaveProperty('validationShare');
+    expect(badFields({ validationShare: -0.1 })).toHaveProperty('validationShare');
+    expect(parseSettings({ validationShare: 0 }).validationShare).toBe(0);
+    expect(parseSettings({ validationShare: 0.5 }).validationShare).toBe(0.5);
+    expect(badFields({ patience: 101 })).toHaveProperty('patience');
+    expect(badFields({ patience: -1 })).toHaveProperty('patience');
+    expect(parseSettings({ patience: 0 }).patience).toBe(0);
+    expect(badFields({ seed: -1 })).toHaveProperty('seed');
+    expect(badFields({ seed: 1.5 })).toHaveProperty('seed');
+    expect(badFields({ seed: 2 ** 32 })).toHaveProperty('seed');
+    expect(parseSettings({ seed: 2 ** 32 - 1 }).seed).toBe(2 ** 32 - 1);
+    expect(badFields({ trainLimit: -5 })).toHaveProperty('trainLimit');
+    expect(badFields({ trainLimit: 10.5 })).toHaveProperty('trainLimit');
+    expect(parseSettings({ trainLimit: '5000' }).trainLimit).toBe(5000);
+    expect(badFields({ testLimit: -1 })).toHaveProperty('testLimit');
+    expect(parseSettings({ testLimit: '500' }).testLimit).toBe(500);
+  });
+
+  it('reports every bad field in one error', () => {
+    const fields = badFields({ batchSize: 0, learningRate: -1, epochs: 1e9, preset: 'x', bogus: 1 });
+    expect(Object.keys(fields).sort()).toEqual(['batchSize', 'bogus', 'epochs', 'learningRate', 'preset']);
+    const error = settingsError({ batchSize: 0, epochs: 0 });
+    expect(error.code).toBe('invalid-settings');
+    expect(error.message).toBe('2 settings are invalid: batchSize, epochs');
+  });
+});
+
+describe('settingsToQuery', () => {
+  it('is empty for the defaults', () => {
+    expect(settingsToQuery(DEFAULT_SETTINGS).toString()).toBe('');
+  });
+
+  it('carries only the changed fields and reads back to the same settings', () => {
+    const s = { ...DEFAULT_SETTINGS, epochs: 5, augment: false, learningRate: 0.0005, preset: 'tiny' as const };
+    const query = settingsToQuery(s);
+    expect([...query.keys()].sort()).toEqual(['augment', 'epochs', 'learningRate', 'preset']);
+    expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
+  });
+
+  it('covers every setting key', () => {
+    expect([...SETTING_KEYS].sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
+  });
+});
+
+describe('toModelConfig', () => {
+  it('takes exactly the model-defining fields', () => {
+    expect(toModelConfig({ ...DEFAULT_SETTINGS, color: 'gray', seed: 9 })).toEqual({ preset: 'seed', color: 'gray', seed: 9 });
+  });
+});
