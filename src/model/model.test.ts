@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SettingsError } from '../errors';
+import { buildModel, validateModelConfig, type ModelConfig } from './model';
+import { summarizeModel } from './summary';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** Builds, runs `check`, and frees the model's weights so tests do not leak into each other. */
+function withModel(config: ModelConfig, check: (model: tf.LayersModel) => void): void {
+  const model = buildModel(config);
+  try {
+    check(model);
+  } finally {
+    model.dispose();
+  }
+}
+
+function catchError(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+describe('seed preset', () => {
+  /*
+   * The same network in Keras (model.summary()):
+   *   conv k·k·cin·cout + cout          BN 4·c (γ, β trainable; moving mean/var not)
+   *   conv1a 3·3·3·32+32    =    896    bn 128
+   *   conv1b 3·3·32·32+32   =  9 248    bn 128
+   *   conv2a 3·3·32·64+64   = 18 496    bn 256
+   *   conv2b 3·3·64·64+64   = 36 928    bn 256
+   *   conv3a 3·3·64·128+128 = 73 856    bn 512
+   *   conv3b 3·3·128·128+128=147 584    bn 512
+   *   dense  (4·4·128)·10+10 = 20 490
+   *   total 287 008 + 1 792 + 20 490 = 309 290; non-trainable 1 792 / 2 = 896; trainable 308 394.
+   * Gray: conv1a is 3·3·1·32+32 = 320, 576 fewer: 308 714 total, 307 818 trainable.
+   */
+  it('has the Keras parameter counts (rgb)', () => {
+    withModel({ preset: 'seed', color: 'rgb', seed: 1 }, (model) => {
+      const s = summarizeModel(model);
+      expect(s.totalParams).toBe(309_290);
+      expect(s.trainableParams).toBe(308_394);
+      expect(s.nonTrainableParams).toBe(896);
+      expect(model.countParams()).toBe(309_290);
+    });
+  });
+
+  it('has the Keras parameter counts (gray)', () => {
+    withModel({ preset: 'seed', color: 'gray', seed: 1 }, (model) => {
+      const s = summarizeModel(model);
+      expect(s.totalParams).toBe(308_714);
+      expect(s.trainableParams).toBe(307_818);
+      expect(s.nonTrainableParams).toBe(896);
+    });
+  });
+
+  it('has the blog layout: conv-BN-ELU ×2, pool, dropout per block', () => {
+    withModel({ preset: 'seed', color: 'rgb', seed: 1 }, (model) => {
+      const types = model.layers.map((l) => l.getClassName());
+      const block = ['Conv2D', 'BatchNormalization', 'ELU', 'Conv2D', 'BatchNormalization', 'ELU', 'MaxPooling2D', 'Dropout'];
+      expect(types).toEqual([...block, ...block, ...block, 'Flatten', 'Dense']);
+      const rates = model.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.getConfig().rate);
+      expect(rates).toEqual([0.2, 0.3, 0.4]);
+      const shapes = summarizeModel(model).rows.filter((r) => r.type === 'MaxPooling2D').map((r) => r.outputShape);
+      expect(shapes).toEqual(['16×16×32', '8×8×64', '4×4×128']);
+    });
+  });
+});
+
+describe('tiny preset', () => {
+  /*
+   * conv1 3·3·3·8+8 = 224, bn1 32, conv2 3·3·8·16+16 = 1 168, bn2 64,
+   * dense (8·8·16)·10+10 = 10 250 → 11 738 total, 48 non-trainable.
+   * Gray: conv1 3·3·1·8+8 = 80 → 11 594.
+   */
+  it('has the expected parameter counts', () => {
+    withModel({ preset: 'tiny', color: 'rgb', seed: 1 }, (model) => {
+      expect(summarizeModel(model)).toMatchObject({ totalParams: 11_738, trainableParams: 11_690, nonTrainableParams: 48 });
+    });
+    withModel({ preset: 'tiny', color: 'gray', seed: 1 }, (model) => {
+      expect(summarizeModel(model)).toMatchObject({ totalParams: 11_594, trainableParams: 11_546, nonTrainableParams: 48 });
+    });
+  });
+});
+
+describe('buildModel', () => {
+  it.each([
+    ['tiny', 'rgb', 3],
+    ['tiny', 'gray', 1],
+    ['seed', 'rgb', 3],
+    ['seed', 'gray', 1],
+  ] as const)('%s/%s takes 32×32×%i and outputs 10 probabilities', (preset, color, channels) => {
+    withModel({ preset, color, seed: 1 }, (model) => {
+      expect(model.inputs[0]?.shape).toEqual([null, 32, 32, channels]);
+      expect(model.outputs[0]?.shape).toEqual([null, 10]);
+      const sums = tf.tidy(() => (model.predict(tf.randomNormal([2, 32, 32, channels])) as tf.Tensor).sum(1).arraySync() as number[]);
+      sums.forEach((s) => expect(s).toBeCloseTo(1, 5));
+    });
+  });
+
+  it('gives identical weights for the same config and different ones for another seed', () => {
+    const weights = (seed: number) => {
+      const model = buildModel({ preset: 'tiny', color: 'rgb', seed });
+      const values = model.getWeights().map((w) => Array.from(w.dataSync()));
+      model.dispose();
+      return values;
+    };
+    const a = weights(1);
+    expect(weights(1)).toEqual(a);
+    const b = weights(2);
+    expect(b[0]).not.toEqual(a[0]); // conv1 kernel
+    expect(b[4]).not.toEqual(a[4]); // conv2 kernel
+  });
+
+  it('gives every layer its own initial weights', () => {
+    withModel({ preset: 'seed', color: 'rgb', seed: 1 }, (model) => {
+      // Glorot draws are limit·(2u − 1): with one shared seed every kernel would
+      // start with the same u's, i.e. the same sign pattern, whatever its limit.
+      const signs = model.weights
+        .filter((w) => w.name.includes('kernel'))
+        .map((w) => Array.from(w.read().dataSync().slice(0, 32), (v) => (v > 0 ? '+' : '-')).join(''));
+      expect(signs).toHaveLength(7);
+      expect(new Set(signs).size).toBe(signs.length);
+    });
+  });
+
+  it('refuses unknown keys and bad values, naming each field', () => {
+    const bad = { preset: 'huge', color: 'rgb', seed: -1, depth: 3 } as unknown as ModelConfig;
+    expect(() => buildModel(bad)).toThrow(SettingsError);
+    const error = catchError(() => validateModelConfig(bad));
+    expect(error).toBeInstanceOf(SettingsError);
+    expect(Object.keys((error as SettingsError).fields).sort()).toEqual(['depth', 'preset', 'seed']);
+    expect(() => validateModelConfig({ preset: 'tiny', color: 'sepia', seed: 1 })).toThrow(SettingsError);
+    expect(() => validateModelConfig({ preset: 'tiny', color: 'rgb', seed: 1.5 })).toThrow(SettingsError);
+    expect(validateModelConfig({ preset: 'tiny', color: 'gray', seed: 0 })).toEqual({ preset: 'tiny', color: 'gray', seed: 0 });
+  });
+});
