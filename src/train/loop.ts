@@ -29,6 +29,12 @@ export const CE_EPSILON = 1e-7;
  * queue short; more often costs speed, less often makes the charts jerky.
  */
 export const READ_EVERY = 10; // steps
+/**
+ * …or sooner once this much time has passed, so slow steps (the seed preset
+ * on WASM takes seconds each) still move the curves within seconds. Where a
+ * step is that slow, one extra sync per step costs nothing measurable.
+ */
+export const READ_AT_LEAST_EVERY_MS = 2000;
 /** Images per evaluation batch: larger than training batches since no gradients are kept. Unit: images. */
 export const EVAL_BATCH_SIZE = 200;
 /** First images of the test set reported with their probabilities (the UI's sample grid). */
@@ -251,7 +257,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         fillBatch(data.train.pixels, data.train.labels, order, batch * batchSize, batchSize, xBuffer, yBuffer);
         pending.push(trainStep());
         step++;
-        if (pending.length >= readEvery) await readMetrics(batch + 1);
+        if (pending.length >= readEvery || clock.now() - lastReport >= READ_AT_LEAST_EVERY_MS) await readMetrics(batch + 1);
         // Let the worker handle pause/stop messages between steps.
         await yielder.next();
       }

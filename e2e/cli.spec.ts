@@ -1,0 +1,45 @@
+/**
+ * `npm run train` as a user runs it: a real headless Chromium driving the
+ * built app on the real data, reporting through the page's automation feed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+
+function train(args: string[]) {
+  // --no-build: Playwright's web server has just built dist/.
+  const result = spawnSync('npx', ['tsx', 'scripts/train.ts', '--no-build', ...args], { encoding: 'utf8', timeout: 240_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('npm run train: the tiny preset on 5,000 images for one epoch beats 30% on the full test set', async () => {
+  test.setTimeout(300_000);
+  const json = path.join(mkdtempSync(path.join(tmpdir(), 'train-')), 'out.json');
+  const run = train(['--preset', 'tiny', '--trainLimit', '5000', '--epochs', '1', '--json', json]);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/^epoch 1: train loss [\d.]+ acc [\d.]+% \| val loss [\d.]+ acc [\d.]+% \| [\d.]+ s, [\d.]+ img\/s/m);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  expect(report.config).toMatchObject({ preset: 'tiny', trainLimit: 5000, epochs: 1 });
+  expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
+  expect(report.epochs).toHaveLength(1);
+  expect(Object.keys(report.epochs[0]).sort()).toEqual(['epoch', 'imagesPerSecond', 'seconds', 'trainAccuracy', 'trainLoss', 'valAccuracy', 'valLoss']);
+  expect(report.test.count).toBe(10_000);
+  expect(report.test.accuracy).toBeGreaterThan(0.3);
+  expect(report.test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10_000);
+  expect(report.test.perClass).toHaveLength(10);
+  expect(report.totalSeconds).toBeGreaterThan(0);
+});
+
+test('npm run train refuses bad settings before starting a browser', async () => {
+  const run = train(['--batchSize', '0']);
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toContain('Batch size must be a whole number from 1 to 1024');
+});
+
+test('npm run train exits non-zero with the page error when the run fails', async () => {
+  const run = train(['--preset', 'tiny', '--trainLimit', '100', '--batchSize', '1024', '--testLimit', '100']);
+  expect(run.code).not.toBe(0);
+  expect(run.stderr).toContain('Batch size 1024 is larger than the 100 training images');
+});
