@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ColorMode } from '../model/config';
 import { grayscaleTensor, luma } from './grayscale';
-
-/** Colour modes a model can be trained in. */
-export const COLOR_MODES = ['rgb', 'gray'] as const;
-export type ColorMode = (typeof COLOR_MODES)[number];
 
 /** Per-channel statistics on the 0–255 scale, R, G, B order (as in the data manifest). */
 export interface ChannelStats {
@@ -11,9 +8,6 @@ export interface ChannelStats {
   std: readonly [number, number, number];
 }
 
-export function inputChannels(color: ColorMode): 1 | 3 {
-  return color === 'gray' ? 1 : 3;
-}
 
 /**
  * THE conversion from raw pixels to what the model sees; training, evaluation

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
-import { buildModel, validateModelConfig, type ModelConfig } from './model';
+import { validateModelConfig, type ModelConfig } from './config';
+import { buildModel } from './model';
 import { summarizeModel } from './summary';
 
 beforeAll(async () => {

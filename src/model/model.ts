@@ -1,25 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, NUM_CLASSES } from '../data/format';
-import { COLOR_MODES, inputChannels, type ColorMode } from '../data/preprocess';
+import { inputChannels, validateModelConfig, type ModelConfig } from './config';
 import { STREAMS, mixSeed } from '../data/random';
-import { SettingsError } from '../errors';
-
-/**
- * `seed`: the network of the Keras CIFAR-10 blog post we start from (three
- * VGG-style blocks of two 3×3 convolutions, 309 290 parameters).
- * `tiny`: two small blocks, 11 738 parameters, trains in seconds — for trying
- * the app out and for tests.
- */
-export const PRESETS = ['tiny', 'seed'] as const;
-export type Preset = (typeof PRESETS)[number];
-
-/** Everything a model depends on; the same config always gives the same initial weights. */
-export interface ModelConfig {
-  preset: Preset;
-  color: ColorMode;
-  /** Integer 0 … 2³²−1; seeds the weight initialisers. */
-  seed: number;
-}
 
 // ---- Architecture hyperparameters -------------------------------------------------
 /** Output channels of each conv block (each block is two convs in `seed`, one in `tiny`). */
@@ -38,26 +20,6 @@ const POOL = 2;
  */
 const BN_MOMENTUM = 0.9;
 // -------------------------------------------------------------------------------------
-
-/** Checks a config at runtime (it may come from a URL or a saved run); unknown keys are errors. */
-export function validateModelConfig(input: unknown): ModelConfig {
-  const fields: Record<string, string> = {};
-  if (typeof input !== 'object' || input === null) throw new SettingsError('A model config must be an object.', { config: 'Not an object' });
-  const record = input as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!['preset', 'color', 'seed'].includes(key)) fields[key] = `Unknown model setting "${key}"`;
-  }
-  if (!PRESETS.includes(record.preset as Preset)) fields.preset = `Model must be one of: ${PRESETS.join(', ')}`;
-  if (!COLOR_MODES.includes(record.color as ColorMode)) fields.color = `Colour must be one of: ${COLOR_MODES.join(', ')}`;
-  const seed = record.seed;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    fields.seed = 'Seed must be a whole number from 0 to 4294967295';
-  }
-  if (Object.keys(fields).length > 0) {
-    throw new SettingsError(`Invalid model config: ${Object.keys(fields).join(', ')}`, fields);
-  }
-  return { preset: record.preset as Preset, color: record.color as ColorMode, seed: seed as number };
-}
 
 /**
  * A fresh model (not compiled: we train it with our own loop). It ends in softmax, so it outputs

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
-import { inputChannels, toModelInput, type ChannelStats, type ColorMode } from '../data/preprocess';
+import { toModelInput, type ChannelStats } from '../data/preprocess';
+import { inputChannels, type ColorMode } from '../model/config';
 import { AppError, SettingsError } from '../errors';
 import { augmentBatch, augmentParams } from './augment';
 import { epochOrder, fillBatch, trainBatchesPerEpoch } from './batches';

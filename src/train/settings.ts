@@ -1,6 +1,5 @@
-import { COLOR_MODES, type ColorMode } from '../data/preprocess';
+import { COLOR_MODES, PRESETS, type ColorMode, type ModelConfig, type Preset } from '../model/config';
 import { SettingsError } from '../errors';
-import { PRESETS, type ModelConfig, type Preset } from '../model/model';
 
 /** `sgd` is SGD with momentum 0.9 (see `SGD_MOMENTUM` in loop.ts). */
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
