@@ -15,7 +15,7 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       // Enums are banned by house style: literal unions or `as const` objects instead.
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use a literal union or an `as const` object.' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
 );

@@ -1,9 +1,47 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The Content-Security-Policy of the built app. Everything comes from our own
+ * origin; 'wasm-unsafe-eval' lets the WASM backend compile its binary (it
+ * allows WebAssembly compilation only, not `eval`); inline styles are needed
+ * by tfjs-vis, which injects them. Sent as a header by `vite preview` (so it
+ * also covers the worker) and as a meta tag in the built page for any host.
+ */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob: data:",
+  "style-src 'self' 'unsafe-inline'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    {
+      // Build only: the dev server's hot reload needs inline scripts.
+      name: 'content-security-policy',
+      apply: 'build',
+      transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+    },
+  ],
+  preview: { headers: { 'Content-Security-Policy': CSP } },
+  resolve: {
+    // tfjs-vis draws with vega, which needs `eval` unless told otherwise: see src/ui/vis/.
+    alias: [
+      { find: /^vega$/, replacement: local('./src/ui/vis/vega-csp.ts') },
+      { find: /^vega-embed$/, replacement: local('./src/ui/vis/vega-embed-csp.ts') },
+    ],
+  },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   test: {
