@@ -11,10 +11,17 @@ export const ERROR_CODES = [
   'shard-checksum',
   'shard-truncated',
   'network',
+  'load-cancelled',
   'backend-unavailable',
   'invalid-settings',
   'not-ready',
   'training-failed',
+  'image-undecodable',
+  'image-too-large',
+  'no-model',
+  'model-invalid',
+  'storage-unavailable',
+  'checkpoint-invalid',
   'worker-crashed',
   'internal',
 ] as const;
@@ -31,10 +38,21 @@ export class AppError extends Error {
   }
 }
 
+/** The codes a failed data load ends with; after any of them the page offers Retry. */
+export const DATA_ERROR_CODES = [
+  'manifest-missing',
+  'manifest-invalid',
+  'shard-missing',
+  'shard-checksum',
+  'shard-truncated',
+  'network',
+  'load-cancelled',
+] as const satisfies readonly ErrorCode[];
+
 export class DataError extends AppError {
   override readonly name = 'DataError';
   constructor(
-    code: Extract<ErrorCode, 'manifest-missing' | 'manifest-invalid' | 'shard-missing' | 'shard-checksum' | 'shard-truncated' | 'network'>,
+    code: (typeof DATA_ERROR_CODES)[number],
     message: string,
     /** The shard (or manifest) file the error is about. */
     readonly file?: string,
@@ -61,6 +79,40 @@ export class SettingsError extends AppError {
   }
 }
 
+/** A file dropped for classification that cannot be turned into the model's 32 × 32 input. */
+export class ImageError extends AppError {
+  override readonly name = 'ImageError';
+  constructor(
+    code: Extract<ErrorCode, 'image-undecodable' | 'image-too-large'>,
+    message: string,
+    /** The file's name as the user chose it. */
+    readonly file?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** A model file (import) or stored model that is refused before anything is loaded from it. */
+export class ModelFileError extends AppError {
+  override readonly name = 'ModelFileError';
+  constructor(message: string) {
+    super('model-invalid', message);
+  }
+}
+
+/** IndexedDB is missing, full, or holds a checkpoint we cannot use. */
+export class StorageError extends AppError {
+  override readonly name = 'StorageError';
+  constructor(
+    code: Extract<ErrorCode, 'storage-unavailable' | 'checkpoint-invalid'>,
+    message: string,
+    /** The browser's own exception (QuotaExceededError, …), for the console. */
+    override readonly cause?: unknown,
+  ) {
+    super(code, message);
+  }
+}
+
 /** The plain-data form of an error, safe for `postMessage`. */
 export interface ErrorData {
   name: string;
@@ -73,7 +125,7 @@ export interface ErrorData {
 export function toErrorData(error: unknown): ErrorData {
   if (error instanceof AppError) {
     const data: ErrorData = { name: error.name, code: error.code, message: error.message };
-    if (error instanceof DataError && error.file !== undefined) data.file = error.file;
+    if ((error instanceof DataError || error instanceof ImageError) && error.file !== undefined) data.file = error.file;
     if (error instanceof SettingsError) data.fields = error.fields;
     return data;
   }

@@ -136,4 +136,53 @@ describe('loadDataset', () => {
     }) as unknown as typeof fetch;
     await expect(loadDataset({ baseUrl: BASE, fetch: down })).rejects.toMatchObject({ code: 'network', file: 'manifest.json' });
   });
+
+  it('reports a stalled shard, then its recovery, and cancels cleanly on abort', async () => {
+    const { fetchStub, files } = fixture();
+    const slow = files['train-001.bin'] as Uint8Array;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stallingFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (!String(input).endsWith('train-001.bin')) return fetchStub(input, init);
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await gate;
+          controller.enqueue(slow);
+          controller.close();
+        },
+      });
+      return new Response(body);
+    }) as typeof fetch;
+
+    const stalls: boolean[] = [];
+    const loading = loadDataset({
+      baseUrl: BASE,
+      fetch: stallingFetch,
+      stallMs: 20,
+      onProgress: (p) => {
+        if (p.stalled !== stalls.at(-1)) stalls.push(p.stalled);
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(stalls.at(-1)).toBe(true);
+    release();
+    const data = await loading;
+    expect(stalls.slice(-2)).toEqual([true, false]);
+    expect(data.train.labels).toHaveLength(5);
+
+    const controller = new AbortController();
+    const hanging = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (!String(input).endsWith('test-000.bin')) return fetchStub(input, init);
+      return new Response(
+        new ReadableStream({
+          start(c) {
+            init?.signal?.addEventListener('abort', () => c.error(new DOMException('aborted', 'AbortError')));
+          },
+        }),
+      );
+    }) as typeof fetch;
+    const cancelled = loadDataset({ baseUrl: BASE, fetch: hanging, signal: controller.signal, stallMs: 10_000 });
+    setTimeout(() => controller.abort(), 30);
+    await expect(cancelled).rejects.toMatchObject({ code: 'load-cancelled', file: 'test-000.bin' });
+  });
 });

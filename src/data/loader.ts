@@ -24,7 +24,16 @@ export interface LoadProgress {
   file: string;
   /** Shards served from the browser's cache so far. */
   cachedShards: number;
+  /** True while the current shard has sent nothing for `STALL_MS`. */
+  stalled: boolean;
 }
+
+/**
+ * A shard that sends no byte for this long is reported as stalled, so the
+ * page can offer Cancel and Retry instead of a progress bar that never moves.
+ * Unit: ms. Long enough for a slow mobile connection's pauses.
+ */
+export const STALL_MS = 10_000;
 
 /** Where verified shards are kept between visits; the Cache API in the browser, a Map in tests. */
 export interface ShardCache {
@@ -38,7 +47,10 @@ export interface LoadOptions {
   fetch?: typeof fetch;
   cache?: ShardCache;
   onProgress?: (p: LoadProgress) => void;
+  /** Aborting cancels the download; the promise rejects with a `load-cancelled` DataError. */
   signal?: AbortSignal;
+  /** Overrides STALL_MS (tests). */
+  stallMs?: number;
 }
 
 export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
@@ -68,6 +80,7 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
     totalImages: manifest.splits.train.count + manifest.splits.test.count,
     file: '',
     cachedShards: 0,
+    stalled: false,
   };
   const out = {} as Record<SplitName, SplitData>;
   for (const split of splits) {
@@ -91,10 +104,30 @@ async function request(doFetch: typeof fetch, url: string, file: string, signal?
   try {
     return await doFetch(url, { signal, cache: 'no-cache' });
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (signal?.aborted) throw cancelled(file);
     throw new DataError('network', `${file} could not be downloaded: the server did not answer (${(error as Error).message}).`, file);
   }
 }
+
+function cancelled(file: string): DataError {
+  return new DataError('load-cancelled', `Loading was cancelled during ${file}. Shards already verified are kept, so Retry continues from there.`, file);
+}
+
+/** Awaits `next`, reporting a stall (and its end) while the server sends nothing for `stallMs`. */
+async function watchStall<T>(next: Promise<T>, stallMs: number, onStall: (stalled: boolean) => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stall = new Promise<typeof STALLED>((resolve) => (timer = setTimeout(() => resolve(STALLED), stallMs)));
+  const first = await Promise.race([next, stall]).finally(() => clearTimeout(timer));
+  if (first !== STALLED) return first as T;
+  onStall(true);
+  try {
+    return await next;
+  } finally {
+    onStall(false);
+  }
+}
+
+const STALLED = Symbol('stalled');
 
 /** Returns the shard's verified bytes, from the cache when an earlier visit verified them. */
 async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardInfo, progress: LoadProgress): Promise<Uint8Array> {
@@ -107,7 +140,12 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
     return new Uint8Array(cached);
   }
 
-  const response = await request(doFetch, new URL(shard.file, opts.baseUrl).href, shard.file, opts.signal);
+  const stallMs = opts.stallMs ?? STALL_MS;
+  const onStall = (stalled: boolean) => {
+    progress.stalled = stalled;
+    opts.onProgress?.({ ...progress });
+  };
+  const response = await watchStall(request(doFetch, new URL(shard.file, opts.baseUrl).href, shard.file, opts.signal), stallMs, onStall);
   if (response.status === 404) {
     throw new DataError('shard-missing', `Shard ${shard.file} was not found on the server (HTTP 404).`, shard.file);
   }
@@ -120,9 +158,9 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
   for (;;) {
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
-      chunk = await reader.read();
-    } catch (error) {
-      if (opts.signal?.aborted) throw error;
+      chunk = await watchStall(reader.read(), stallMs, onStall);
+    } catch {
+      if (opts.signal?.aborted) throw cancelled(shard.file);
       throw new DataError('network', `Shard ${shard.file} stopped downloading after ${received} of ${shard.bytes} bytes.`, shard.file);
     }
     if (chunk.done) break;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
 import { validateModelConfig, type ModelConfig } from './config';
-import { buildModel } from './model';
+import { WHITEN_LAYER, buildModel, setWhitening } from './model';
 import { summarizeModel } from './summary';
 
 beforeAll(async () => {
@@ -90,12 +90,49 @@ describe('tiny preset', () => {
   });
 });
 
+describe('fast preset', () => {
+  /*
+   * whiten 2·2·3·24 = 288 (frozen, no bias)
+   * convs without bias: 3·3·24·64 = 13 824, 3·3·64·64 = 36 864, 3·3·64·256 = 147 456,
+   *   3·3·256·256 = 589 824 (×3)                                         → 1 967 616
+   * BN per c channels: β trainable c; γ frozen at 1, moving mean/var → 3c non-trainable;
+   *   c = 64, 64, 256, 256, 256, 256 (Σ 1 152)                           → 1 152 + 3 456
+   * dense 256·10 (no bias)                                                → 2 560
+   * trainable 1 967 616 + 1 152 + 2 560 = 1 971 328; non-trainable 288 + 3 456 = 3 744.
+   */
+  it('has the airbench-style layout and parameter counts', () => {
+    withModel({ preset: 'fast', color: 'rgb', seed: 1 }, (model) => {
+      const s = summarizeModel(model);
+      expect(s).toMatchObject({ totalParams: 1_975_072, trainableParams: 1_971_328, nonTrainableParams: 3_744 });
+      const block = ['Conv2D', 'MaxPooling2D', 'BatchNormalization', 'ReLU', 'Conv2D', 'BatchNormalization', 'ReLU'];
+      expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'ReLU', ...block, ...block, ...block, 'GlobalMaxPooling2D', 'Dense', 'Rescaling', 'Activation']);
+      expect(s.rows.filter((r) => r.type === 'MaxPooling2D').map((r) => r.outputShape)).toEqual(['15×15×64', '7×7×256', '3×3×256']);
+      // Frozen: the whitening filters and every BatchNorm scale.
+      const trainable = model.trainableWeights.map((w) => w.originalName);
+      expect(trainable.some((n) => n.startsWith('whiten') || n.endsWith('/gamma'))).toBe(false);
+      expect(trainable.filter((n) => n.endsWith('/beta'))).toHaveLength(6);
+    });
+  });
+
+  it('takes its whitening filters from setWhitening and refuses filters of the wrong size', () => {
+    withModel({ preset: 'fast', color: 'gray', seed: 1 }, (model) => {
+      // Gray: 2·2·1 patch values → 8 filters.
+      const filters = Float32Array.from({ length: 2 * 2 * 1 * 8 }, (_, i) => i);
+      setWhitening(model, filters);
+      expect(Array.from(model.getLayer(WHITEN_LAYER).getWeights()[0]?.dataSync() ?? [])).toEqual(Array.from(filters));
+      expect(() => setWhitening(model, new Float32Array(7))).toThrow(RangeError);
+    });
+  });
+});
+
 describe('buildModel', () => {
   it.each([
     ['tiny', 'rgb', 3],
     ['tiny', 'gray', 1],
     ['seed', 'rgb', 3],
     ['seed', 'gray', 1],
+    ['fast', 'rgb', 3],
+    ['fast', 'gray', 1],
   ] as const)('%s/%s takes 32×32×%i and outputs 10 probabilities', (preset, color, channels) => {
     withModel({ preset, color, seed: 1 }, (model) => {
       expect(model.inputs[0]?.shape).toEqual([null, 32, 32, channels]);

@@ -19,6 +19,26 @@ const POOL = 2;
  * short run in a tab. 0.9 (PyTorch's default) settles within ~50 steps.
  */
 const BN_MOMENTUM = 0.9;
+
+// `fast` (see FAST_RECIPE in config.ts for how it trains) -----------------------------
+/** Side of the frozen patch-whitening convolution, pixels (airbench, hlb-cifar10: 2). */
+export const WHITEN_KERNEL = 2;
+/** Name of that layer; the training loop sets its filters from the training images. */
+export const WHITEN_LAYER = 'whiten';
+/** Output channels of the three blocks (airbench's 64 / 256 / 256). */
+const FAST_WIDTHS = [64, 256, 256] as const;
+/**
+ * BatchNorm momentum of `fast`: with ~98 steps per epoch at batch 512, 0.6
+ * forgets the initial (0, 1) within ~10 steps; a batch of 512 images already
+ * estimates the statistics well, so a long average buys little.
+ */
+const FAST_BN_MOMENTUM = 0.6;
+/**
+ * Logits are scaled by this before the softmax (Page's network has the same
+ * ×0.125 layer; airbench ×1/9): it keeps the large learning rate from making the
+ * output layer over-confident in the first steps.
+ */
+const FAST_LOGIT_SCALE = 0.125;
 // -------------------------------------------------------------------------------------
 
 /**
@@ -51,6 +71,19 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
     );
   };
 
+  if (preset === 'fast') {
+    layers.push(...fastLayers(inputShape, glorot));
+    const model = tf.sequential({ name: `${preset}-${color}`, layers });
+    // BatchNorm without scale, the tfjs way: tfjs-layers 4.22's BatchNormalization
+    // with `scale: false` fails in training mode (it reads the missing gamma), so
+    // the scale stays, fixed at 1 and out of the optimizer's reach.
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== 'BatchNormalization') continue;
+      // originalName: `name` gets a suffix (bn1a/gamma_1) when another model in the tab used the layer name.
+      for (const w of layer.weights) if (w.originalName.endsWith('/gamma')) w.trainable = false;
+    }
+    return model;
+  }
   if (preset === 'seed') {
     SEED_FILTERS.forEach((filters, block) => {
       const b = block + 1;
@@ -73,4 +106,67 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
     tf.layers.dense({ name: 'dense', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: glorot() }),
   );
   return tf.sequential({ name: `${preset}-${color}`, layers });
+}
+
+/**
+ * `fast`: after airbench / hlb-cifar10 / Page — no residual connections.
+ *   whiten: 2×2 'valid' convolution, frozen, 2·(2·2·C) filters (each whitened
+ *           patch direction and its negative) → ReLU keeps both signs;
+ *   3 blocks of conv 3×3 → max-pool 2 → BatchNorm (offset; scale frozen at 1) → ReLU →
+ *           conv 3×3 → BatchNorm → ReLU, widths 64 / 256 / 256
+ *           (31² → 15² → 7² → 3² pixels);
+ *   global max-pool → dense 10 (no bias) → ×0.125 → softmax.
+ * Convolutions have no bias: the BatchNorm offset that follows replaces it.
+ * ReLU rather than airbench's GELU: one kernel per direction instead of GELU's
+ * chain of elementwise ops, which matters on the CPU-bound backends.
+ */
+function fastLayers(inputShape: number[], init: () => ReturnType<typeof tf.initializers.glorotUniform>): tf.layers.Layer[] {
+  const channels = inputShape[2] as number;
+  const whitened = 2 * WHITEN_KERNEL * WHITEN_KERNEL * channels;
+  const layers: tf.layers.Layer[] = [
+    tf.layers.conv2d({
+      name: WHITEN_LAYER,
+      inputShape,
+      filters: whitened,
+      kernelSize: WHITEN_KERNEL,
+      padding: 'valid',
+      useBias: false,
+      // A placeholder until the training loop computes the whitening (trainModel).
+      kernelInitializer: init(),
+      trainable: false,
+    }),
+    tf.layers.reLU({ name: 'whiten_relu' }),
+  ];
+  const conv = (name: string, filters: number) =>
+    tf.layers.conv2d({ name, filters, kernelSize: KERNEL, padding: 'same', useBias: false, kernelInitializer: init() });
+  const norm = (name: string) => tf.layers.batchNormalization({ name, momentum: FAST_BN_MOMENTUM });
+  FAST_WIDTHS.forEach((filters, block) => {
+    const b = block + 1;
+    layers.push(
+      conv(`conv${b}a`, filters),
+      tf.layers.maxPooling2d({ name: `pool${b}`, poolSize: POOL }),
+      norm(`bn${b}a`),
+      tf.layers.reLU({ name: `relu${b}a` }),
+      conv(`conv${b}b`, filters),
+      norm(`bn${b}b`),
+      tf.layers.reLU({ name: `relu${b}b` }),
+    );
+  });
+  layers.push(
+    tf.layers.globalMaxPooling2d({ name: 'global_pool' }),
+    tf.layers.dense({ name: 'dense', units: NUM_CLASSES, useBias: false, kernelInitializer: init() }),
+    tf.layers.rescaling({ name: 'logit_scale', scale: FAST_LOGIT_SCALE }),
+    tf.layers.activation({ name: 'softmax', activation: 'softmax' }),
+  );
+  return layers;
+}
+
+/** Sets the frozen whitening filters of a `fast` model ([k, k, C, 2·k·k·C], see whitening.ts). */
+export function setWhitening(model: tf.LayersModel, filters: Float32Array): void {
+  const layer = model.getLayer(WHITEN_LAYER);
+  const shape = layer.getWeights()[0]?.shape;
+  if (!shape || filters.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new RangeError(`Whitening filters of ${filters.length} values do not fit the layer's shape [${shape?.join(', ')}]`);
+  }
+  tf.tidy(() => layer.setWeights([tf.tensor(filters, shape)]));
 }

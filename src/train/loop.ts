@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
-import { inputChannels, type ColorMode } from '../model/config';
+import { inputChannels, presetRecipe, type ColorMode, type TrainingRecipe } from '../model/config';
+import { WHITEN_KERNEL, setWhitening } from '../model/model';
+import { addPatches, emptyPatchMoments, whiteningFilters } from '../model/whitening';
 import { AppError, SettingsError } from '../errors';
-import { augmentBatch, augmentParams } from './augment';
+import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
+import { applyForTraining } from './batchnorm';
+import { warmupDecayRate } from './schedule';
 import { epochOrder, fillBatch, trainBatchesPerEpoch } from './batches';
 import { earlyStopping } from './earlyStopping';
 import type { Settings } from './settings';
@@ -110,6 +114,26 @@ export interface TrainHooks {
   waitWhilePaused(): Promise<void>;
   /** Checked before every step; true ends training (best weights restored, test still evaluated). */
   shouldStop(): boolean;
+  /**
+   * Awaited after every epoch (after onEpochEnd) with everything needed to
+   * continue the run later (`TrainOptions.resume`). Its tensors are live and
+   * change with the next step: read them before resolving, keep none.
+   */
+  onCheckpoint(state: LoopState): Promise<void>;
+}
+
+/** Where a run stands between two epochs: saved as a checkpoint, given back as `TrainOptions.resume`. */
+export interface LoopState {
+  /** The epochs done, 1 … n in order; training continues at epoch n + 1. */
+  epochs: EpochRecord[];
+  /** Optimizer steps done; the step counter (and so the augmentation of each step) continues from here. */
+  step: number;
+  /** `optimizer.getWeights()`: its iteration count first, then its moment estimates. */
+  optimizerWeights: { name: string; tensor: tf.Tensor }[];
+  /** The best epoch's weights when they differ from the model's current ones (early stopping may restore them); else null. */
+  bestWeights: tf.Tensor[] | null;
+  /** Early stopping had already ended training: a resumed run only evaluates. */
+  stopped: boolean;
 }
 
 export interface TrainOptions {
@@ -125,6 +149,13 @@ export interface TrainOptions {
   hooks?: Partial<TrainHooks>;
   /** Steps between metric reads; defaults to READ_EVERY. */
   readEvery?: number;
+  /**
+   * Continue an interrupted run: the caller has already put the checkpoint's
+   * weights into `model`; the loop restores the optimizer (iteration count
+   * included), the history, early stopping's state and the step counter.
+   * Its tensors are read, not kept: the caller disposes them afterwards.
+   */
+  resume?: LoopState;
 }
 
 export interface TrainResult {
@@ -144,6 +175,7 @@ const NO_HOOKS: TrainHooks = {
   onEpochEnd: () => {},
   waitWhilePaused: () => Promise.resolve(),
   shouldStop: () => false,
+  onCheckpoint: () => Promise.resolve(),
 };
 
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
@@ -161,17 +193,35 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     });
   }
 
-  const optimizer = settings.optimizer === 'sgd' ? tf.train.momentum(settings.learningRate, SGD_MOMENTUM) : tf.train.adam(settings.learningRate);
-  // Passed explicitly: without a list, minimize() updates every trainable
-  // variable in the engine, including those of other models in this tab.
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const evalOptions = { color: settings.color, stats };
+  if (opts.resume) checkResume(opts.resume, settings.epochs);
+
+  // A preset with its own recipe (`fast`) brings optimizer, schedule and the rest;
+  // the others train with the user's optimizer and a constant learning rate.
+  const recipe = presetRecipe(settings.preset);
+  const totalSteps = settings.epochs * batchesPerEpoch;
+  const rateAt = (s: number) => (recipe ? warmupDecayRate(s, totalSteps, recipe.schedule) : settings.learningRate);
+  if (recipe) await computeWhitening(model, data.train, stats, settings.color, recipe);
+  const optimizer = recipe
+    ? tf.train.momentum(rateAt(0), recipe.momentum, true)
+    : settings.optimizer === 'sgd'
+      ? tf.train.momentum(settings.learningRate, SGD_MOMENTUM)
+      : tf.train.adam(settings.learningRate);
+  const evalOptions = { color: settings.color, stats, flipTestTime: recipe?.flipTestTime ?? false };
   const keepBest = settings.patience > 0 && data.val.indices.length > 0;
   const clock = activeClock();
   const yielder = createYielder();
-  // Reused by every step: one batch of floats, never a whole split.
-  const xBuffer = new Float32Array(batchSize * PIXELS_PER_IMAGE);
-  const yBuffer = new Int32Array(batchSize);
+  const trainStep = createTrainStep({
+    model,
+    optimizer,
+    batchSize,
+    color: settings.color,
+    stats,
+    augment: settings.augment,
+    seed: settings.seed,
+    maxShift: recipe?.maxShift ?? MAX_SHIFT,
+    labelSmoothing: recipe?.labelSmoothing ?? 0,
+    weightDecay: recipe?.weightDecay ?? 0,
+  });
   /** Per-step [loss, accuracy] on the device, waiting to be read. */
   const pending: tf.Tensor1D[] = [];
   let bestWeights: tf.Tensor[] | null = null;
@@ -180,37 +230,26 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let bestEpoch: number | null = null;
   let stopReason: TrainResult['stopReason'] = 'completed';
   let step = 0;
-
-  const trainStep = (): tf.Tensor1D =>
-    tf.tidy(() => {
-      // Wraps xBuffer without a copy; backends upload it in the first op
-      // below, and the tensor dies with this tidy, before the buffer is refilled.
-      const raw = tf.tensor4d(xBuffer, [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
-      const normalized = toModelInput(raw, { color: settings.color, ...stats });
-      const x = settings.augment ? augmentBatch(normalized, augmentParams(step, settings.seed, batchSize)) : normalized;
-      const labels = tf.tensor1d(yBuffer, 'int32');
-      // Accuracy is computed from the same forward pass; kept so it survives
-      // minimize()'s inner tidy, and disposed by hand below.
-      const held: { accuracy?: tf.Scalar } = {};
-      const loss = optimizer.minimize(
-        () => {
-          // training: true makes BatchNorm use batch statistics (and update its
-          // running averages) and Dropout drop.
-          const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-          held.accuracy = tf.keep(accuracyOf(probs, labels));
-          return crossEntropy(probs, labels);
-        },
-        true,
-        trainable,
-      ) as tf.Scalar;
-      const accuracy = held.accuracy as tf.Scalar;
-      const out = tf.stack([loss, accuracy]) as tf.Tensor1D;
-      accuracy.dispose();
-      return out;
-    });
+  const resume = opts.resume;
+  if (resume) {
+    epochs.push(...resume.epochs);
+    for (const e of resume.epochs) if (e.valLoss !== null) valLosses.push(e.valLoss);
+    if (valLosses.length > 0) bestEpoch = earlyStopping(valLosses, settings.patience).bestEpoch;
+    step = resume.step;
+    if (resume.stopped) stopReason = 'early-stopping';
+  }
 
   try {
-    epochLoop: for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    if (resume) {
+      // Adam's bias correction and every moment estimate continue where they were.
+      await optimizer.setWeights(resume.optimizerWeights);
+      if (keepBest && bestEpoch !== null) {
+        const saved = resume.bestWeights;
+        bestWeights = bestEpoch === epochs.length ? snapshotWeights(model) : saved ? tf.tidy(() => saved.map((w) => w.clone())) : null;
+      }
+    }
+    const firstEpoch = resume?.stopped ? settings.epochs + 1 : epochs.length + 1;
+    epochLoop: for (let epoch = firstEpoch; epoch <= settings.epochs; epoch++) {
       const epochStart = clock.now();
       const order = epochOrder(data.train.indices, epoch, settings.seed);
       const sums = { loss: 0, accuracy: 0, steps: 0 };
@@ -255,8 +294,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
           stopReason = 'user';
           break epochLoop;
         }
-        fillBatch(data.train.pixels, data.train.labels, order, batch * batchSize, batchSize, xBuffer, yBuffer);
-        pending.push(trainStep());
+        fillBatch(data.train.pixels, data.train.labels, order, batch * batchSize, batchSize, trainStep.x, trainStep.y);
+        if (recipe) (optimizer as tf.MomentumOptimizer).setLearningRate(rateAt(step));
+        pending.push(trainStep.run(step));
         step++;
         if (pending.length >= readEvery || clock.now() - lastReport >= READ_AT_LEAST_EVERY_MS) await readMetrics(batch + 1);
         // Let the worker handle pause/stop messages between steps.
@@ -296,6 +336,15 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       };
       epochs.push(record);
       hooks.onEpochEnd(record);
+      if (opts.hooks?.onCheckpoint) {
+        const optimizerWeights = await optimizer.getWeights();
+        try {
+          await hooks.onCheckpoint({ epochs: epochs.slice(), step, optimizerWeights, bestWeights: bestEpoch !== epoch ? bestWeights : null, stopped: stop });
+        } finally {
+          // getWeights() returns the optimizer's own variables plus a fresh scalar holding its iteration count: only that one is ours.
+          tf.dispose(optimizerWeights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
+        }
+      }
       if (stop) {
         stopReason = 'early-stopping';
         break;
@@ -314,7 +363,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     tf.dispose(pending);
     if (bestWeights) tf.dispose(bestWeights);
-    optimizer.dispose();
+    disposeOptimizer(optimizer);
     yielder.close();
   }
 }
@@ -328,6 +377,8 @@ export interface EvaluateOptions {
   sampleCount?: number;
   /** Defaults to MAX_MISCLASSIFIED. */
   misclassifiedLimit?: number;
+  /** Average the probabilities of each image and its mirror image (test-time augmentation); off by default. */
+  flipTestTime?: boolean;
 }
 
 /**
@@ -382,7 +433,11 @@ export async function evaluate(model: tf.LayersModel, split: SplitData, opts: Ev
       const real = fillBatch(split.pixels, split.labels, split.indices, start, batchSize, xBuffer, yBuffer);
       const probs = tf.tidy(() => {
         const raw = tf.tensor4d(xBuffer, [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
-        return model.apply(toModelInput(raw, { color: opts.color, ...opts.stats }), { training: false }) as tf.Tensor2D;
+        const x = toModelInput(raw, { color: opts.color, ...opts.stats });
+        const probs = model.apply(x, { training: false }) as tf.Tensor2D;
+        if (!opts.flipTestTime) return probs;
+        // Axis 2 is the width: the mirror image, as augmentBatch's flips show it in training.
+        return tf.div(tf.add(probs, model.apply(tf.reverse(x, 2), { training: false }) as tf.Tensor2D), 2) as tf.Tensor2D;
       });
       const previous: InFlight | null = inFlight;
       inFlight = { probs, start, labels: yBuffer.slice(0, real) };
@@ -402,16 +457,169 @@ export async function evaluate(model: tf.LayersModel, split: SplitData, opts: Ev
   return { loss: lossSum / n, accuracy: correct / n, count: n, perClass, confusion, samples, misclassified };
 }
 
-/** Mean sparse categorical cross-entropy of softmax outputs, clipped like Keras. */
-export function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+/**
+ * Mean sparse categorical cross-entropy of softmax outputs, clipped like Keras.
+ * With `labelSmoothing` ε > 0 the target puts 1 − ε + ε/K on the label and ε/K
+ * on each of the K classes' others (Szegedy et al. 2016, §7).
+ */
+export function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new RangeError(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, probs.shape[1])), 1);
-    return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, CE_EPSILON, 1)))) as tf.Scalar;
+    const classes = probs.shape[1];
+    if (labelSmoothing === 0) {
+      const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, classes)), 1);
+      return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, CE_EPSILON, 1)))) as tf.Scalar;
+    }
+    const target = tf.oneHot(labels, classes, 1 - labelSmoothing + labelSmoothing / classes, labelSmoothing / classes, 'float32');
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(probs, CE_EPSILON, 1))), 1))) as tf.Scalar;
   });
+}
+
+export interface TrainStepOptions {
+  /** Trained in place: its trainable weights are the optimizer's variables. */
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  /** Images per step. Unit: images. */
+  batchSize: number;
+  color: ColorMode;
+  /** Training-set channel statistics, 0–255 scale. */
+  stats: ChannelStats;
+  /** Flip and shift every batch on the device (augmentParams of the step and seed). */
+  augment: boolean;
+  seed: number;
+  /** Largest shift of the augmentation. Unit: pixels; defaults to MAX_SHIFT. */
+  maxShift?: number;
+  /** See crossEntropy. Unit: fraction; defaults to 0. */
+  labelSmoothing?: number;
+  /** Adds ½·λ·Σw² over the conv and dense kernels to the loss (L2, as SGD's weight decay). Unit: λ; defaults to 0. */
+  weightDecay?: number;
+  /**
+   * BatchNorm as one closed-form-gradient op per layer (batchnorm.ts) instead
+   * of tfjs-layers' op-by-op autodiff; same numbers. Defaults to true: seed,
+   * batch 16, SwiftShader WebGPU, interleaved `npm run bench` runs: 10.9 s per
+   * step against 16.0 s with tfjs-layers' BatchNorm. False is for that A/B.
+   */
+  closedFormBatchNorm?: boolean;
+}
+
+export interface TrainStep {
+  /** The batch's pixels (B × 32 × 32 × 3, 0–255, HWC): fill before each `run`. Reused by every step. */
+  readonly x: Float32Array;
+  /** The batch's labels, 0–9. */
+  readonly y: Int32Array;
+  /**
+   * One optimizer step on the batch now in `x` and `y`, `step` (0-based) seeding
+   * its augmentation. Returns [cross-entropy, accuracy] of the batch (without
+   * label smoothing or weight decay), still on the device: nothing is read
+   * back, so the caller decides when the CPU waits for the GPU.
+   */
+  run(step: number): tf.Tensor1D;
+}
+
+/**
+ * THE training step of `trainModel`, also timed on its own by the benchmark (src/bench).
+ *
+ * No shader warm-up before the first step: compiling all of a step's GPU
+ * programs first (tfjs's compile-only mode) did not bring the first step
+ * sooner on SwiftShader WebGPU, where running dominates compiling (seed,
+ * batch 64: 75 s to the first loss without; 11 s warm-up + 81 s with; tiny,
+ * batch 16: 7.7 s without, 5.3 + 2.0 s with).
+ */
+export function createTrainStep(opts: TrainStepOptions): TrainStep {
+  const { model, optimizer, batchSize, color, stats, augment, seed } = opts;
+  const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const labelSmoothing = opts.labelSmoothing ?? 0;
+  const weightDecay = opts.weightDecay ?? 0;
+  const forward = (opts.closedFormBatchNorm ?? true) ? (t: tf.Tensor) => applyForTraining(model, t) : (t: tf.Tensor) => model.apply(t, { training: true }) as tf.Tensor;
+  // Passed explicitly: without a list, minimize() updates every trainable
+  // variable in the engine, including those of other models in this tab.
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // originalName, not name: a model built after another with the same layer names has conv1/kernel_1.
+  const decayed = model.trainableWeights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => w.read() as tf.Variable);
+  // Reused by every step: one batch of floats, never a whole split.
+  const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
+  const y = new Int32Array(batchSize);
+  const run = (step: number): tf.Tensor1D =>
+    tf.tidy(() => {
+      // Wraps x without a copy; backends upload it in the first op below, and
+      // the tensor dies with this tidy, before the buffer is refilled.
+      const raw = tf.tensor4d(x, [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
+      const normalized = toModelInput(raw, { color, ...stats });
+      const input = augment ? augmentBatch(normalized, augmentParams(step, seed, batchSize, maxShift), maxShift) : normalized;
+      const labels = tf.tensor1d(y, 'int32');
+      // Accuracy (and, when smoothing or decay change the objective, the plain
+      // cross-entropy, comparable with the validation loss) come from the same
+      // forward pass; kept so they survive minimize()'s inner tidy, and
+      // disposed by hand below.
+      const held: { accuracy?: tf.Scalar; crossEntropy?: tf.Scalar } = {};
+      const objective = optimizer.minimize(
+        () => {
+          // training: true makes BatchNorm use batch statistics (and update its
+          // running averages) and Dropout drop.
+          const probs = forward(input) as tf.Tensor2D;
+          held.accuracy = tf.keep(accuracyOf(probs, labels));
+          const plain = crossEntropy(probs, labels);
+          if (labelSmoothing === 0 && weightDecay === 0) return plain;
+          held.crossEntropy = tf.keep(plain);
+          const smoothed = labelSmoothing > 0 ? crossEntropy(probs, labels, labelSmoothing) : plain;
+          if (weightDecay === 0) return smoothed;
+          return tf.add(smoothed, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+        },
+        true,
+        trainable,
+      ) as tf.Scalar;
+      const accuracy = held.accuracy as tf.Scalar;
+      const out = tf.stack([held.crossEntropy ?? objective, accuracy]) as tf.Tensor1D;
+      accuracy.dispose();
+      held.crossEntropy?.dispose();
+      return out;
+    });
+  return { x, y, run };
+}
+
+/**
+ * Sets a `fast` model's frozen whitening filters from the first
+ * `recipe.whitenImages` training images, standardised exactly as training
+ * sees them (before augmentation), a chunk at a time.
+ */
+async function computeWhitening(model: tf.LayersModel, train: SplitData, stats: ChannelStats, color: ColorMode, recipe: TrainingRecipe): Promise<void> {
+  const channels = inputChannels(color);
+  const moments = emptyPatchMoments(WHITEN_KERNEL, channels);
+  const count = Math.min(recipe.whitenImages, train.indices.length);
+  const chunk = 500; // images per read-back: 6 MB of floats
+  const xBuffer = new Float32Array(chunk * PIXELS_PER_IMAGE);
+  const yBuffer = new Int32Array(chunk);
+  for (let start = 0; start < count; start += chunk) {
+    const real = Math.min(chunk, count - start);
+    fillBatch(train.pixels, train.labels, train.indices, start, chunk, xBuffer, yBuffer);
+    const normalized = tf.tidy(() => toModelInput(tf.tensor4d(xBuffer, [chunk, IMAGE.height, IMAGE.width, IMAGE.channels]), { color, ...stats }));
+    const values = await normalized.data<'float32'>().finally(() => normalized.dispose());
+    addPatches(moments, values, real, IMAGE.height, IMAGE.width);
+  }
+  setWhitening(model, whiteningFilters(moments, recipe.whitenEpsilon));
+}
+
+/**
+ * optimizer.dispose(), plus the learning-rate scalar that tfjs 4.22's
+ * MomentumOptimizer.dispose() forgets (SGDOptimizer keeps it in `c`).
+ */
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
 }
 
 function accuracyOf(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32')));
+}
+
+/** A resume state that fits these settings: whole epochs 1 … n with n ≤ epochs, an optimizer iteration count. */
+function checkResume(resume: LoopState, totalEpochs: number): void {
+  const n = resume.epochs.length;
+  if (n > totalEpochs || resume.epochs.some((e, i) => e.epoch !== i + 1)) {
+    throw new RangeError(`Cannot resume: the saved epochs (${n}) do not fit a ${totalEpochs}-epoch run`);
+  }
+  if (!Number.isInteger(resume.step) || resume.step < 0) throw new RangeError(`Cannot resume at step ${resume.step}`);
+  if (resume.optimizerWeights.length === 0) throw new RangeError('Cannot resume without the optimizer state (its iteration count comes first)');
 }
 
 /** Copies of all weights, BatchNorm running statistics included (they are part of what was best). */

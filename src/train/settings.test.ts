@@ -75,7 +75,7 @@ describe('parseSettings', () => {
   });
 
   it('refuses an unknown preset, colour or optimizer', () => {
-    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: tiny, seed' });
+    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: tiny, seed, fast' });
     expect(badFields({ color: 'sepia' })).toHaveProperty('color');
     expect(badFields({ optimizer: 'rmsprop' })).toHaveProperty('optimizer');
   });
@@ -131,6 +131,18 @@ describe('settingsToQuery', () => {
     const query = settingsToQuery(s);
     expect([...query.keys()].sort()).toEqual(['augment', 'epochs', 'learningRate', 'preset']);
     expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
+  });
+
+  it('takes the fast preset\'s own batch size (512) as its default, and round-trips either way', () => {
+    expect(parseSettings({ preset: 'fast' }).batchSize).toBe(512);
+    expect(parseSettings({ preset: 'fast', batchSize: '64' }).batchSize).toBe(64);
+    expect(parseSettings({ preset: 'seed' }).batchSize).toBe(64);
+    for (const batchSize of [512, 64]) {
+      const s = { ...DEFAULT_SETTINGS, preset: 'fast' as const, batchSize };
+      const query = settingsToQuery(s);
+      expect(query.has('batchSize')).toBe(batchSize !== 512);
+      expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
+    }
   });
 
   it('covers every setting key', () => {

@@ -1,9 +1,13 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { SettingsError, toErrorData } from '../errors';
+import { DATA_ERROR_CODES, SettingsError, toErrorData } from '../errors';
 import { parseSettings, type Settings } from '../train/settings';
 import { TrainerClient } from '../worker/client';
 import { forwardToAutomation } from './automation';
 import { BackendPanel, ModelSummaryTable } from './BackendPanel';
+import { CheckpointBanner } from './CheckpointBanner';
+import { ClassifyPanel } from './ClassifyPanel';
+import { LibraryPanel } from './LibraryPanel';
+import { useModels } from './useModels';
 import { DataPanel } from './DataPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { ResultsPanel } from './ResultsPanel';
@@ -47,16 +51,35 @@ export function App() {
   const [totalEpochs, setTotalEpochs] = useState(0);
   const [now, setNow] = useState(() => Date.now());
   const autostarted = useRef(false);
+  // Checkpoints, classification and the model library.
+  const models = useModels(client);
+
+  /** What a fresh worker needs: a backend and the data (from the browser's cache after the first visit). */
+  const boot = useCallback(() => {
+    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu);
+    client.loadData(dataBaseUrl());
+    client.openStorage();
+  }, [client, url]);
 
   useEffect(() => {
     const unsubscribe = client.subscribe((message) => {
       dispatch(message);
       forwardToAutomation(message);
+      // A resumed run: the form and the epoch count show its settings.
+      if (message.type === 'run-restored') {
+        setTotalEpochs(message.settings.epochs);
+        setValues(Object.fromEntries(Object.entries(message.settings).map(([k, v]) => [k, String(v)])));
+      }
     });
-    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu);
-    client.loadData(dataBaseUrl());
+    boot();
     return unsubscribe;
-  }, [client, url]);
+  }, [client, boot]);
+
+  const restartWorker = useCallback(() => {
+    client.restart();
+    dispatch({ type: 'worker-restarted' });
+    boot();
+  }, [client, boot]);
 
   const start = useCallback(() => {
     const checked = validate(values, unknown);
@@ -70,16 +93,25 @@ export function App() {
     setSettingsError(undefined);
     setTotalEpochs(checked.settings.epochs);
     dispatch({ type: 'run-requested', at: Date.now() });
+    models.actions.settleCheckpoint();
     client.train(checked.settings);
-  }, [client, values, unknown, url]);
+  }, [client, values, unknown, url, models.actions]);
 
-  // `?autostart=1`: train as soon as the data is in, with the URL's settings.
+  const resumeCheckpoint = useCallback(() => {
+    dispatch({ type: 'run-requested', at: Date.now() });
+    models.actions.resumeCheckpoint();
+  }, [models.actions]);
+
+  // `?autostart=1`: train as soon as the data is in, with the URL's settings —
+  // unless an interrupted run is waiting: then the user chooses (resume or start over).
+  const checkpointKnown = models.state.checkpoint !== undefined;
+  const checkpointWaiting = Boolean(models.state.checkpoint);
   useEffect(() => {
-    if (url.autostart && state.status === 'ready' && !autostarted.current) {
+    if (url.autostart && state.status === 'ready' && checkpointKnown && !checkpointWaiting && !autostarted.current) {
       autostarted.current = true;
       start();
     }
-  }, [url.autostart, state.status, start]);
+  }, [url.autostart, state.status, start, checkpointKnown, checkpointWaiting]);
 
   // A clock for elapsed time and ETA, ticking only while a run is going.
   const running = state.status === 'training' || state.status === 'paused';
@@ -110,14 +142,37 @@ export function App() {
           Status: <span data-testid="status">{state.status}</span>
         </p>
       </header>
-      {pageError && <ErrorBanner error={pageError} />}
+      {state.notice && (
+        <div className="warning" role="status" data-testid="notice">
+          {state.notice}
+        </div>
+      )}
+      {pageError && (
+        <ErrorBanner error={pageError}>
+          {pageError.code === 'worker-crashed' && (
+            <button type="button" data-testid="restart-worker" onClick={restartWorker}>Restart the trainer</button>
+          )}
+        </ErrorBanner>
+      )}
       {Object.keys(unknownErrors).length > 0 && (
         <div className="error" role="alert">
           {Object.values(unknownErrors).join('; ')} in the URL.{' '}
           <button type="button" onClick={() => setUnknown([])}>Ignore them</button>
         </div>
       )}
-      <DataPanel progress={state.dataProgress} ready={state.data} />
+      <DataPanel
+        progress={state.dataProgress}
+        ready={state.data}
+        controls={{
+          failed: !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? ''),
+          onCancel: () => client.cancelLoad(),
+          onRetry: () => {
+            dispatch({ type: 'dismiss-error' });
+            client.loadData(dataBaseUrl());
+          },
+        }}
+      />
+      <CheckpointBanner models={models.state} actions={{ ...models.actions, resumeCheckpoint }} canResume={canStart} running={running} />
       <SettingsPanel values={values} errors={fieldErrors} disabled={!canStart} onChange={onChange} onSubmit={start} />
       {state.backend && <BackendPanel backend={state.backend} />}
       {state.model && <ModelSummaryTable summary={state.model} />}
@@ -130,6 +185,8 @@ export function App() {
         />
       )}
       {state.test && state.data && <ResultsPanel result={state.test.result} images={state.test.images} classes={state.data.classes} />}
+      <ClassifyPanel models={models.state} actions={models.actions} classes={state.data?.classes} />
+      <LibraryPanel models={models.state} actions={models.actions} />
     </main>
   );
 }

@@ -11,7 +11,14 @@ export interface DataReady {
 
 const MB = 1024 * 1024;
 
-export function DataPanel({ progress, ready }: { progress?: LoadProgress; ready?: DataReady }) {
+export interface DataControls {
+  /** Loading stopped on an error or a cancel: offer Retry. */
+  failed: boolean;
+  onCancel(): void;
+  onRetry(): void;
+}
+
+export function DataPanel({ progress, ready, controls }: { progress?: LoadProgress; ready?: DataReady; controls: DataControls }) {
   if (!ready) {
     const fraction = progress && progress.totalBytes > 0 ? progress.loadedBytes / progress.totalBytes : 0;
     return (
@@ -23,6 +30,18 @@ export function DataPanel({ progress, ready }: { progress?: LoadProgress; ready?
             : 'Fetching the data set index…'}
         </p>
         <progress data-testid="data-progress" max={1} value={fraction} aria-label="Data loading progress" />
+        {progress?.stalled && !controls.failed && (
+          <p className="warning" data-testid="data-stalled" role="status">
+            The download of {progress.file} has stalled: the server has sent nothing for a while. Wait, or cancel and retry.
+          </p>
+        )}
+        <div className="controls">
+          {controls.failed ? (
+            <button type="button" data-testid="retry-load" onClick={controls.onRetry}>Retry</button>
+          ) : (
+            <button type="button" data-testid="cancel-load" onClick={controls.onCancel}>Cancel</button>
+          )}
+        </div>
       </section>
     );
   }

@@ -83,7 +83,7 @@ export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppSt
         <div><dt>Images / s</dt><dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd></div>
         <div><dt>Elapsed</dt><dd>{formatSeconds(elapsed)}</dd></div>
         <div><dt>Remaining (estimate)</dt><dd data-testid="eta">{formatSeconds(eta)}</dd></div>
-        <div><dt>Tensors / memory</dt><dd data-testid="memory">{memory ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB` : '–'}</dd></div>
+        <div><dt>Tensors / memory</dt><dd data-testid="memory">{memory ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB${memory.gpuBytes === undefined ? '' : ` (GPU ${(memory.gpuBytes / 1024 / 1024).toFixed(1)} MB)`}` : '–'}</dd></div>
       </dl>
       <label className="bar">Epoch <progress data-testid="epoch-progress" max={1} value={currentEpoch > doneEpochs ? epochFraction : 1} /></label>
       <label className="bar">Run <progress data-testid="run-progress" max={1} value={runFraction} /></label>
@@ -104,6 +104,7 @@ export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppSt
                 title={e.best ? 'best epoch so far' : undefined}
                 data-tensors={state.epochMemory[i]?.numTensors}
                 data-bytes={state.epochMemory[i]?.numBytes}
+                data-gpu-bytes={state.epochMemory[i]?.gpuBytes}
               >
                 <td>{e.epoch}{e.best ? ' ★' : ''}</td><td>{e.trainLoss.toFixed(4)}</td><td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
                 <td>{e.valLoss?.toFixed(4) ?? '–'}</td><td>{percent(e.valAccuracy)}</td><td>{e.seconds.toFixed(1)}</td><td>{e.imagesPerSecond.toFixed(1)}</td>

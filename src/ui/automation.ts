@@ -33,6 +33,16 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'data-ready':
     case 'model':
     case 'batch-metrics':
+    case 'storage':
+    case 'checkpoint-found':
+    case 'checkpoint-saved':
+    case 'run-restored':
+    case 'classifier':
+    case 'classified':
+    case 'library':
+    case 'model-files':
+    case 'model-error':
+    case 'notice':
       return;
     default:
       message satisfies never;

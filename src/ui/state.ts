@@ -24,12 +24,14 @@ export interface AppState {
   startedAt?: number;
   test?: { result: TestResult; images: SampleImages };
   error?: ErrorData;
+  /** The latest message that is not an error (e.g. a run recovered from a lost GPU). */
+  notice?: string;
 }
 
 export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [] };
 
 /** Local actions the page dispatches itself, beside the worker's messages. */
-export type LocalAction = { type: 'run-requested'; at: number } | { type: 'dismiss-error' };
+export type LocalAction = { type: 'run-requested'; at: number } | { type: 'dismiss-error' } | { type: 'worker-restarted' };
 
 export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
   switch (action.type) {
@@ -37,6 +39,9 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       const { error: _dropped, test: _old, ...rest } = state;
       return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at };
     }
+    case 'worker-restarted':
+      // A new worker knows nothing: start from the first screen again.
+      return initialState;
     case 'dismiss-error': {
       const { error: _dropped, ...rest } = state;
       return rest;
@@ -59,6 +64,24 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       return { ...state, epochs: state.epochs.concat(action.record), epochMemory: state.epochMemory.concat(action.memory), memory: action.memory };
     case 'test-result':
       return { ...state, test: { result: action.result, images: action.images } };
+    case 'notice':
+      return { ...state, notice: action.message };
+    case 'run-restored': {
+      // The clock counts the restored epochs' time too, so elapsed time and ETA cover the whole run.
+      const restoredMs = action.epochs.reduce((sum, e) => sum + e.seconds * 1000, 0);
+      const startedAt = state.startedAt === undefined ? undefined : state.startedAt - restoredMs;
+      return { ...state, steps: action.steps, epochs: action.epochs, epochMemory: action.memory, ...(startedAt === undefined ? {} : { startedAt }) };
+    }
+    // Checkpoints, classification and the model library have their own state (src/ui/modelsState.ts).
+    case 'storage':
+    case 'checkpoint-found':
+    case 'checkpoint-saved':
+    case 'classifier':
+    case 'classified':
+    case 'library':
+    case 'model-files':
+    case 'model-error':
+      return state;
     default:
       return assertNever(action);
   }

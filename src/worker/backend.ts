@@ -116,6 +116,51 @@ export async function selectBackend(request: BackendRequest, opts: { allowSoftwa
   throw new BackendError(`No TensorFlow.js backend could start. ${reasons.join('; ')}.`);
 }
 
+/**
+ * Why the WebGPU device was lost, once it has been (driver crash or reset,
+ * GPU process restart, or `device.destroy()`); null while it is healthy.
+ * Every op after that fails, so a run in progress must start again from its
+ * last checkpoint on a fresh device or another backend.
+ */
+let deviceLost: string | null = null;
+
+export function gpuDeviceLost(): string | null {
+  return deviceLost;
+}
+
+function watchDevice(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  device?.lost.then((info) => {
+    deviceLost = info.message || info.reason || 'unknown reason';
+  });
+}
+
+// The factory is kept so that a lost WebGPU backend can be registered again:
+// tf.removeBackend forgets it.
+const webgpuFactory = tf.findBackendFactory('webgpu');
+
+/**
+ * After a lost device: drop the dead backend, then take WebGPU again if a
+ * device can be had, else the best other backend as `auto` would choose it.
+ */
+export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}): Promise<BackendInfo> {
+  const lost = deviceLost ?? 'unknown reason';
+  deviceLost = null;
+  tf.removeBackend('webgpu');
+  if (webgpuFactory) tf.registerBackend('webgpu', webgpuFactory);
+  const found = await probeWebGpu();
+  if (!found.problem) {
+    try {
+      await activate('webgpu');
+      return { name: 'webgpu', adapter: found.adapter, fallbackReasons: [`The GPU device was lost (${lost}); a new WebGPU device was started`], forced: false };
+    } catch (error) {
+      found.problem = `WebGPU could not start again: ${(error as Error).message}`;
+    }
+  }
+  const next = await selectBackend('auto', opts);
+  return { ...next, fallbackReasons: [`The GPU device was lost (${lost})`, found.problem ?? '', ...next.fallbackReasons].filter(Boolean) };
+}
+
 async function activate(name: BackendName): Promise<void> {
   // The WASM backend runs its single-threaded SIMD build: the multi-threaded
   // build's pthread workers fail to start once bundled ("ReferenceError: e is
@@ -125,4 +170,5 @@ async function activate(name: BackendName): Promise<void> {
   if (!ok) throw new BackendError(`TensorFlow.js could not initialise the ${name} backend.`);
   await tf.ready();
   registerTrainingKernels(name);
+  if (name === 'webgpu') watchDevice();
 }

@@ -4,25 +4,42 @@
  * `postMessage` itself.
  */
 import type { Settings } from '../train/settings';
-import type { BackendRequest, FromWorker, ToWorker } from './protocol';
+import type { BackendRequest, ClassifyFile, FromWorker, ToWorker } from './protocol';
 
 export type Listener = (message: FromWorker) => void;
 
 export class TrainerClient {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly listeners = new Set<Listener>();
 
   constructor() {
-    this.worker = new Worker(new URL('./trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
-    this.worker.onmessage = (event: MessageEvent<FromWorker>) => this.emit(event.data);
-    // An exception that escaped the worker, or a script that failed to load.
-    this.worker.onerror = (event: ErrorEvent) => {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.emit(event.data);
+    // An exception that escaped the worker, or a script that failed to load:
+    // its state is unknown from here on, so the page offers a restart.
+    worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       this.emit({
         type: 'error',
-        error: { name: 'WorkerError', code: 'worker-crashed', message: event.message || 'The training worker stopped unexpectedly.' },
+        error: {
+          name: 'WorkerError',
+          code: 'worker-crashed',
+          message: `The trainer stopped unexpectedly${event.message ? ` (${event.message})` : ''}.`,
+        },
       });
+      this.emit({ type: 'status', status: 'error' });
     };
+    return worker;
+  }
+
+  /** Replaces a crashed worker with a fresh one; the caller loads data and picks a backend again. */
+  restart(): void {
+    this.worker.terminate();
+    this.worker = this.spawn();
   }
 
   subscribe(listener: Listener): () => void {
@@ -30,8 +47,13 @@ export class TrainerClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** Starts (or, after a failure, retries) loading; verified shards come from the browser's cache. */
   loadData(baseUrl: string): void {
     this.send({ type: 'load-data', baseUrl });
+  }
+
+  cancelLoad(): void {
+    this.send({ type: 'cancel-load' });
   }
 
   initBackend(backend: BackendRequest, allowSoftwareGpu = false): void {
@@ -52,6 +74,41 @@ export class TrainerClient {
 
   stop(): void {
     this.send({ type: 'stop' });
+  }
+
+  /** Opens checkpoint and library storage; the worker answers with what it found. */
+  openStorage(): void {
+    this.send({ type: 'open-storage' });
+  }
+
+  resumeCheckpoint(): void {
+    this.send({ type: 'resume-checkpoint' });
+  }
+
+  discardCheckpoint(): void {
+    this.send({ type: 'discard-checkpoint' });
+  }
+
+  /** Files are passed as handles (structured clone shares, not copies, their bytes). */
+  classify(files: ClassifyFile[]): void {
+    this.send({ type: 'classify', files });
+  }
+
+  openModel(id: string): void {
+    this.send({ type: 'open-model', id });
+  }
+
+  deleteModel(id: string): void {
+    this.send({ type: 'delete-model', id });
+  }
+
+  /** A library entry, or with null the model that classifies now. */
+  exportModel(id: string | null): void {
+    this.send({ type: 'export-model', id });
+  }
+
+  importModel(files: File[]): void {
+    this.send({ type: 'import-model', files: files.map((file) => ({ name: file.name, file })) });
   }
 
   terminate(): void {

@@ -8,6 +8,9 @@ import type { LoadProgress } from '../data/loader';
 import type { Settings } from '../train/settings';
 import type { BatchMetrics, EpochRecord, Evaluation as TestResult } from '../train/loop';
 import type { ModelSummary } from '../model/summary';
+import type { ColorMode } from '../model/config';
+import type { ModelFiles } from '../model/modelFiles';
+import type { LibraryEntry } from '../store/library';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -33,12 +36,26 @@ export interface SampleImages {
 
 export type ToWorker =
   | { type: 'load-data'; baseUrl: string }
+  | { type: 'cancel-load' }
   /** Sent once at start-up, so the page can show the backend before any training. */
   | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean }
   | { type: 'train'; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Sent once at start-up: opens IndexedDB; answered by 'storage', 'checkpoint-found' and 'library'. */
+  | { type: 'open-storage' }
+  /** Continue the checkpointed run (not to be confused with 'resume', which ends a pause). */
+  | { type: 'resume-checkpoint' }
+  | { type: 'discard-checkpoint' }
+  /** Files to classify; answered by 'classified' messages, one per batch, in order. */
+  | { type: 'classify'; files: ClassifyFile[] }
+  | { type: 'open-model'; id: string }
+  | { type: 'delete-model'; id: string }
+  /** Export a library model, or with null the model that classifies now; answered by 'model-files'. */
+  | { type: 'export-model'; id: string | null }
+  /** A model.json and its weights .bin, as the user picked them (any order). */
+  | { type: 'import-model'; files: { name: string; file: Blob }[] };
 
 export type FromWorker =
   | { type: 'data-progress'; progress: LoadProgress }
@@ -50,12 +67,65 @@ export type FromWorker =
   | { type: 'batch-metrics'; metrics: BatchMetrics[]; memory: MemoryInfo }
   | { type: 'epoch-end'; record: EpochRecord; memory: MemoryInfo }
   | { type: 'test-result'; result: TestResult; images: SampleImages }
-  | { type: 'error'; error: ErrorData };
+  | { type: 'error'; error: ErrorData }
+  /** Something the user should know that is not an error, e.g. a run recovered from a lost GPU. */
+  | { type: 'notice'; message: string }
+  /** Whether checkpoints are being saved; with `error` saying why not. */
+  | { type: 'storage'; checkpoints: boolean; error?: ErrorData }
+  /** The unfinished run left by an earlier visit, or null. */
+  | { type: 'checkpoint-found'; checkpoint: CheckpointSummary | null }
+  | { type: 'checkpoint-saved'; epoch: number; step: number; optimizerStep: number }
+  /** A resumed run's history up to its checkpoint: the page shows it before the new epochs arrive. */
+  | { type: 'run-restored'; settings: Settings; steps: BatchMetrics[]; epochs: EpochRecord[]; memory: MemoryInfo[] }
+  /** The model that classifies dropped images now; null when there is none. */
+  | { type: 'classifier'; info: ClassifierInfo | null }
+  | { type: 'classified'; results: ClassifyResult[] }
+  | { type: 'library'; models: LibraryEntry[] }
+  | { type: 'model-files'; files: ModelFiles }
+  /** A library action or import that failed; nothing else changed. */
+  | { type: 'model-error'; action: 'open' | 'delete' | 'export' | 'import' | 'save' | 'checkpoint'; error: ErrorData };
+
+export interface CheckpointSummary {
+  /** Epochs done; "Resume from epoch epoch + 1". */
+  epoch: number;
+  step: number;
+  /** ms since 1970. */
+  savedAt: number;
+  settings: Settings;
+  /** Early stopping had ended training; resuming only evaluates on the test set. */
+  stopped: boolean;
+}
+
+export interface ClassifierInfo {
+  /** `training`: snapshots of the run in progress; `trained`: the run that just finished; else a saved or imported model. */
+  source: 'training' | 'trained' | 'library' | 'imported';
+  /** Shown to the user, e.g. "tiny · rgb · 3 epochs". */
+  name: string;
+  color: ColorMode;
+  /** Output index → class name. */
+  classes: string[];
+  /** The library entry it came from or was saved as; null when not in the library. */
+  libraryId: string | null;
+}
+
+export interface ClassifyFile {
+  /** A request id chosen by the page; results carry it back. */
+  id: number;
+  name: string;
+  file: Blob;
+}
+
+export type ClassifyResult =
+  /** `pixels`: the 32 × 32 × 3 HWC bytes the model saw (luma in all three channels for a grayscale model). `probs`: 10 class probabilities. */
+  | { id: number; ok: true; pixels: Uint8Array; probs: number[] }
+  | { id: number; ok: false; error: ErrorData };
 
 export interface MemoryInfo {
   numTensors: number;
   /** Bytes held by tensors, as `tf.memory().numBytes` reports. */
   numBytes: number;
+  /** Bytes in GPU buffers or textures (WebGPU, WebGL); absent on WASM and CPU. */
+  gpuBytes?: number;
 }
 
 /** Compile-time guard for exhaustive switches. */

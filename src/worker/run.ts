@@ -9,15 +9,31 @@ import { splitTrainingSet, stratifiedSample } from '../data/split';
 import { gatherImages } from '../data/samples';
 import { buildModel } from '../model/model';
 import { summarizeModel } from '../model/summary';
-import { trainModel, type BatchMetrics } from '../train/loop';
+import { trainModel, type BatchMetrics, type LoopState, type TrainResult } from '../train/loop';
 import { toModelConfig, type Settings } from '../train/settings';
 import type { FromWorker, MemoryInfo } from './protocol';
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
+/** What checkpoints, the classifier and the model library need from a run (src/worker/models.ts). */
+export interface RunExtras {
+  /** Puts a checkpoint's weights into the freshly built model; returns where the loop continues. */
+  restore?(model: tf.LayersModel): LoopState;
+  /** The model being trained, once built: classification takes snapshots of its weights between steps. */
+  onModel?(model: tf.LayersModel): void;
+  /** After every epoch; see TrainHooks.onCheckpoint. */
+  onCheckpoint?(state: LoopState, model: tf.LayersModel): Promise<void>;
+  /** After the test evaluation, before the model is disposed: keep what is worth keeping. */
+  onFinished?(model: tf.LayersModel, result: TrainResult): Promise<void>;
+  /** Always last, after success or failure. */
+  onEnd?(): void;
+}
+
 function memory(): MemoryInfo {
-  const m = tf.memory();
-  return { numTensors: m.numTensors, numBytes: m.numBytes };
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+  const info: MemoryInfo = { numTensors: m.numTensors, numBytes: m.numBytes };
+  if (m.numBytesInGPU !== undefined) info.gpuBytes = m.numBytesInGPU;
+  return info;
 }
 
 export class TrainingRun {
@@ -30,11 +46,12 @@ export class TrainingRun {
     private readonly dataset: Dataset,
     private readonly settings: Settings,
     private readonly post: Post,
+    private readonly extras: RunExtras = {},
   ) {}
 
   async start(): Promise<void> {
     this.active = true;
-    const { dataset, settings, post } = this;
+    const { dataset, settings, post, extras } = this;
     let model: tf.LayersModel | undefined;
     try {
       post({ type: 'status', status: 'training' });
@@ -42,6 +59,9 @@ export class TrainingRun {
       const allTest = Uint32Array.from(dataset.test.labels.keys());
       const testIndices = settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
       model = buildModel(toModelConfig(settings));
+      const resume = extras.restore?.(model);
+      extras.onModel?.(model);
+      const trained = model;
       post({ type: 'model', summary: summarizeModel(model) });
 
       const result = await trainModel({
@@ -58,7 +78,9 @@ export class TrainingRun {
           onEpochEnd: (record) => post({ type: 'epoch-end', record, memory: memory() }),
           waitWhilePaused: () => (this.paused ? new Promise<void>((resolve) => (this.wakeUp = resolve)) : Promise.resolve()),
           shouldStop: () => this.stopRequested,
+          ...(extras.onCheckpoint ? { onCheckpoint: (state: LoopState) => extras.onCheckpoint?.(state, trained) ?? Promise.resolve() } : {}),
         },
+        ...(resume ? { resume } : {}),
       });
 
       if (result.test) {
@@ -66,8 +88,10 @@ export class TrainingRun {
         const images = gatherImages(dataset.test.pixels, dataset.test.labels, shown);
         post({ type: 'test-result', result: result.test, images }, [images.pixels.buffer, images.labels.buffer]);
       }
+      await extras.onFinished?.(model, result);
       post({ type: 'status', status: 'done' });
     } finally {
+      extras.onEnd?.();
       model?.dispose();
       this.active = false;
     }

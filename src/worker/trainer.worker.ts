@@ -9,7 +9,10 @@ import { gatherImages, pickPerClass } from '../data/samples';
 import { NUM_CLASSES } from '../data/format';
 import { assertNever, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
 import { TrainingRun } from './run';
-import { selectBackend } from './backend';
+import { ModelService } from './models';
+import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
+import type { Checkpoint } from '../store/checkpoints';
+import type { Settings } from '../train/settings';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -25,18 +28,68 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
+/** Checkpoints, classification and the model library. */
+const models = new ModelService(post, () => dataset);
+
+/** TensorFlow.js must not run an op before the chosen backend is set, or it would start a default one. */
+async function backendReady(): Promise<void> {
+  if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
+  await backend;
+}
+
+/** From the page's `?softwareGpu=1`; a backend chosen again after a GPU loss follows it too. */
+let allowSoftwareGpu = false;
+
+/**
+ * Runs training; if the WebGPU device is lost on the way, starts a backend
+ * again (WebGPU if a new device can be had) and resumes from the last
+ * checkpoint, so no finished epoch is lost.
+ */
+async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint | null): Promise<void> {
+  let from = checkpoint;
+  for (;;) {
+    const session = await models.runSession(settings, from);
+    run = new TrainingRun(data, settings, session.post, session.extras);
+    try {
+      return await run.start();
+    } catch (error) {
+      const lost = gpuDeviceLost();
+      if (!lost) throw error;
+      post({ type: 'status', status: 'loading' });
+      backend = recoverBackend({ allowSoftwareGpu });
+      const info = await backend;
+      post({ type: 'backend', info });
+      const resumable = await models.loadCheckpointForResume();
+      if (!resumable) {
+        throw new AppError('training-failed', `The GPU device was lost (${lost}) before the first checkpoint was saved; press Train to start again on ${info.name}.`);
+      }
+      post({ type: 'notice', message: `The GPU device was lost (${lost}). Training resumed from the checkpoint after epoch ${resumable.checkpoint.meta.epoch}, on ${info.name}.` });
+      from = resumable.checkpoint;
+    }
+  }
+}
+
+/** The download in progress, so Cancel can stop it. */
+let loading: AbortController | undefined;
+
 async function loadData(baseUrl: string): Promise<void> {
+  loading?.abort();
+  const controller = new AbortController();
+  loading = controller;
   post({ type: 'status', status: 'loading' });
   let cachedShards = 0;
   // Progress messages are throttled: a 180 MB download gives thousands of chunks.
   let lastPost = 0;
+  let lastStalled = false;
   dataset = await loadDataset({
     baseUrl,
     cache: await openBrowserShardCache(),
+    signal: controller.signal,
     onProgress(progress) {
       cachedShards = progress.cachedShards;
       const now = performance.now();
-      if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes) {
+      if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes || progress.stalled !== lastStalled) {
+        lastStalled = progress.stalled;
         lastPost = now;
         post({ type: 'data-progress', progress });
       }
@@ -61,8 +114,12 @@ async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'load-data':
       return loadData(message.baseUrl);
+    case 'cancel-load':
+      loading?.abort();
+      return;
     case 'init-backend': {
-      backend = selectBackend(message.backend, { allowSoftwareGpu: message.allowSoftwareGpu });
+      allowSoftwareGpu = message.allowSoftwareGpu;
+      backend = selectBackend(message.backend, { allowSoftwareGpu });
       post({ type: 'backend', info: await backend });
       return;
     }
@@ -71,9 +128,34 @@ async function handle(message: ToWorker): Promise<void> {
       if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backend;
-      run = new TrainingRun(dataset, message.settings, post);
-      return run.start();
+      return train(dataset, message.settings, null);
     }
+    case 'resume-checkpoint': {
+      if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
+      if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
+      await backendReady();
+      // null: the checkpoint was unusable; the page has been told and offered a new run.
+      const resumable = await models.loadCheckpointForResume();
+      if (!resumable) return;
+      return train(dataset, resumable.settings, resumable.checkpoint);
+    }
+    case 'discard-checkpoint':
+      return models.discardCheckpoint();
+    case 'open-storage':
+      return models.openStorage();
+    case 'classify':
+      return models.classify(message.files);
+    case 'open-model':
+      await backendReady();
+      return models.openModel(message.id);
+    case 'delete-model':
+      return models.deleteModel(message.id);
+    case 'export-model':
+      await backendReady();
+      return models.exportModel(message.id);
+    case 'import-model':
+      await backendReady();
+      return models.importModel(message.files);
     case 'pause':
       return run?.pause();
     case 'resume':

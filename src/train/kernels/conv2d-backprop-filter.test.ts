@@ -48,7 +48,7 @@ function filterCase(c: Case, seed: number) {
 }
 
 describe('Conv2DBackpropFilter composed from cpu kernels', () => {
-  for (const method of ['im2col', 'im2colNhwc', 'conv'] as const) {
+  for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv'] as const) {
     it.each(CASES.map((c, i) => [name(c), c, i] as const))(`${method} matches the stock kernel: %s`, (_n, c, i) => {
       const { x, dy, attrs } = filterCase(c, 100 + i);
       const ours = takeValues(backend, conv2DBackpropFilterWith(method, { inputs: { x, dy }, backend, attrs }, 'cpu'));
@@ -76,7 +76,7 @@ describe('Conv2DBackpropFilter composed from cpu kernels', () => {
   it('leaves no tensor or backend buffer behind', () => {
     const { x, dy, attrs } = filterCase(CASES[2] as Case, 7);
     const before = { tensors: tf.memory().numTensors, ids: backend.numDataIds() };
-    for (const method of ['im2col', 'im2colNhwc', 'conv', 'im2col'] as const) {
+    for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv', 'im2col'] as const) {
       takeValues(backend, conv2DBackpropFilterWith(method, { inputs: { x, dy }, backend, attrs }, 'cpu'));
       expect({ tensors: tf.memory().numTensors, ids: backend.numDataIds() }).toEqual(before);
     }

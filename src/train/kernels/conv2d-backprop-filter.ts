@@ -12,6 +12,10 @@
 //   channel axis, [B·H'·W', kh·kw·Cin]ᵀ × dy: no transpose of x, but a
 //   transposeA product. On WebGPU (SwiftShader) that layout was the faster of
 //   the two (see register.ts); on wasm it is the 10× slow path.
+// 'taps': for each of the kh·kw filter taps, its shifted window of the padded
+//   NHWC input as [B·H'·W', Cin]ᵀ times dy: kh·kw products, no patch matrix
+//   (whose concatenation copies kh·kw times the input). Faster on WebGPU for
+//   wide inputs (see register.ts).
 // 'conv': for stride s the gradient is the correlation
 //   dW[i,j,ci,co] = Σ_{b,y,x} xpad[b, i+s·y, j+s·x, ci] · dy[b,y,x,co],
 //   i.e. a forward Conv2D of x as [Cin, H, W, B] (the batch becomes the
@@ -21,7 +25,7 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel, type KernelComposer } from './compose';
 
-export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'conv' | 'stock';
+export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'conv' | 'stock';
 
 export type Conv2DBackpropFilterAttrs = {
   strides: number | [number, number];
@@ -52,7 +56,7 @@ export function supportedFilterGradMethods(info: backend_util.Conv2DInfo): Filte
   const { top, bottom, left, right } = info.padInfo;
   if (Math.min(top, bottom, left, right) < 0) return [];
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
-  return unitStride ? ['im2col', 'im2colNhwc', 'conv'] : ['conv'];
+  return unitStride ? ['im2col', 'im2colNhwc', 'taps', 'conv'] : ['conv'];
 }
 
 function im2colFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
@@ -96,6 +100,27 @@ function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, 
   return c.reshape(product, info.filterShape);
 }
 
+/** One product per filter tap: Σ over B·H'·W' of the tap's window of x (NHWC, [N, Cin]ᵀ) times dy ([N, Cout]), no patch matrix. */
+function tapsFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const n = b * oh * ow;
+  const xp = c.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  const dy2 = c.reshape(dy, [n, cout]);
+  const taps: TensorInfo[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const w = c.slice(xp, [0, i, j, 0], [b, oh, ow, cin]);
+      const rows = c.reshape(w, [n, cin]);
+      taps.push(c.matMul(rows, dy2, true, false));
+      c.release(rows);
+      c.release(w);
+    }
+  }
+  c.release(xp);
+  return c.reshape(c.concat(taps, 0), info.filterShape);
+}
+
 function convFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
@@ -120,7 +145,7 @@ export function conv2DBackpropFilterWith(method: Exclude<FilterGradMethod, 'stoc
     );
   }
   const backend = args.backend as KernelBackend;
-  const impl = { im2col: im2colFilterGrad, im2colNhwc: im2colNhwcFilterGrad, conv: convFilterGrad }[method];
+  const impl = { im2col: im2colFilterGrad, im2colNhwc: im2colNhwcFilterGrad, taps: tapsFilterGrad, conv: convFilterGrad }[method];
   return composeKernel(backend, backendName, (c) => impl(c, x, dy, info));
 }
 

@@ -1,0 +1,59 @@
+import { expect, test } from '@playwright/test';
+import type { BenchApi, CheckResult, ConvShape } from '../src/bench/protocol';
+
+/**
+ * Our Conv2DBackpropFilter (and our forward convolution, where it replaces the
+ * stock one) against TensorFlow.js's own WebGPU kernels, in a real
+ * Chromium on WebGPU, through the benchmark page (bench.html). Odd sizes,
+ * 'same' and 'valid', 2×2 / 3×3 / 5×5 filters, thin and wide channel counts,
+ * so every formulation (im2col, im2colNhwc, taps, conv) runs; small, so it takes
+ * seconds even on a software GPU.
+ */
+const shape = (batch: number, height: number, width: number, inChannels: number, outChannels: number, kernel: number, pad: 'same' | 'valid', stride = 1): ConvShape => ({
+  batch,
+  height,
+  width,
+  inChannels,
+  outChannels,
+  kernel,
+  stride,
+  pad,
+});
+
+const SHAPES: ConvShape[] = [
+  shape(2, 7, 5, 3, 4, 3, 'same'),
+  shape(3, 9, 9, 16, 8, 3, 'valid'),
+  shape(4, 15, 15, 64, 32, 3, 'same'),
+  shape(2, 11, 7, 5, 6, 5, 'same'),
+  shape(1, 8, 8, 20, 20, 5, 'valid'),
+  shape(2, 31, 31, 3, 24, 2, 'valid'),
+  shape(2, 6, 7, 3, 5, 2, 'same'),
+  shape(2, 9, 8, 4, 5, 3, 'same', 2),
+];
+
+test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative error < 1e-4)', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/bench.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const result = (await page.evaluate(
+    (shapes) => (window as unknown as { cifarBench: BenchApi }).cifarBench.run({ kind: 'check', backend: 'webgpu', shapes }),
+    SHAPES,
+  )) as CheckResult;
+
+  expect(result.backend).toBe('webgpu');
+  expect(result.rows).toHaveLength(SHAPES.length);
+  const tried = new Set<string>();
+  for (const row of result.rows) {
+    const name = `${row.shape.batch}×${row.shape.height}×${row.shape.width}×${row.shape.inChannels}→${row.shape.outChannels} ${row.shape.kernel}×${row.shape.kernel} ${row.shape.pad} /${row.shape.stride}`;
+    expect(Object.keys(row.errors), name).toContain('registered');
+    for (const [method, error] of Object.entries(row.errors)) {
+      tried.add(method);
+      expect(error, `${name}, ${method}`).toBeLessThan(1e-4);
+    }
+  }
+  // Every formulation was checked, the forward convolution too, and the registered kernel really was ours on most shapes.
+  expect([...tried].sort()).toEqual(['conv', 'forward', 'im2col', 'im2colNhwc', 'registered', 'taps']);
+  expect(result.rows.filter((r) => r.method !== 'stock').length).toBeGreaterThanOrEqual(6);
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,104 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/**
+ * Checkpoints after every epoch: a reloaded page offers to resume, and the
+ * resumed run continues the same curves, step counter and optimizer state.
+ */
+
+/** 2048 images at 32 per batch: 64 steps an epoch, long enough to pause in before it ends. */
+const RUN = 'preset=tiny&epochs=3&batchSize=32&trainLimit=2048&testLimit=200&backend=wasm';
+const STEPS_PER_EPOCH = 64;
+
+function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+const epochRows = (page: Page) => page.locator('table.epochs tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+const step = async (page: Page) => Number(await page.getByTestId('step').textContent());
+
+/** Starts the run, waits for the checkpoint after epoch `epochs`, then pauses so no later one can replace it. */
+async function trainThenPause(page: Page, epochs: number): Promise<void> {
+  await page.goto(`/?${RUN}`);
+  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await page.getByTestId('start').click();
+  await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-epoch', String(epochs), { timeout: 120_000 });
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('status')).toHaveText('paused');
+}
+
+test('train two epochs, reload, resume: epoch 3 continues the same curves, step counter and optimizer state', async ({ page }) => {
+  const errors = collectPageErrors(page);
+  await trainThenPause(page, 2);
+  const before = (await epochRows(page)).slice(0, 2);
+  expect(before).toHaveLength(2);
+  await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-optimizer-step', String(2 * STEPS_PER_EPOCH));
+
+  await page.reload();
+  const offer = page.getByTestId('checkpoint');
+  await expect(offer).toBeVisible({ timeout: 30_000 });
+  await expect(offer).toHaveAttribute('data-epoch', '2');
+  await expect(page.getByTestId('resume')).toHaveText('Resume from epoch 3');
+  await expect(page.getByTestId('start-over')).toBeVisible();
+  // Nothing runs until the user chooses.
+  await expect(page.getByTestId('status')).not.toHaveText('training');
+  await expect(page.getByTestId('resume')).toBeEnabled({ timeout: 120_000 });
+  await page.getByTestId('resume').click();
+
+  // The earlier epochs and step curve are back at once; the counter goes on from step 128.
+  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect.poll(() => epochRows(page).then((rows) => rows.slice(0, 2)), { timeout: 60_000 }).toEqual(before);
+  const restoredStep = await step(page);
+  expect(restoredStep).toBeGreaterThanOrEqual(2 * STEPS_PER_EPOCH);
+  await expect(page.getByTestId('setting-epochs')).toHaveValue('3');
+  await expect(page.getByTestId('epoch')).toHaveText(/^(2|3) \/ 3$/);
+
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  const after = await epochRows(page);
+  expect(after).toHaveLength(3);
+  expect(after.slice(0, 2)).toEqual(before);
+  expect(after[2]?.[0]).toMatch(/^3/);
+  expect(await step(page)).toBe(3 * STEPS_PER_EPOCH);
+  // Epoch 3's checkpoint: the optimizer counted all 192 steps, not just the 64 since the reload.
+  await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-epoch', '3');
+  await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-optimizer-step', String(3 * STEPS_PER_EPOCH));
+  await expect(page.getByTestId('loss-chart')).toHaveAttribute('data-drawn', 'true');
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+
+  // A finished run leaves nothing to resume; it is in the model library instead.
+  await expect(page.getByTestId('library-entry')).toHaveCount(1);
+  await page.reload();
+  await expect(page.getByTestId('library-entry')).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('start over discards the checkpoint', async ({ page }) => {
+  await trainThenPause(page, 1);
+  await page.reload();
+  await expect(page.getByTestId('checkpoint')).toBeVisible({ timeout: 30_000 });
+  await page.getByTestId('start-over').click();
+  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect(page.getByTestId('status')).not.toHaveText('training');
+  await page.reload();
+  // Storage has answered, and there is no offer.
+  await expect(page.getByTestId('library')).toHaveAttribute('data-storage', 'ready');
+  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+});
+
+test('without IndexedDB, training still runs and the page says checkpoints are off', async ({ page }) => {
+  // The worker as in a browser with site storage disabled.
+  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
+    const response = await route.fetch();
+    const body = `Object.defineProperty(self, 'indexedDB', { value: undefined });\n${await response.text()}`;
+    await route.fulfill({ response, body });
+  });
+  await page.goto('/?preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200&backend=wasm&autostart=1');
+  await expect(page.getByTestId('checkpoints-off')).toContainText('Checkpoints are off', { timeout: 60_000 });
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  // The trained model still classifies, though the library cannot keep it.
+  await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');
+});

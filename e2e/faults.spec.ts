@@ -1,0 +1,64 @@
+import { expect, test, type Route } from '@playwright/test';
+
+const SHARD = /\/data\/cifar10\/train-004\.bin(\?.*)?$/;
+
+test('a stalled shard is reported; Cancel stops the download and Retry resumes it from the cache', async ({ page }) => {
+  const held: Route[] = [];
+  // The server accepts the request for one shard and then sends nothing.
+  await page.route(SHARD, (route) => void held.push(route));
+  await page.goto('/');
+  await expect(page.getByTestId('data-stalled')).toContainText('train-004.bin', { timeout: 60_000 });
+  await expect(page.getByTestId('start')).toBeDisabled();
+
+  await page.getByTestId('cancel-load').click();
+  await expect(page.getByTestId('error')).toContainText('cancelled during train-004.bin');
+  await expect(page.getByTestId('start')).toBeDisabled();
+
+  // The server recovers; Retry downloads only what is missing.
+  await page.unroute(SHARD);
+  const refetched: string[] = [];
+  page.context().on('request', (r) => {
+    if (/\/data\/cifar10\/[\w-]+\.bin/.test(r.url())) refetched.push(new URL(r.url()).pathname);
+  });
+  await page.getByTestId('retry-load').click();
+  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  expect(refetched).not.toContain('/data/cifar10/train-000.bin');
+  expect(refetched).toContain('/data/cifar10/train-004.bin');
+  await expect(page.getByTestId('start')).toBeEnabled();
+  for (const route of held) await route.abort().catch(() => undefined);
+});
+
+test('after a missing shard, Retry succeeds once the shard is back', async ({ page }) => {
+  let missing = true;
+  await page.route(SHARD, (route) => (missing ? route.fulfill({ status: 404, body: 'not found' }) : route.fallback()));
+  await page.goto('/');
+  await expect(page.getByTestId('error')).toContainText('train-004.bin', { timeout: 120_000 });
+  await expect(page.getByTestId('start')).toBeDisabled();
+  missing = false;
+  await page.getByTestId('retry-load').click();
+  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('a worker that throws is reported, and Restart brings up a fresh one', async ({ page }) => {
+  let served = 0;
+  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
+    served += 1;
+    const response = await route.fetch();
+    // Only the first worker crashes; no-store so the restarted one is fetched again, unmodified.
+    const crash = served === 1 ? "setTimeout(() => { throw new Error('simulated crash'); }, 3000);\n" : '';
+    await route.fulfill({ response, body: crash + (await response.text()), headers: { ...response.headers(), 'cache-control': 'no-store' } });
+  });
+  await page.goto('/');
+  const error = page.getByTestId('error');
+  await expect(error).toContainText('The trainer stopped unexpectedly', { timeout: 60_000 });
+  await expect(error).toContainText('simulated crash');
+  await expect(page.getByTestId('status')).toHaveText('error');
+
+  await page.getByTestId('restart-worker').click();
+  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  expect(served).toBe(2);
+});

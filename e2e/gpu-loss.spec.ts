@@ -1,0 +1,67 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/**
+ * Serves the training worker with a fault injected: right after the first
+ * checkpoint is saved, the WebGPU device is destroyed — what a driver crash
+ * or GPU reset does to a tab. With `noGpuAfter`, no adapter is offered again.
+ */
+async function loseDeviceAfterFirstCheckpoint(page: Page, noGpuAfter: boolean) {
+  const fault = `(() => {
+    const devices = [];
+    const requestDevice = GPUAdapter.prototype.requestDevice;
+    GPUAdapter.prototype.requestDevice = async function (...args) {
+      const device = await requestDevice.apply(this, args);
+      devices.push(device);
+      return device;
+    };
+    const post = self.postMessage.bind(self);
+    let lost = false;
+    self.postMessage = (message, ...rest) => {
+      post(message, ...rest);
+      if (!lost && message && message.type === 'checkpoint-saved' && message.epoch === 1) {
+        lost = true;
+        if (${noGpuAfter}) GPU.prototype.requestAdapter = async () => null;
+        devices[devices.length - 1].destroy();
+      }
+    };
+  })();\n`;
+  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, body: fault + (await response.text()) });
+  });
+}
+
+const RUN = '/?preset=tiny&epochs=3&batchSize=32&trainLimit=128&testLimit=50&patience=0&backend=webgpu&autostart=1';
+
+async function firstEpochRow(page: Page) {
+  return page.locator('table.epochs tbody tr').first().innerText();
+}
+
+test('a lost WebGPU device mid-run: training resumes from the last checkpoint on a new WebGPU device', async ({ page }) => {
+  test.setTimeout(300_000);
+  await loseDeviceAfterFirstCheckpoint(page, false);
+  await page.goto(RUN);
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(1, { timeout: 200_000 });
+  const epoch1 = await firstEpochRow(page);
+  await expect(page.getByTestId('notice')).toContainText('The GPU device was lost', { timeout: 200_000 });
+  await expect(page.getByTestId('notice')).toContainText('resumed from the checkpoint after epoch 1, on webgpu');
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 280_000 });
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgpu');
+  await expect(page.getByTestId('fallback-reasons')).toContainText('a new WebGPU device was started');
+  // Epoch 1 was not trained again: its row is the one finished before the loss.
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(3);
+  expect(await firstEpochRow(page)).toBe(epoch1);
+  await expect(page.getByTestId('test-accuracy')).toBeVisible();
+});
+
+test('a lost WebGPU device with no GPU to be had again: training resumes on the next backend', async ({ page }) => {
+  test.setTimeout(300_000);
+  await loseDeviceAfterFirstCheckpoint(page, true);
+  await page.goto(RUN);
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(1, { timeout: 200_000 });
+  await expect(page.getByTestId('notice')).toContainText('resumed from the checkpoint after epoch 1, on wasm', { timeout: 200_000 });
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 200_000 });
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm');
+  await expect(page.getByTestId('fallback-reasons')).toContainText('The GPU device was lost');
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(3);
+});

@@ -1,0 +1,56 @@
+/**
+ * Starts a TensorFlow.js backend in a benchmark worker. Like the app's
+ * selectBackend (src/worker/backend.ts) but without its registration of our
+ * kernels: the baseline must run on TensorFlow.js's stock kernels only, so
+ * `ours` registers them here explicitly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerTrainingKernels, stockKernel } from '../train/kernels';
+import type { BenchBackend } from './protocol';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+});
+
+/**
+ * Starts `name`; with `ours`, registers our training kernels, then puts the
+ * ones named in `stockKernels` back to TensorFlow.js's own (for A/B runs).
+ * Returns what runs (adapter, renderer or wasm flavour) and which kernels are ours.
+ */
+export async function startBackend(name: BenchBackend, ours: boolean, stockKernels: string[] = []): Promise<{ adapter: string; registered: string[] }> {
+  // Single-threaded wasm, as in the app (its threaded build does not start once bundled).
+  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
+  await tf.ready();
+  let registered = ours ? registerTrainingKernels(name).registered : [];
+  for (const kernelName of stockKernels) {
+    const stock = stockKernel(kernelName, name);
+    if (stock === undefined || !registered.includes(kernelName)) throw new Error(`${kernelName} is not one of ours on ${name}, or has no stock kernel`);
+    tf.unregisterKernel(kernelName, name);
+    tf.registerKernel(stock);
+    registered = registered.filter((k) => k !== kernelName);
+  }
+  return { adapter: await describe(name), registered };
+}
+
+async function describe(name: BenchBackend): Promise<string> {
+  if (name === 'wasm') return tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'wasm, SIMD, single-threaded' : 'wasm, no SIMD';
+  if (name === 'cpu') return 'JavaScript';
+  if (name === 'webgpu') {
+    const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();
+    const info = (adapter as (GPUAdapter & { info?: GPUAdapterInfo }) | null | undefined)?.info;
+    return ['WebGPU', info?.vendor, info?.architecture].filter(Boolean).join(' / ');
+  }
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  const debug = gl?.getExtension('WEBGL_debug_renderer_info');
+  const renderer = gl ? String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER)) : 'unknown';
+  gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  return `WebGL / ${renderer}`;
+}

@@ -1,0 +1,78 @@
+/// <reference lib="webworker" />
+/**
+ * A benchmark worker: either one job run in one go (kernels, check, peer,
+ * forward), or one model trained step by step on request (setup, steps,
+ * profile) so that the page can interleave ours and the baseline. The page
+ * terminates it afterwards: every job starts from a fresh TensorFlow.js
+ * (kernel registry, shader cache, device).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadBenchImages } from './data';
+import { startBackend } from './backend';
+import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
+import { runPeerJob } from './peer';
+import { createBaselineRunner, createOurRunner, oursFilterGradient, type Runner } from './train';
+import type { FromBenchWorker, SetupReply, ToBenchWorker, WorkerJob, WorkerResult } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const post = (message: FromBenchWorker) => self.postMessage(message);
+const log = (text: string) => post({ type: 'log', text });
+
+function setFlags(flags: Record<string, boolean | number> | undefined): void {
+  for (const [flag, value] of Object.entries(flags ?? {})) tf.env().set(flag, value);
+}
+
+async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
+  if (job.kind === 'kernels') setFlags(job.flags);
+  switch (job.kind) {
+    case 'kernels':
+      await startBackend(job.backend, true);
+      return runKernelJob(job, log);
+    case 'check':
+      await startBackend(job.backend, true);
+      return runCheckJob(job);
+    case 'forward':
+      await startBackend(job.backend, true);
+      return runForwardJob(job, log);
+    case 'peer': {
+      const images = await loadBenchImages(dataUrl);
+      await startBackend(job.backend, true);
+      return { kind: 'peer', rows: await runPeerJob(job, images, log) };
+    }
+  }
+}
+
+let runner: Runner | undefined;
+
+async function handle(message: ToBenchWorker): Promise<unknown> {
+  switch (message.type) {
+    case 'job':
+      return runJob(message.job, message.dataUrl);
+    case 'setup': {
+      const { job } = message;
+      setFlags(job.flags);
+      const images = await loadBenchImages(message.dataUrl);
+      const { adapter, registered } = await startBackend(job.backend, job.mode === 'ours', job.mode === 'ours' ? job.stockKernels : []);
+      log(`${job.mode}: ${adapter}; our kernels: ${registered.join(', ') || 'none'}`);
+      let warmupMs: number | null = null;
+      if (job.mode === 'ours') ({ runner, warmupMs } = await createOurRunner(job, images));
+      else runner = createBaselineRunner(job, images);
+      const reply: SetupReply = { adapter, registered, warmupMs, oursFilterGradient: oursFilterGradient(job) };
+      return reply;
+    }
+    case 'steps':
+      if (!runner) throw new Error('steps before setup');
+      return runner.steps(message.count);
+    case 'profile':
+      if (!runner) throw new Error('profile before setup');
+      return runner.profile();
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToBenchWorker>) => {
+  handle(event.data).then(
+    (value) => post({ type: 'reply', value }),
+    (error: unknown) => post({ type: 'error', message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) }),
+  );
+};

@@ -1,0 +1,105 @@
+/**
+ * The benchmark page: no UI beyond a log, only `window.cifarBench.run(job)`
+ * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
+ */
+import type { BenchApi, BenchJob, BenchResult, CompareJob, CompareResult, FromBenchWorker, KernelProfile, SetupReply, StepsReply, ToBenchWorker, TrainResult, WorkerJob } from './protocol';
+
+const output = document.getElementById('log');
+const show = (text: string) => {
+  console.log(text);
+  if (output) output.textContent += `${text}\n`;
+};
+const dataUrl = new URL('data/cifar10/', document.baseURI).href;
+
+/** A fresh worker answering one request at a time. */
+class BenchWorker {
+  private readonly worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'bench' });
+  private waiting: { resolve(value: unknown): void; reject(error: Error): void } | null = null;
+
+  constructor() {
+    this.worker.onmessage = (event: MessageEvent<FromBenchWorker>) => {
+      const message = event.data;
+      if (message.type === 'log') return show(message.text);
+      const waiting = this.waiting;
+      this.waiting = null;
+      if (message.type === 'reply') waiting?.resolve(message.value);
+      else waiting?.reject(new Error(message.message));
+    };
+    this.worker.onerror = (event) => {
+      this.waiting?.reject(new Error(`The benchmark worker failed: ${event.message}`));
+      this.waiting = null;
+    };
+  }
+
+  request<T>(message: ToBenchWorker): Promise<T> {
+    if (this.waiting) return Promise.reject(new Error('A benchmark worker takes one request at a time'));
+    return new Promise<T>((resolve, reject) => {
+      this.waiting = { resolve: resolve as (value: unknown) => void, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}
+
+async function compare(job: CompareJob): Promise<CompareResult> {
+  const workers = job.runs.map(() => new BenchWorker());
+  try {
+    const setups: SetupReply[] = [];
+    for (const [i, run] of job.runs.entries()) setups.push(await (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl }));
+    const name = (i: number) => `${job.runs[i]?.mode}#${i}`;
+    const first: number[] = [];
+    for (const [i, worker] of workers.entries()) {
+      first.push((await worker.request<StepsReply>({ type: 'steps', count: 1 })).ms);
+      show(`${name(i)}: first step ${first[i]?.toFixed(0)} ms`);
+    }
+    for (let s = 0; s < job.warmupSteps; s++) for (const worker of workers) await worker.request<StepsReply>({ type: 'steps', count: 1 });
+    const totals = workers.map(() => 0);
+    const lastLoss = workers.map(() => Number.NaN);
+    for (let r = 0; r < job.rounds; r++) {
+      for (const [i, worker] of workers.entries()) {
+        const reply = await worker.request<StepsReply>({ type: 'steps', count: job.stepsPerRound });
+        totals[i] = (totals[i] as number) + reply.ms;
+        lastLoss[i] = reply.lastLoss;
+        show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
+      }
+    }
+    const profiles: (KernelProfile[] | undefined)[] = [];
+    for (const worker of workers) profiles.push(job.profile ? await worker.request<KernelProfile[]>({ type: 'profile' }) : undefined);
+    const steps = job.rounds * job.stepsPerRound;
+    const runs: TrainResult[] = job.runs.map((run, i) => {
+      const setup = setups[i] as SetupReply;
+      const profile = profiles[i];
+      return {
+        job: run,
+        firstStepMs: first[i] as number,
+        warmupMs: setup.warmupMs,
+        steps,
+        msPerStep: (totals[i] as number) / steps,
+        lastLoss: lastLoss[i] as number,
+        oursFilterGradient: setup.oursFilterGradient,
+        registered: setup.registered,
+        adapter: setup.adapter,
+        ...(profile ? { profile } : {}),
+      };
+    });
+    return { kind: 'compare', runs };
+  } finally {
+    for (const worker of workers) worker.terminate();
+  }
+}
+
+async function runOne(job: WorkerJob): Promise<BenchResult> {
+  const worker = new BenchWorker();
+  try {
+    return await worker.request<BenchResult>({ type: 'job', job, dataUrl });
+  } finally {
+    worker.terminate();
+  }
+}
+
+const api: BenchApi = { run: (job: BenchJob) => (job.kind === 'compare' ? compare(job) : runOne(job)) };
+(window as unknown as { cifarBench: BenchApi }).cifarBench = api;
+document.body.dataset.ready = 'true';

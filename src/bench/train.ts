@@ -1,0 +1,194 @@
+/**
+ * Milliseconds per training step, ours against the way the official
+ * TensorFlow.js examples train (compile + trainOnBatch/fit), same model, same
+ * images, same backend, each in its own worker.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
+import { toModelInput } from '../data/preprocess';
+import { presetRecipe } from '../model/config';
+import { buildModel } from '../model/model';
+import { stockKernel } from '../train/kernels';
+import { READ_AT_LEAST_EVERY_MS, READ_EVERY, SGD_MOMENTUM, createTrainStep } from '../train/loop';
+import { warmupDecayRate } from '../train/schedule';
+import { fillBenchBatch, type BenchImages } from './data';
+import type { KernelProfile, TrainJob } from './protocol';
+
+/** The optimizer trainModel would create for this preset (see loop.ts). */
+function makeOptimizer(job: TrainJob): tf.Optimizer {
+  const recipe = presetRecipe(job.preset);
+  if (recipe) return tf.train.momentum(warmupDecayRate(0, 100, recipe.schedule), recipe.momentum, true);
+  return job.optimizer === 'sgd' ? tf.train.momentum(0.01, SGD_MOMENTUM) : tf.train.adam(0.001);
+}
+
+/** Each step's image batch is different; the model and the step are built fresh for every call. */
+function makeOurStep(job: TrainJob, images: BenchImages) {
+  const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
+  const optimizer = makeOptimizer(job);
+  const recipe = presetRecipe(job.preset);
+  const step = createTrainStep({
+    model,
+    optimizer,
+    batchSize: job.batchSize,
+    color: 'rgb',
+    stats: images.stats,
+    augment: job.augment,
+    seed: 1,
+    closedFormBatchNorm: !job.layersBatchNorm,
+    ...(recipe ? { maxShift: recipe.maxShift, labelSmoothing: recipe.labelSmoothing, weightDecay: recipe.weightDecay } : {}),
+  });
+  return {
+    run(index: number): tf.Tensor1D {
+      fillBenchBatch(images, index, job.batchSize, step.x, step.y);
+      return step.run(index);
+    },
+    dispose() {
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * Compiles every GPU program one training step uses without running any of
+ * them (tfjs's compile-only mode, then one wait for all pipelines), on a
+ * throw-away model of the same shapes: compile-only leaves the outputs
+ * unwritten, so it must never touch the real weights. Null on backends
+ * without shaders.
+ */
+async function warmUpShaders(job: TrainJob, images: BenchImages): Promise<number | null> {
+  const flag = job.backend === 'webgpu' ? 'WEBGPU_ENGINE_COMPILE_ONLY' : job.backend === 'webgl' ? 'ENGINE_COMPILE_ONLY' : null;
+  if (flag === null) return null;
+  const start = performance.now();
+  const scratch = makeOurStep(job, images);
+  tf.env().set(flag, true);
+  try {
+    tf.dispose(scratch.run(0));
+  } finally {
+    tf.env().set(flag, false);
+  }
+  await (tf.backend() as unknown as { checkCompileCompletionAsync(): Promise<void> }).checkCompileCompletionAsync();
+  scratch.dispose();
+  return performance.now() - start;
+}
+
+/** A model being trained step by step in this worker, ours or the baseline. */
+export interface Runner {
+  /** Runs `count` steps, reading the loss back as the mode does; ms from the call to the last loss on the CPU. */
+  steps(count: number): Promise<{ ms: number; lastLoss: number }>;
+  profile(): Promise<KernelProfile[]>;
+  dispose(): void;
+}
+
+/** Shader warm-up (when asked), then our step, reading back like trainModel: every READ_EVERY steps or READ_AT_LEAST_EVERY_MS, and at the end of each call. */
+export async function createOurRunner(job: TrainJob, images: BenchImages): Promise<{ runner: Runner; warmupMs: number | null }> {
+  const warmupMs = job.shaderWarmup ? await warmUpShaders(job, images) : null;
+  const step = makeOurStep(job, images);
+  let index = 0;
+  const runner: Runner = {
+    async steps(count) {
+      const pending: tf.Tensor1D[] = [];
+      let lastLoss = Number.NaN;
+      const start = performance.now();
+      let lastRead = start;
+      for (let i = 0; i < count; i++) {
+        pending.push(step.run(index++));
+        if (pending.length >= READ_EVERY || performance.now() - lastRead >= READ_AT_LEAST_EVERY_MS || i === count - 1) {
+          lastLoss = await readAndDispose(pending.splice(0));
+          lastRead = performance.now();
+        }
+      }
+      return { ms: performance.now() - start, lastLoss };
+    },
+    profile: () => profileStep(() => step.run(index++)),
+    dispose: () => step.dispose(),
+  };
+  return { runner, warmupMs };
+}
+
+/**
+ * The official examples' way: model.compile with a stock optimizer and
+ * Keras's categorical cross-entropy, then one trainOnBatch per batch (which
+ * reads the loss back every step). Inputs are standardised on the device with
+ * the same toModelInput as ours; no augmentation, as in the examples.
+ */
+export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner {
+  const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
+  const recipe = presetRecipe(job.preset);
+  model.compile({ optimizer: makeOptimizer(job), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const x = new Float32Array(job.batchSize * PIXELS_PER_IMAGE);
+  const y = new Int32Array(job.batchSize);
+  const smoothing = recipe?.labelSmoothing ?? 0;
+  let index = 0;
+  const trainOn = async (): Promise<number> => {
+    fillBenchBatch(images, index++, job.batchSize, x, y);
+    const [xs, ys] = tf.tidy(() => {
+      const raw = tf.tensor4d(x, [job.batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
+      return [
+        toModelInput(raw, { color: 'rgb', ...images.stats }),
+        tf.oneHot(tf.tensor1d(y, 'int32'), NUM_CLASSES, 1 - smoothing + smoothing / NUM_CLASSES, smoothing / NUM_CLASSES, 'float32'),
+      ];
+    });
+    try {
+      const out = await model.trainOnBatch(xs, ys);
+      return Array.isArray(out) ? (out[0] as number) : out;
+    } finally {
+      tf.dispose([xs, ys]);
+    }
+  };
+  return {
+    async steps(count) {
+      const start = performance.now();
+      let lastLoss = Number.NaN;
+      for (let i = 0; i < count; i++) lastLoss = await trainOn();
+      return { ms: performance.now() - start, lastLoss };
+    },
+    profile: async () => {
+      const info = await tf.profile(async () => {
+        await trainOn();
+      });
+      return summarizeProfile(info);
+    },
+    dispose: () => {
+      (model.optimizer as tf.Optimizer | undefined)?.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** True when the engine would run our weight gradient: the registered kernel is not the one that was there before ours. */
+export function oursFilterGradient(job: TrainJob): boolean {
+  const current = tf.getKernel('Conv2DBackpropFilter', job.backend);
+  return current !== undefined && current !== stockKernel('Conv2DBackpropFilter', job.backend);
+}
+
+async function readAndDispose(outs: tf.Tensor1D[]): Promise<number> {
+  const stacked = tf.stack(outs);
+  tf.dispose(outs);
+  try {
+    const values = await stacked.data();
+    return values[values.length - 2] as number;
+  } finally {
+    stacked.dispose();
+  }
+}
+
+/** One step under tf.profile, kernel time and calls summed by kernel name. */
+async function profileStep(run: () => tf.Tensor1D): Promise<KernelProfile[]> {
+  return summarizeProfile(
+    await tf.profile(async () => {
+      await readAndDispose([run()]);
+    }),
+  );
+}
+
+function summarizeProfile(info: Awaited<ReturnType<typeof tf.profile>>): KernelProfile[] {
+  const byName = new Map<string, KernelProfile>();
+  for (const k of info.kernels) {
+    const entry = byName.get(k.name) ?? { name: k.name, calls: 0, ms: 0 };
+    entry.calls += 1;
+    entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byName.set(k.name, entry);
+  }
+  return [...byName.values()].sort((a, b) => b.ms - a.ms);
+}

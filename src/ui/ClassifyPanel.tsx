@@ -1,0 +1,184 @@
+/**
+ * "Classify your own images": drop anywhere on the page, pick files, or paste.
+ * One card per file: its thumbnail, the 32 × 32 image the model sees, and the
+ * three most probable classes — or, for a file that is not a decodable
+ * picture, an error in words. Decoding and prediction run in the worker.
+ */
+import { useEffect, useState } from 'react';
+import { describeError } from './errorText';
+import { ImageCanvas } from './ImageCanvas';
+import { topClasses, type Card, type ModelsState } from './modelsState';
+import type { ModelsActions } from './useModels';
+
+const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
+
+export function ClassifyPanel({ models, actions, classes }: { models: ModelsState; actions: ModelsActions; classes: string[] | undefined }) {
+  const [dragging, setDragging] = useState(false);
+  const { addFiles } = actions;
+
+  // Drop anywhere and paste anywhere: listeners on the window, not on one element.
+  useEffect(() => {
+    const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+    const onDragOver = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault(); // allows the drop (and stops the browser from opening the file)
+      setDragging(true);
+    };
+    const onDragLeave = (event: DragEvent) => {
+      if (event.relatedTarget === null) setDragging(false);
+    };
+    const onDrop = (event: DragEvent) => {
+      const files = [...(event.dataTransfer?.files ?? [])];
+      if (files.length === 0) return;
+      event.preventDefault();
+      setDragging(false);
+      void addFiles(files);
+    };
+    const onPaste = (event: ClipboardEvent) => {
+      const files = [...(event.clipboardData?.files ?? [])];
+      if (files.length === 0) return; // text pasted into a field stays text
+      event.preventDefault();
+      void addFiles(files);
+    };
+    window.addEventListener('dragover', onDragOver);
+    window.addEventListener('dragleave', onDragLeave);
+    window.addEventListener('drop', onDrop);
+    window.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('dragover', onDragOver);
+      window.removeEventListener('dragleave', onDragLeave);
+      window.removeEventListener('drop', onDrop);
+      window.removeEventListener('paste', onPaste);
+    };
+  }, [addFiles]);
+
+  const classifier = models.classifier;
+  const names = classifier?.classes ?? classes ?? [];
+  const done = models.cards.filter((c) => c.status === 'done').length;
+  const pending = models.cards.filter((c) => c.status === 'queued').length;
+
+  return (
+    <section className="panel" aria-label="Classify your own images">
+      <h2>Classify your own images</h2>
+      <div className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`} data-testid="dropzone" data-model={classifier ? 'yes' : 'no'}>
+        <p>
+          Drop pictures anywhere on this page, paste them (Ctrl+V / ⌘V), or{' '}
+          <label className="file-button">
+            choose files
+            <input
+              type="file"
+              multiple
+              accept="image/jpeg,image/png,image/gif,image/webp,image/bmp,image/avif"
+              data-testid="classify-files"
+              onChange={(event) => {
+                void addFiles([...(event.target.files ?? [])]);
+                event.target.value = '';
+              }}
+            />
+          </label>
+          . JPEG, PNG, GIF, WebP, BMP and AVIF.
+        </p>
+        <p className="model-line" data-testid="classifier">
+          {classifier ? (
+            <>
+              Classifying with <strong>{classifier.name}</strong>
+              {classifier.source === 'training' ? ' (a snapshot of the weights as they are now, taken for each batch of pictures)' : ''}.
+            </>
+          ) : (
+            <>No trained model yet: train one, or open one from the library below. Pictures you drop wait here until there is one.</>
+          )}
+        </p>
+        <p className="hint">
+          The model knows only the 10 CIFAR-10 classes ({names.join(', ') || 'airplane, automobile, bird, …'}): anything else is still called one of them.
+          Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
+        </p>
+      </div>
+      {models.cards.length > 0 && (
+        <>
+          <div className="controls">
+            <span className="count" data-testid="classify-count">
+              {done} of {models.cards.length} classified{pending > 0 ? `, ${pending} in progress` : ''}
+            </span>
+            <button type="button" data-testid="reclassify" onClick={actions.reclassify} disabled={!classifier}>Classify again</button>
+            <button type="button" data-testid="clear-cards" onClick={actions.clearCards}>Remove all</button>
+          </div>
+          <div className="cards">
+            {models.cards.map((card) => (
+              <PredictionCard key={card.id} card={card} classes={names} onRemove={() => actions.removeCard(card.id)} />
+            ))}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+function PredictionCard({ card, classes, onRemove }: { card: Card; classes: string[]; onRemove(): void }) {
+  const remove = (
+    <button type="button" className="remove" aria-label={`Remove ${card.name}`} title="Remove" onClick={onRemove}>
+      ×
+    </button>
+  );
+  const thumb = card.thumbUrl ? <img className="thumb" src={card.thumbUrl} alt="" decoding="async" loading="lazy" /> : <div className="thumb none" aria-hidden="true" />;
+
+  if (card.status === 'error' && card.error) {
+    const { message, nextStep } = describeError(card.error);
+    return (
+      <figure className="card error-card" data-testid="prediction-error" data-code={card.error.code} data-name={card.name}>
+        {thumb}
+        <figcaption>
+          <strong className="name">{card.name}</strong>
+          <span className="error-text">{message}</span>
+          <small>{nextStep}</small>
+        </figcaption>
+        {remove}
+      </figure>
+    );
+  }
+  if (card.status !== 'done' || !card.probs || !card.pixels) {
+    return (
+      <figure className="card" data-testid={card.status === 'waiting' ? 'prediction-waiting' : 'prediction-pending'} data-name={card.name}>
+        {thumb}
+        <figcaption>
+          <strong className="name">{card.name}</strong>
+          <span>{card.status === 'waiting' ? 'Waiting for a trained model.' : 'Classifying…'}</span>
+        </figcaption>
+        {remove}
+      </figure>
+    );
+  }
+  const top = topClasses(card.probs, classes);
+  return (
+    <figure
+      className="card"
+      data-testid="prediction"
+      data-name={card.name}
+      data-label={top[0]?.name}
+      // Full precision for automation: the same image and model must give the same numbers.
+      data-probs={card.probs.map((p) => p.toFixed(6)).join(',')}
+    >
+      <div className="images">
+        {thumb}
+        <span className="seen" data-testid="model-input" title="What the model sees: 32 × 32 pixels">
+          <ImageCanvas pixels={card.pixels} index={0} title={`${card.name} as the model sees it (32 × 32)`} size={64} />
+        </span>
+      </div>
+      <figcaption>
+        <strong className="name">{card.name}</strong>
+        <ol className="top3">
+          {top.map(({ name, probability }) => (
+            <li key={name}>
+              <span className="label">{name}</span>
+              <span className="prob-bar" aria-hidden="true">
+                <span style={{ width: percent(probability) }} />
+              </span>
+              <span className="prob">{percent(probability)}</span>
+            </li>
+          ))}
+        </ol>
+        {card.model && <small className="by">by {card.model}</small>}
+      </figcaption>
+      {remove}
+    </figure>
+  );
+}
