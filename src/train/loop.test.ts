@@ -5,17 +5,17 @@ import { mulberry32 } from '../data/random';
 import { AppError, SettingsError } from '../errors';
 import { buildModel } from '../model/model';
 import { crossEntropy, evaluate, trainModel, type BatchMetrics, type EpochRecord, type SplitData, type TrainOptions } from './loop';
+import { registerTrainingKernels, unregisterTrainingKernels } from './kernels';
 import { DEFAULT_SETTINGS, type Settings } from './settings';
 
-let restoreKernel = () => {};
+// tfjs-backend-cpu's own Conv2DBackpropFilter takes ~0.6 s of each ~0.7 s
+// step of the tiny net; ours (checked against it in kernels/) keeps these tests quick.
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  restoreKernel = useFlatConvFilterGradient();
+  registerTrainingKernels('cpu');
 });
 
-afterAll(() => {
-  restoreKernel();
-});
+afterAll(() => unregisterTrainingKernels('cpu'));
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -295,87 +295,5 @@ describe('crossEntropy', () => {
     ]);
     const loss = await crossEntropy(probs, tf.tensor1d([1, 0], 'int32')).data();
     expect(loss[0]).toBeCloseTo((-Math.log(0.25) - Math.log(1e-7)) / 2, 4);
-  });
-});
-
-/**
- * tfjs-backend-cpu's Conv2DBackpropFilter reads every element through
- * TensorBuffer.get(), ~0.6 s of each ~0.7 s step of the tiny net. This is the
- * same sum (NHWC, no dilation) with flat indexing, ~50× faster, so the loop
- * tests stay quick; the browser backends never see it. Verified below.
- */
-function useFlatConvFilterGradient(): () => void {
-  const original = tf.getKernel('Conv2DBackpropFilter', 'cpu');
-  if (!original) throw new Error('The cpu backend has no Conv2DBackpropFilter kernel');
-  type CpuBackend = {
-    data: { get(id: object): { values: Float32Array } };
-    makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
-  };
-  const kernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
-    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-    if (attrs.dataFormat !== 'NHWC') return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
-    const backend = args.backend as CpuBackend;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-    const xv = backend.data.get(x.dataId).values;
-    const dyv = backend.data.get(dy.dataId).values;
-    const sums = new Float64Array(filterHeight * filterWidth * inChannels * outChannels);
-    for (let b = 0; b < batchSize; b++) {
-      for (let yR = 0; yR < outHeight; yR++) {
-        for (let yC = 0; yC < outWidth; yC++) {
-          const dyBase = ((b * outHeight + yR) * outWidth + yC) * outChannels;
-          for (let wR = 0; wR < filterHeight; wR++) {
-            const xR = yR * info.strideHeight + wR - info.padInfo.top;
-            if (xR < 0 || xR >= inHeight) continue;
-            for (let wC = 0; wC < filterWidth; wC++) {
-              const xC = yC * info.strideWidth + wC - info.padInfo.left;
-              if (xC < 0 || xC >= inWidth) continue;
-              const xBase = ((b * inHeight + xR) * inWidth + xC) * inChannels;
-              const wBase = (wR * filterWidth + wC) * inChannels * outChannels;
-              for (let d1 = 0; d1 < inChannels; d1++) {
-                const xValue = xv[xBase + d1] as number;
-                const o = wBase + d1 * outChannels;
-                for (let d2 = 0; d2 < outChannels; d2++) sums[o + d2] = (sums[o + d2] as number) + xValue * (dyv[dyBase + d2] as number);
-              }
-            }
-          }
-        }
-      }
-    }
-    return backend.makeTensorInfo(info.filterShape, 'float32', Float32Array.from(sums));
-  };
-  tf.unregisterKernel('Conv2DBackpropFilter', 'cpu');
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'cpu', kernelFunc: kernelFunc as tf.KernelFunc });
-  return () => {
-    tf.unregisterKernel('Conv2DBackpropFilter', 'cpu');
-    tf.registerKernel(original);
-  };
-}
-
-describe('useFlatConvFilterGradient (test helper)', () => {
-  it('computes the same filter gradient as the stock cpu kernel', async () => {
-    const x = tf.randomNormal([2, 9, 7, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const w = tf.zeros([3, 3, 3, 4]) as tf.Tensor4D;
-    const filterGradient = (stride: number, pad: 'same' | 'valid', dy: tf.Tensor) =>
-      Array.from(tf.grad((filter) => tf.sum(tf.mul(tf.conv2d(x, filter as tf.Tensor4D, stride, pad), dy)))(w).dataSync());
-    const gradients = () => [
-      filterGradient(1, 'same', tf.randomNormal([2, 9, 7, 4], 0, 1, 'float32', 2)),
-      filterGradient(2, 'valid', tf.randomNormal([2, 4, 3, 4], 0, 1, 'float32', 3)),
-    ];
-    const flat = gradients();
-    restoreKernel();
-    const stock = gradients();
-    restoreKernel = useFlatConvFilterGradient();
-    flat.forEach((values, k) => values.forEach((v, i) => expect(v).toBeCloseTo(stock[k]?.[i] as number, 4)));
   });
 });
