@@ -103,3 +103,15 @@ test('invalid settings are refused beside the field, and nothing starts', async 
   await page.getByTestId('setting-batchSize').fill('32');
   await expect(page.getByTestId('setting-batchSize-error')).toHaveCount(0);
 });
+
+test('invalid values typed into the form are refused beside the field, and nothing starts', async ({ page }) => {
+  await page.goto('/?preset=tiny');
+  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  const typed = { batchSize: '0', learningRate: '-0.5', epochs: '1000000000', trainLimit: 'twelve' };
+  for (const [field, value] of Object.entries(typed)) await page.getByTestId(`setting-${field}`).fill(value);
+  await page.getByTestId('start').click();
+  for (const field of Object.keys(typed)) await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
+  await expect(page.getByTestId('setting-learningRate-error')).toContainText('greater than 0');
+  await expect(page.getByTestId('status')).toHaveText('ready');
+  await expect(page.getByTestId('step')).toHaveCount(0);
+});

@@ -60,7 +60,11 @@ export function ClassifyPanel({ models, actions, classes }: { models: ModelsStat
   return (
     <section className="panel" aria-label="Classify your own images">
       <h2>Classify your own images</h2>
-      <div className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`} data-testid="dropzone" data-model={classifier ? 'yes' : 'no'}>
+      <div className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`} data-testid="dropzone"
+        data-model={classifier ? 'yes' : 'no'}
+        data-tensors={models.memory?.numTensors}
+        data-bytes={models.memory?.numBytes}
+      >
         <p>
           Drop pictures anywhere on this page, paste them (Ctrl+V / ⌘V), or{' '}
           <label className="file-button">

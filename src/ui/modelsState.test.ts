@@ -15,6 +15,8 @@ function withCards(...ids: number[]): ModelsState {
   return reduceModels({ ...initialModelsState, classifier: info }, { type: 'cards-added', cards: ids.map(card) });
 }
 
+const MEMORY = { numTensors: 7, numBytes: 1024 };
+
 describe('reduceModels: cards', () => {
   it('matches results to cards by request id, and ignores answers to older requests', () => {
     let s = withCards(1, 2);
@@ -26,17 +28,18 @@ describe('reduceModels: cards', () => {
         { id: 10, ok: false, error: undecodable }, // the old request for card 1
         { id: 11, ok: true, pixels, probs },
       ],
+      memory: MEMORY,
     });
     expect(s.cards.map((c) => c.status)).toEqual(['queued', 'done']);
     expect(s.cards[1]).toMatchObject({ probs, model: 'tiny' });
-    s = reduceModels(s, { type: 'classified', results: [{ id: 12, ok: false, error: undecodable }] });
+    s = reduceModels(s, { type: 'classified', results: [{ id: 12, ok: false, error: undecodable }], memory: MEMORY });
     expect(s.cards[0]).toMatchObject({ status: 'error', error: undecodable });
   });
 
   it('puts cards back to waiting when the worker had no model, or the model went away', () => {
     let s = withCards(1, 2);
     s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 1 }, { id: 2, request: 2 }] });
-    s = reduceModels(s, { type: 'classified', results: [{ id: 1, ok: false, error: noModel }] });
+    s = reduceModels(s, { type: 'classified', results: [{ id: 1, ok: false, error: noModel }], memory: MEMORY });
     expect(s.cards.map((c) => c.status)).toEqual(['waiting', 'queued']);
     s = reduceModels(s, { type: 'classifier', info: null });
     expect(s.cards.map((c) => c.status)).toEqual(['waiting', 'waiting']);
@@ -46,7 +49,7 @@ describe('reduceModels: cards', () => {
     let s = withCards(1);
     s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 5 }] });
     s = reduceModels(s, { type: 'card-removed', id: 1 });
-    s = reduceModels(s, { type: 'classified', results: [{ id: 5, ok: true, pixels, probs }] });
+    s = reduceModels(s, { type: 'classified', results: [{ id: 5, ok: true, pixels, probs }], memory: MEMORY });
     expect(s.cards).toEqual([]);
   });
 });

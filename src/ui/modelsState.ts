@@ -5,7 +5,7 @@
  */
 import type { ErrorData } from '../errors';
 import type { LibraryEntry } from '../store/library';
-import type { CheckpointSummary, ClassifierInfo, FromWorker } from '../worker/protocol';
+import type { CheckpointSummary, ClassifierInfo, FromWorker, MemoryInfo } from '../worker/protocol';
 
 export type CardStatus =
   /** No model yet: sent as soon as there is one. */
@@ -45,6 +45,8 @@ export interface ModelsState {
   modelError?: { action: string; error: ErrorData };
   /** Newest last. */
   cards: Card[];
+  /** The worker's tensor memory after the latest classified batch. */
+  memory?: MemoryInfo;
 }
 
 export const initialModelsState: ModelsState = { classifier: null, library: [], cards: [] };
@@ -106,6 +108,7 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
       const model = state.classifier?.name;
       return {
         ...state,
+        memory: action.memory,
         cards: state.cards.map((card): Card => {
           const result = card.request === undefined ? undefined : results.get(card.request);
           if (!result || card.status !== 'queued') return card;

@@ -8,6 +8,7 @@
  * 'model-error' or per-image results, never as the run's 'error'.
  */
 import * as tf from '@tensorflow/tfjs';
+import { memory } from './run';
 import { decodeToModelPixels } from '../classify/decode';
 import { Classifier } from '../classify/classifier';
 import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
@@ -255,7 +256,7 @@ export class ModelService {
           batch.map((f): ClassifyResult => ({ id: f.id, ok: false, error: toErrorData(error) })),
         );
         const transfer = results.flatMap((r) => (r.ok ? [r.pixels.buffer as ArrayBuffer] : []));
-        this.post({ type: 'classified', results }, transfer);
+        this.post({ type: 'classified', results, memory: memory() }, transfer);
       }
     } finally {
       this.draining = false;

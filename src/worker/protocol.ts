@@ -79,7 +79,8 @@ export type FromWorker =
   | { type: 'run-restored'; settings: Settings; steps: BatchMetrics[]; epochs: EpochRecord[]; memory: MemoryInfo[] }
   /** The model that classifies dropped images now; null when there is none. */
   | { type: 'classifier'; info: ClassifierInfo | null }
-  | { type: 'classified'; results: ClassifyResult[] }
+  /** `memory`: the worker's tensors after the batch, so a leak in classification shows. */
+  | { type: 'classified'; results: ClassifyResult[]; memory: MemoryInfo }
   | { type: 'library'; models: LibraryEntry[] }
   | { type: 'model-files'; files: ModelFiles }
   /** A library action or import that failed; nothing else changed. */

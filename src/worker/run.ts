@@ -29,7 +29,7 @@ export interface RunExtras {
   onEnd?(): void;
 }
 
-function memory(): MemoryInfo {
+export function memory(): MemoryInfo {
   const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
   const info: MemoryInfo = { numTensors: m.numTensors, numBytes: m.numBytes };
   if (m.numBytesInGPU !== undefined) info.gpuBytes = m.numBytesInGPU;
