@@ -16,7 +16,10 @@ function prepareData(): void {
   const archive = process.env.CIFAR10_ARCHIVE;
   if (archive) args.push('--archive', archive);
   const result = spawnSync('npx', args, { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  if (result.status !== 0) {
+    if (!archive) console.error('With a local copy of the archive: CIFAR10_ARCHIVE=/path/to/cifar-10-binary.tar.gz npm start');
+    process.exit(result.status ?? 1);
+  }
 }
 
 async function main(): Promise<void> {
