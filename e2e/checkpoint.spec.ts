@@ -102,3 +102,15 @@ test('without IndexedDB, training still runs and the page says checkpoints are o
   // The trained model still classifies, though the library cannot keep it.
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');
 });
+
+test('with storage over its quota, training still runs and the page says checkpoints are off', async ({ page, baseURL }) => {
+  // A site whose quota is (almost) used up: a few kilobytes cannot hold one checkpoint.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL as string).origin, quotaSize: 4096 });
+  await page.goto('/?preset=tiny&epochs=2&batchSize=64&trainLimit=512&testLimit=200&backend=wasm&autostart=1');
+  await expect(page.getByTestId('checkpoints-off')).toContainText('Checkpoints are off', { timeout: 60_000 });
+  await expect(page.getByTestId('checkpoints-off')).toContainText('storage for this site is full');
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(2);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});

@@ -62,3 +62,27 @@ test('a worker that throws is reported, and Restart brings up a fresh one', asyn
   await expect(page.getByTestId('status')).toHaveText('ready');
   expect(served).toBe(2);
 });
+
+test('a worker that crashes mid-run leaves its checkpoint intact: after Restart the run resumes', async ({ page }) => {
+  test.setTimeout(240_000);
+  let served = 0;
+  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
+    served += 1;
+    const response = await route.fetch();
+    // The first worker throws right after saving its first checkpoint.
+    const crash =
+      served === 1
+        ? `(() => { const post = self.postMessage.bind(self); self.postMessage = (m, ...r) => { post(m, ...r);
+             if (m && m.type === 'checkpoint-saved') setTimeout(() => { throw new Error('simulated crash'); }, 0); }; })();\n`
+        : '';
+    await route.fulfill({ response, body: crash + (await response.text()), headers: { ...response.headers(), 'cache-control': 'no-store' } });
+  });
+  await page.goto('/?preset=tiny&epochs=3&batchSize=32&trainLimit=512&testLimit=100&patience=0&backend=wasm&autostart=1');
+  await expect(page.getByTestId('error')).toContainText('simulated crash', { timeout: 120_000 });
+  await page.getByTestId('restart-worker').click();
+  await expect(page.getByTestId('resume')).toContainText('epoch 2', { timeout: 120_000 });
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  await expect(page.locator('table.epochs tbody tr')).toHaveCount(3);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});
