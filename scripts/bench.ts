@@ -2,7 +2,7 @@
  * `npm run bench`: our training step against plain TensorFlow.js, side by
  * side in one headless Chromium, on the real CIFAR-10 images.
  *
- *   npm run bench -- --backend webgpu --preset seed --batchSize 64 --steps 3 --json out.json
+ *   npm run bench -- --backend webgpu --preset seed --batchSize 64 --json out.json
  *   npm run bench -- --peer convnetjs            (ConvNetJS's demo network; ours on wasm unless --backend)
  *
  * Each model trains in its own fresh worker of bench.html (src/bench/): ours
@@ -211,9 +211,15 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   console.log(
     table(
       ['', 'ms/step', 'images/s', 'vs ours', 'first step (ms)', 'last loss'],
-      compared.runs.map((r) => [describeRun(r), ms(r.msPerStep), ms(perImage(r)), times(r.msPerStep, ours.msPerStep), ms(r.firstStepMs), r.lastLoss.toFixed(3)]),
+      compared.runs.map((r) =>
+        r.error
+          ? [describeRun(r), 'cannot train', '', '', '', '']
+          : [describeRun(r), ms(r.msPerStep), ms(perImage(r)), times(r.msPerStep, ours.msPerStep), ms(r.firstStepMs), r.lastLoss.toFixed(3)],
+      ),
     ),
   );
+  for (const r of compared.runs) if (r.error) console.log(`${describeRun(r)}: ${r.error}`);
+  if (ours.error) throw new Error(`ours could not train: ${ours.error}`);
   for (const r of compared.runs) {
     if (!r.profile) continue;
     const total = r.profile.reduce((s, k) => s + k.ms, 0);
@@ -249,8 +255,9 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       batchSize: o.batchSize,
       steps,
       oursMsPerStep: ours.msPerStep,
-      baselineMsPerStep: baseline?.msPerStep ?? null,
-      speedup: baseline ? baseline.msPerStep / ours.msPerStep : null,
+      baselineMsPerStep: baseline && !baseline.error ? baseline.msPerStep : null,
+      speedup: baseline && !baseline.error ? baseline.msPerStep / ours.msPerStep : null,
+      baselineError: baseline?.error ?? null,
       firstStepMs: ours.firstStepMs,
       baselineFirstStepMs: baseline?.firstStepMs ?? null,
       shaderWarmup: warmed ? { warmupMs: warmed.warmupMs, firstStepMs: warmed.firstStepMs } : null,

@@ -46,43 +46,59 @@ class BenchWorker {
 
 async function compare(job: CompareJob): Promise<CompareResult> {
   const workers = job.runs.map(() => new BenchWorker());
+  // A run that cannot train (e.g. the stock wasm backend, which has no weight
+  // gradient) is reported with its error and left out of the later rounds.
+  const failed: (string | null)[] = job.runs.map(() => null);
+  const attempt = async <T>(i: number, request: () => Promise<T>): Promise<T | null> => {
+    if (failed[i] !== null) return null;
+    try {
+      return await request();
+    } catch (error) {
+      failed[i] = (error as Error).message.split('\n')[0] ?? 'failed';
+      show(`${job.runs[i]?.mode}#${i}: ${failed[i]}`);
+      return null;
+    }
+  };
   try {
-    const setups: SetupReply[] = [];
-    for (const [i, run] of job.runs.entries()) setups.push(await (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl }));
+    const setups: (SetupReply | null)[] = [];
+    for (const [i, run] of job.runs.entries()) setups.push(await attempt(i, () => (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl })));
     const name = (i: number) => `${job.runs[i]?.mode}#${i}`;
     const first: number[] = [];
     for (const [i, worker] of workers.entries()) {
-      first.push((await worker.request<StepsReply>({ type: 'steps', count: 1 })).ms);
+      first.push((await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 })))?.ms ?? Number.NaN);
       show(`${name(i)}: first step ${first[i]?.toFixed(0)} ms`);
     }
-    for (let s = 0; s < job.warmupSteps; s++) for (const worker of workers) await worker.request<StepsReply>({ type: 'steps', count: 1 });
+    for (let s = 0; s < job.warmupSteps; s++) for (const [i, worker] of workers.entries()) await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 }));
     const totals = workers.map(() => 0);
     const lastLoss = workers.map(() => Number.NaN);
     for (let r = 0; r < job.rounds; r++) {
       for (const [i, worker] of workers.entries()) {
-        const reply = await worker.request<StepsReply>({ type: 'steps', count: job.stepsPerRound });
+        const reply = await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: job.stepsPerRound }));
+        if (!reply) continue;
         totals[i] = (totals[i] as number) + reply.ms;
         lastLoss[i] = reply.lastLoss;
         show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
       }
     }
-    const profiles: (KernelProfile[] | undefined)[] = [];
-    for (const worker of workers) profiles.push(job.profile ? await worker.request<KernelProfile[]>({ type: 'profile' }) : undefined);
+    const profiles: (KernelProfile[] | null)[] = [];
+    for (const [i, worker] of workers.entries()) profiles.push(job.profile ? await attempt(i, () => worker.request<KernelProfile[]>({ type: 'profile' })) : null);
     const steps = job.rounds * job.stepsPerRound;
     const runs: TrainResult[] = job.runs.map((run, i) => {
-      const setup = setups[i] as SetupReply;
+      const setup = setups[i];
       const profile = profiles[i];
+      const error = failed[i];
       return {
         job: run,
         firstStepMs: first[i] as number,
-        warmupMs: setup.warmupMs,
+        warmupMs: setup?.warmupMs ?? null,
         steps,
-        msPerStep: (totals[i] as number) / steps,
+        msPerStep: error === null ? (totals[i] as number) / steps : Number.NaN,
         lastLoss: lastLoss[i] as number,
-        oursFilterGradient: setup.oursFilterGradient,
-        registered: setup.registered,
-        adapter: setup.adapter,
+        oursFilterGradient: setup?.oursFilterGradient ?? false,
+        registered: setup?.registered ?? [],
+        adapter: setup?.adapter ?? '',
         ...(profile ? { profile } : {}),
+        ...(error !== null ? { error } : {}),
       };
     });
     return { kind: 'compare', runs };

@@ -84,6 +84,8 @@ export interface TrainResult {
   adapter: string;
   /** By kernel name, slowest first, when the job asked for a profile. */
   profile?: KernelProfile[];
+  /** Why this run could not train (e.g. no weight-gradient kernel on stock wasm); its times are then NaN. */
+  error?: string;
 }
 
 export interface CompareResult {

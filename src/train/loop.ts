@@ -200,7 +200,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const recipe = presetRecipe(settings.preset);
   const totalSteps = settings.epochs * batchesPerEpoch;
   const rateAt = (s: number) => (recipe ? warmupDecayRate(s, totalSteps, recipe.schedule) : settings.learningRate);
-  if (recipe) await computeWhitening(model, data.train, stats, settings.color, recipe);
+  // A resumed run's model already holds the whitening it trained with (it is part of the weights).
+  if (recipe && !opts.resume) await computeWhitening(model, data.train, stats, settings.color, recipe);
   const optimizer = recipe
     ? tf.train.momentum(rateAt(0), recipe.momentum, true)
     : settings.optimizer === 'sgd'
@@ -522,8 +523,9 @@ export interface TrainStep {
  * No shader warm-up before the first step: compiling all of a step's GPU
  * programs first (tfjs's compile-only mode) did not bring the first step
  * sooner on SwiftShader WebGPU, where running dominates compiling (seed,
- * batch 64: 75 s to the first loss without; 11 s warm-up + 81 s with; tiny,
- * batch 16: 7.7 s without, 5.3 + 2.0 s with).
+ * batch 64: 29 s to the first loss without; 6.9 s warm-up + 40 s with, and
+ * 75 s against 11 + 81 s in another run; tiny, batch 16: 7.7 s against
+ * 5.3 + 2.0 s; `npm run bench -- --shader-warmup`).
  */
 export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const { model, optimizer, batchSize, color, stats, augment, seed } = opts;
