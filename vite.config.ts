@@ -31,7 +31,9 @@ export default defineConfig({
       // Build only: the dev server's hot reload needs inline scripts.
       name: 'content-security-policy',
       apply: 'build',
-      transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+      transformIndexHtml: () => [
+        { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' },
+      ],
     },
   ],
   preview: { headers: { 'Content-Security-Policy': CSP } },

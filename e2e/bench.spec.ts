@@ -9,7 +9,16 @@ import type { BenchApi, CheckResult, ConvShape } from '../src/bench/protocol';
  * so every formulation (im2col, im2colNhwc, taps, conv) runs; small, so it takes
  * seconds even on a software GPU.
  */
-const shape = (batch: number, height: number, width: number, inChannels: number, outChannels: number, kernel: number, pad: 'same' | 'valid', stride = 1): ConvShape => ({
+const shape = (
+  batch: number,
+  height: number,
+  width: number,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  pad: 'same' | 'valid',
+  stride = 1,
+): ConvShape => ({
   batch,
   height,
   width,

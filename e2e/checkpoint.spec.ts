@@ -15,7 +15,10 @@ function collectPageErrors(page: Page): string[] {
   return errors;
 }
 
-const epochRows = (page: Page) => page.locator('table.epochs tbody tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
+const epochRows = (page: Page) =>
+  page
+    .locator('table.epochs tbody tr')
+    .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
 const step = async (page: Page) => Number(await page.getByTestId('step').textContent());
 
 /** Starts the run, waits for the checkpoint after epoch `epochs`, then pauses so no later one can replace it. */

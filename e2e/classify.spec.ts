@@ -29,7 +29,15 @@ const NODE_FILES: { name: string; type: string; bytes: Buffer }[] = [
   {
     name: 'animated.gif',
     type: 'image/gif',
-    bytes: gif(40, 40, [[255, 0, 0], [0, 0, 255]], [() => 0, () => 1]),
+    bytes: gif(
+      40,
+      40,
+      [
+        [255, 0, 0],
+        [0, 0, 255],
+      ],
+      [() => 0, () => 1],
+    ),
   },
   { name: 'gradient.bmp', type: 'image/bmp', bytes: bmp(50, 50, (x, y) => [x * 5, y * 5, 128, 255]) },
   { name: 'tiny.avif', type: 'image/avif', bytes: Buffer.from(TINY_AVIF, 'base64') },
@@ -38,7 +46,9 @@ const NODE_FILES: { name: string; type: string; bytes: Buffer }[] = [
   {
     name: 'evil.png',
     type: 'image/svg+xml',
-    bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="window.__svgRan=true"><script>window.__svgRan=true;alert(1)</script><rect width="10" height="10"/></svg>'),
+    bytes: Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__svgRan=true"><script>window.__svgRan=true;alert(1)</script><rect width="10" height="10"/></svg>',
+    ),
   },
 ];
 
@@ -76,7 +86,11 @@ async function dropAllKinds(page: Page): Promise<void> {
     const photo = draw(640, 480, (ctx) => scene(ctx, 640, 480));
     const jpeg = await photo.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
     files.push(new File([jpeg], 'photo.jpg', { type: 'image/jpeg' }));
-    files.push(new File([await draw(300, 200, (ctx) => scene(ctx, 300, 200)).convertToBlob({ type: 'image/webp', quality: 0.9 })], 'photo.webp', { type: 'image/webp' }));
+    files.push(
+      new File([await draw(300, 200, (ctx) => scene(ctx, 300, 200)).convertToBlob({ type: 'image/webp', quality: 0.9 })], 'photo.webp', {
+        type: 'image/webp',
+      }),
+    );
     // A one-pixel black-and-white checkerboard: downscaled with proper filtering it is flat grey; aliasing shows as black or white.
     const cell = draw(2, 2, (ctx) => {
       ctx.fillStyle = '#fff';
@@ -90,7 +104,11 @@ async function dropAllKinds(page: Page): Promise<void> {
       ctx.fillRect(0, 0, 6000, 4000);
     });
     files.push(new File([await huge.convertToBlob({ type: 'image/png' })], 'huge.png', { type: 'image/png' }));
-    files.push(new File([await draw(6000, 4000, (ctx) => scene(ctx, 6000, 4000)).convertToBlob({ type: 'image/jpeg', quality: 0.85 })], 'huge.jpg', { type: 'image/jpeg' }));
+    files.push(
+      new File([await draw(6000, 4000, (ctx) => scene(ctx, 6000, 4000)).convertToBlob({ type: 'image/jpeg', quality: 0.85 })], 'huge.jpg', {
+        type: 'image/jpeg',
+      }),
+    );
     // Stored 64 × 32 (left red, right blue) with EXIF orientation 6: shown rotated, 32 × 64, red on top.
     const sideways = await draw(64, 32, (ctx) => {
       ctx.fillStyle = '#f00';
@@ -204,13 +222,24 @@ test('one drop of every kind of file: one card each, a prediction or an error in
   // Removing a card revokes its thumbnail: the object URL no longer loads.
   const thumb = (await card(page, 'wide.png').locator('img').getAttribute('src')) as string;
   expect(thumb).toMatch(/^blob:/);
-  await card(page, 'wide.png').getByRole('button', { name: /Remove/ }).click();
+  await card(page, 'wide.png')
+    .getByRole('button', { name: /Remove/ })
+    .click();
   await expect(card(page, 'wide.png')).toHaveCount(0);
-  const stillLoads = await page.evaluate((url) => fetch(url).then(() => true, () => false), thumb);
+  const stillLoads = await page.evaluate(
+    (url) =>
+      fetch(url).then(
+        () => true,
+        () => false,
+      ),
+    thumb,
+  );
   expect(stillLoads).toBe(false);
 });
 
-test('a hundred pictures while a run trains: results stream in per batch, the page stays responsive, the run is undisturbed', async ({ page }) => {
+test('a hundred pictures while a run trains: results stream in per batch, the page stays responsive, the run is undisturbed', async ({
+  page,
+}) => {
   const seen = watchPage(page);
   // 4096 images at 16 per batch, 3 epochs: 768 steps, long enough to classify during.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=4096&testLimit=200&patience=0&backend=wasm');
@@ -246,7 +275,9 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
       const text = document.querySelector('[data-testid="classify-count"]')?.textContent ?? '';
       if (w.__counts.at(-1) !== text) w.__counts.push(text);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    document.querySelector('[data-testid="dropzone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    document
+      .querySelector('[data-testid="dropzone"]')
+      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   });
 
   await expect(page.getByTestId('prediction')).toHaveCount(100, { timeout: 120_000 });
@@ -281,7 +312,10 @@ test('paste and the file picker add cards too, which wait for a model', async ({
   await expect(card(page, 'pasted.png')).toContainText('Waiting for a trained model');
 
   const picked = testInfo.outputPath('picked.bmp');
-  await writeFile(picked, bmp(10, 10, () => BLUE));
+  await writeFile(
+    picked,
+    bmp(10, 10, () => BLUE),
+  );
   await page.getByTestId('classify-files').setInputFiles(picked);
   await expect(card(page, 'picked.bmp')).toHaveAttribute('data-testid', 'prediction-waiting');
   await expect(page.locator('.card')).toHaveCount(2);

@@ -24,7 +24,15 @@ test('npm run train: the tiny preset on 5,000 images for one epoch beats 30% on 
   expect(report.config).toMatchObject({ preset: 'tiny', trainLimit: 5000, epochs: 1 });
   expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
   expect(report.epochs).toHaveLength(1);
-  expect(Object.keys(report.epochs[0]).sort()).toEqual(['epoch', 'imagesPerSecond', 'seconds', 'trainAccuracy', 'trainLoss', 'valAccuracy', 'valLoss']);
+  expect(Object.keys(report.epochs[0]).sort()).toEqual([
+    'epoch',
+    'imagesPerSecond',
+    'seconds',
+    'trainAccuracy',
+    'trainLoss',
+    'valAccuracy',
+    'valLoss',
+  ]);
   expect(report.test.count).toBe(10_000);
   expect(report.test.accuracy).toBeGreaterThan(0.3);
   expect(report.test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10_000);

@@ -19,16 +19,19 @@ test('loads the real CIFAR-10 shards and shows the counts and ten images of each
     await expect(grid.locator(`canvas[title="${name}"]`)).toHaveCount(10);
   }
   // The canvases hold real pixels, not a blank grid.
-  const spread = await grid.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-    const data = canvas.getContext('2d')?.getImageData(0, 0, 32, 32).data ?? new Uint8ClampedArray();
-    let min = 255;
-    let max = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      min = Math.min(min, data[i] as number);
-      max = Math.max(max, data[i] as number);
-    }
-    return max - min;
-  });
+  const spread = await grid
+    .locator('canvas')
+    .first()
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const data = canvas.getContext('2d')?.getImageData(0, 0, 32, 32).data ?? new Uint8ClampedArray();
+      let min = 255;
+      let max = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        min = Math.min(min, data[i] as number);
+        max = Math.max(max, data[i] as number);
+      }
+      return max - min;
+    });
   expect(spread).toBeGreaterThan(20);
   await expect(page.getByTestId('error')).toHaveCount(0);
 

@@ -48,7 +48,11 @@ test('a worker that throws is reported, and Restart brings up a fresh one', asyn
     const response = await route.fetch();
     // Only the first worker crashes; no-store so the restarted one is fetched again, unmodified.
     const crash = served === 1 ? "setTimeout(() => { throw new Error('simulated crash'); }, 3000);\n" : '';
-    await route.fulfill({ response, body: crash + (await response.text()), headers: { ...response.headers(), 'cache-control': 'no-store' } });
+    await route.fulfill({
+      response,
+      body: crash + (await response.text()),
+      headers: { ...response.headers(), 'cache-control': 'no-store' },
+    });
   });
   await page.goto('/');
   const error = page.getByTestId('error');
@@ -75,7 +79,11 @@ test('a worker that crashes mid-run leaves its checkpoint intact: after Restart 
         ? `(() => { const post = self.postMessage.bind(self); self.postMessage = (m, ...r) => { post(m, ...r);
              if (m && m.type === 'checkpoint-saved') setTimeout(() => { throw new Error('simulated crash'); }, 0); }; })();\n`
         : '';
-    await route.fulfill({ response, body: crash + (await response.text()), headers: { ...response.headers(), 'cache-control': 'no-store' } });
+    await route.fulfill({
+      response,
+      body: crash + (await response.text()),
+      headers: { ...response.headers(), 'cache-control': 'no-store' },
+    });
   });
   await page.goto('/?preset=tiny&epochs=3&batchSize=32&trainLimit=512&testLimit=100&patience=0&backend=wasm&autostart=1');
   await expect(page.getByTestId('error')).toContainText('simulated crash', { timeout: 120_000 });

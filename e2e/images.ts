@@ -40,7 +40,12 @@ export function png(width: number, height: number, pixel: Pixel): Buffer {
     raw[y * (1 + width * 4)] = 0; // filter: none
     for (let x = 0; x < width; x++) raw.set(pixel(x, y), y * (1 + width * 4) + 1 + x * 4);
   }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A 24-bit bottom-up BMP (BITMAPINFOHEADER); alpha is ignored. */
@@ -72,7 +77,12 @@ export function bmp(width: number, height: number, pixel: Pixel): Buffer {
  * palette. LZW "uncompressed": every pixel is a literal 9-bit code, with a
  * clear code often enough that the code width never grows.
  */
-export function gif(width: number, height: number, palette: [number, number, number][], frames: ((x: number, y: number) => number)[]): Buffer {
+export function gif(
+  width: number,
+  height: number,
+  palette: [number, number, number][],
+  frames: ((x: number, y: number) => number)[],
+): Buffer {
   const parts: number[] = [...Buffer.from('GIF89a', 'latin1')];
   const le16 = (v: number) => [v & 255, (v >> 8) & 255];
   parts.push(...le16(width), ...le16(height), 0xf7, 0, 0); // global colour table of 256 entries

@@ -13,26 +13,47 @@ const QUICK = 'preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200&ba
 /** Pictures made byte for byte in Node, so both browser contexts drop identical files. */
 const PICTURES = [
   { name: 'stripes.png', type: 'image/png', bytes: png(80, 60, (x, y) => [(x * 7) % 256, (y * 11) % 256, ((x + y) * 3) % 256, 255]) },
-  { name: 'rings.png', type: 'image/png', bytes: png(64, 64, (x, y) => (Math.hypot(x - 32, y - 32) % 12 < 6 ? [250, 240, 30, 255] : [20, 40, 160, 255])) },
+  {
+    name: 'rings.png',
+    type: 'image/png',
+    bytes: png(64, 64, (x, y) => (Math.hypot(x - 32, y - 32) % 12 < 6 ? [250, 240, 30, 255] : [20, 40, 160, 255])),
+  },
   { name: 'sky.bmp', type: 'image/bmp', bytes: bmp(120, 90, (x, y) => [100 + y, 150 + y / 2, 255 - x, 255]) },
-  { name: 'frog.gif', type: 'image/gif', bytes: gif(48, 48, [[30, 140, 40], [200, 200, 60]], [(x, y) => ((x >> 3) + (y >> 3)) % 2]) },
+  {
+    name: 'frog.gif',
+    type: 'image/gif',
+    bytes: gif(
+      48,
+      48,
+      [
+        [30, 140, 40],
+        [200, 200, 60],
+      ],
+      [(x, y) => ((x >> 3) + (y >> 3)) % 2],
+    ),
+  },
 ];
 
 async function drop(page: Page): Promise<void> {
   const files = PICTURES.map((p) => ({ name: p.name, type: p.type, base64: p.bytes.toString('base64') }));
   await page.evaluate((files) => {
     const transfer = new DataTransfer();
-    for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    document.querySelector('[data-testid="dropzone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    for (const f of files)
+      transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    document
+      .querySelector('[data-testid="dropzone"]')
+      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, files);
 }
 
 /** name → [top-1 label, the 10 probabilities]. */
 async function predictions(page: Page): Promise<Map<string, [string, number[]]>> {
   await expect(page.getByTestId('prediction')).toHaveCount(PICTURES.length, { timeout: 60_000 });
-  const rows = await page.getByTestId('prediction').evaluateAll((cards) =>
-    cards.map((c) => [c.getAttribute('data-name'), c.getAttribute('data-label'), c.getAttribute('data-probs')] as const),
-  );
+  const rows = await page
+    .getByTestId('prediction')
+    .evaluateAll((cards) =>
+      cards.map((c) => [c.getAttribute('data-name'), c.getAttribute('data-label'), c.getAttribute('data-probs')] as const),
+    );
   return new Map(rows.map(([name, label, probs]) => [name ?? '', [label ?? '', (probs ?? '').split(',').map(Number)]]));
 }
 
@@ -77,7 +98,10 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   expect(modelJson.modelTopology.class_name).toBe('Sequential');
   expect(modelJson.weightsManifest[0].paths).toEqual([`./${binDownload.suggestedFilename()}`]);
   const weightBytes = (await readFile(binPath)).length;
-  const described = modelJson.weightsManifest[0].weights.reduce((s: number, w: { shape: number[] }) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  const described = modelJson.weightsManifest[0].weights.reduce(
+    (s: number, w: { shape: number[] }) => s + 4 * w.shape.reduce((a, b) => a * b, 1),
+    0,
+  );
   expect(weightBytes).toBe(described);
   expect(modelJson.userDefinedMetadata.cifar10InATab).toMatchObject({ preset: 'tiny', color: 'rgb', epochs: 1 });
   expect(errors).toEqual([]);
@@ -98,7 +122,7 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   await writeFile(badPath, JSON.stringify(bad));
   await fresh.getByTestId('import').setInputFiles([badPath, binPath]);
   await expect(fresh.getByTestId('model-error')).toContainText('The model was not imported');
-  await expect(fresh.getByTestId('model-error')).toContainText("input is 64×64×3; it must be 32×32×3");
+  await expect(fresh.getByTestId('model-error')).toContainText('input is 64×64×3; it must be 32×32×3');
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'none');
   // A weights file that does not belong to it: refused too.
   const shortPath = testInfo.outputPath('short.weights.bin');

@@ -1,9 +1,15 @@
 import { expect, test, type Page } from '@playwright/test';
 
 async function epochMemory(page: Page) {
-  return page.locator('table.epochs tbody tr').evaluateAll((rows) =>
-    rows.map((row) => ({ tensors: row.getAttribute('data-tensors'), bytes: row.getAttribute('data-bytes'), gpu: row.getAttribute('data-gpu-bytes') })),
-  );
+  return page
+    .locator('table.epochs tbody tr')
+    .evaluateAll((rows) =>
+      rows.map((row) => ({
+        tensors: row.getAttribute('data-tensors'),
+        bytes: row.getAttribute('data-bytes'),
+        gpu: row.getAttribute('data-gpu-bytes'),
+      })),
+    );
 }
 
 // Five epochs of the tiny preset on a GPU backend: nothing may accumulate, neither tensors nor GPU memory.
@@ -39,7 +45,9 @@ test('classifying 1,000 dropped pictures does not grow the tensor count or memor
           ctx.fillRect(i % 40, i % 30, 24, 18);
           transfer.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], `${prefix}-${i}.png`, { type: 'image/png' }));
         }
-        document.querySelector('[data-testid="dropzone"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        document
+          .querySelector('[data-testid="dropzone"]')
+          ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
       },
       { count, prefix },
     );
@@ -52,6 +60,8 @@ test('classifying 1,000 dropped pictures does not grow the tensor count or memor
   await drop(1000, 'photo');
   await expect(page.getByTestId('prediction')).toHaveCount(1050, { timeout: 240_000 });
   const after = { tensors: await dropzone.getAttribute('data-tensors'), bytes: await dropzone.getAttribute('data-bytes') };
-  console.log(`memory before / after 1,000 classified pictures: ${before.tensors} / ${after.tensors} tensors, ${before.bytes} / ${after.bytes} bytes`);
+  console.log(
+    `memory before / after 1,000 classified pictures: ${before.tensors} / ${after.tensors} tensors, ${before.bytes} / ${after.bytes} bytes`,
+  );
   expect(after).toEqual(before);
 });

@@ -19,7 +19,10 @@ test('the built app runs a whole training under a strict CSP and talks only to i
   for (const directive of ["script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "worker-src 'self'", "object-src 'none'"]) {
     expect(header).toContain(directive);
   }
-  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', /script-src 'self' 'wasm-unsafe-eval'/);
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute(
+    'content',
+    /script-src 'self' 'wasm-unsafe-eval'/,
+  );
 
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   // The charts are vega drawings: they must render without 'unsafe-eval'.

@@ -104,7 +104,8 @@ export async function readArchive(path: string, totalBytes: number, options: Rea
 
   const train = TRAIN_MEMBERS.map((member) => batches.get(member)).filter((b) => b !== undefined);
   const trainHistogram = new Float64Array(CHANNELS * LEVELS);
-  for (const { histogram } of train) for (let i = 0; i < histogram.length; i++) trainHistogram[i] = (trainHistogram[i] ?? 0) + (histogram[i] ?? 0);
+  for (const { histogram } of train)
+    for (let i = 0; i < histogram.length; i++) trainHistogram[i] = (trainHistogram[i] ?? 0) + (histogram[i] ?? 0);
   const test = batches.get(TEST_MEMBER);
   return {
     classes,
@@ -215,7 +216,8 @@ function describeStreamError(error: unknown, path: string): unknown {
   if (syscall !== undefined) return new ConvertError('archive-unreadable', `cannot read ${path}: ${error.message}`);
   // tar-stream throws plain Errors for bad headers and for data that ends mid-member.
   if (error.constructor === Error) {
-    if (error.message === 'Unexpected end of data') return new ConvertError('archive-corrupt', `${path} is truncated (the tar data ends inside a member)`);
+    if (error.message === 'Unexpected end of data')
+      return new ConvertError('archive-corrupt', `${path} is truncated (the tar data ends inside a member)`);
     return new ConvertError('archive-corrupt', `${path} is not a valid tar archive (${error.message})`);
   }
   return error;

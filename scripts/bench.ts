@@ -23,7 +23,18 @@ import { parseArgs } from 'node:util';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview } from 'vite';
 import { PRESETS, type Preset } from '../src/model/config';
-import { BENCH_BACKENDS, seedConvShapes, type BenchApi, type BenchBackend, type BenchJob, type CompareResult, type KernelResult, type PeerResult, type TrainJob, type TrainResult } from '../src/bench/protocol';
+import {
+  BENCH_BACKENDS,
+  seedConvShapes,
+  type BenchApi,
+  type BenchBackend,
+  type BenchJob,
+  type CompareResult,
+  type KernelResult,
+  type PeerResult,
+  type TrainJob,
+  type TrainResult,
+} from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 
@@ -136,13 +147,19 @@ function parseOptions(): Options | null {
   };
 }
 
-const ms = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const ms = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1);
 const times = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  return [line(header), `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`, ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  return [
+    line(header),
+    `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 async function runJob<T>(page: Page, job: BenchJob): Promise<T> {
@@ -187,14 +204,32 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   if (o.baseline) runs.push({ ...ourJob, mode: 'baseline', layersBatchNorm: false });
   for (const v of o.variants) runs.push((VARIANTS[v] as (job: TrainJob) => TrainJob)(ourJob));
   const rounds = Math.ceil(o.steps / o.round);
-  const compared = await runJob<CompareResult>(page, { kind: 'compare', runs, warmupSteps: o.warmup, rounds, stepsPerRound: o.round, profile: o.profile });
+  const compared = await runJob<CompareResult>(page, {
+    kind: 'compare',
+    runs,
+    warmupSteps: o.warmup,
+    rounds,
+    stepsPerRound: o.round,
+    profile: o.profile,
+  });
   const hasShaders = o.backend === 'webgpu' || o.backend === 'webgl';
   // Time to first step only: a fresh worker, shader warm-up, one step.
   const warmed =
     o.shaderWarmup && hasShaders
-      ? ((await runJob<CompareResult>(page, { kind: 'compare', runs: [{ ...ourJob, shaderWarmup: true }], warmupSteps: 0, rounds: 0, stepsPerRound: 1, profile: false })).runs[0] ?? null)
+      ? ((
+          await runJob<CompareResult>(page, {
+            kind: 'compare',
+            runs: [{ ...ourJob, shaderWarmup: true }],
+            warmupSteps: 0,
+            rounds: 0,
+            stepsPerRound: 1,
+            profile: false,
+          })
+        ).runs[0] ?? null)
       : null;
-  const kernels = o.kernels ? await runJob<KernelResult>(page, { kind: 'kernels', backend: o.backend, shapes: seedConvShapes(o.batchSize), reps: o.kernelReps }) : null;
+  const kernels = o.kernels
+    ? await runJob<KernelResult>(page, { kind: 'kernels', backend: o.backend, shapes: seedConvShapes(o.batchSize), reps: o.kernelReps })
+    : null;
 
   const [ours, ...others] = compared.runs as [TrainResult, ...TrainResult[]];
   const baseline = others.find((r) => r.job.mode === 'baseline') ?? null;
@@ -205,7 +240,9 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   console.log(
     `\nTraining step: preset ${o.preset}, batch ${o.batchSize}, ${o.backend} (${ours.adapter}); ${steps} timed steps, interleaved ${o.round} at a time, after the first step and ${o.warmup} more untimed`,
   );
-  console.log(`ours: createTrainStep (trainModel's step; ${o.preset === 'fast' ? 'fast recipe' : o.optimizer}, augmentation ${o.augment ? 'on' : 'off'}), our kernels (${ours.registered.join(', ')})`);
+  console.log(
+    `ours: createTrainStep (trainModel's step; ${o.preset === 'fast' ? 'fast recipe' : o.optimizer}, augmentation ${o.augment ? 'on' : 'off'}), our kernels (${ours.registered.join(', ')})`,
+  );
   if (baseline) console.log('baseline: the same tfjs-layers model, model.compile + trainOnBatch, stock kernels, no augmentation');
   console.log('');
   console.log(
@@ -214,7 +251,14 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       compared.runs.map((r) =>
         r.error
           ? [describeRun(r), 'cannot train', '', '', '', '']
-          : [describeRun(r), ms(r.msPerStep), ms(perImage(r)), times(r.msPerStep, ours.msPerStep), ms(r.firstStepMs), r.lastLoss.toFixed(3)],
+          : [
+              describeRun(r),
+              ms(r.msPerStep),
+              ms(perImage(r)),
+              times(r.msPerStep, ours.msPerStep),
+              ms(r.firstStepMs),
+              r.lastLoss.toFixed(3),
+            ],
       ),
     ),
   );
@@ -225,7 +269,12 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
     const total = r.profile.reduce((s, k) => s + k.ms, 0);
     const calls = r.profile.reduce((s, k) => s + k.calls, 0);
     console.log(`\nOne profiled step, ${describeRun(r)}: ${calls} kernel calls, ${ms(total)} ms of kernel time\n`);
-    console.log(table(['kernel', 'calls', 'ms', 'share'], r.profile.slice(0, 16).map((k) => [k.name, String(k.calls), ms(k.ms), `${((100 * k.ms) / total).toFixed(1)}%`])));
+    console.log(
+      table(
+        ['kernel', 'calls', 'ms', 'share'],
+        r.profile.slice(0, 16).map((k) => [k.name, String(k.calls), ms(k.ms), `${((100 * k.ms) / total).toFixed(1)}%`]),
+      ),
+    );
   }
   if (warmed) {
     const total = (warmed.warmupMs ?? 0) + warmed.firstStepMs;
@@ -245,7 +294,9 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
     const stockSum = kernels.rows.every((r) => r.stockMs !== null) ? kernels.rows.reduce((s, r) => s + (r.stockMs as number), 0) : null;
     kernelSums = { ours: oursSum, stock: stockSum };
     rows.push(['sum', ms(oursSum), ms(stockSum), times(stockSum, oursSum)]);
-    console.log(`\nWeight gradient (Conv2DBackpropFilter) of the seed network's convolutions, 3×3 'same', batch ${o.batchSize}, ${o.backend}, ms per call (median of ${o.kernelReps} after a warm-up call)\n`);
+    console.log(
+      `\nWeight gradient (Conv2DBackpropFilter) of the seed network's convolutions, 3×3 'same', batch ${o.batchSize}, ${o.backend}, ms per call (median of ${o.kernelReps} after a warm-up call)\n`,
+    );
     console.log(table(['in→out channels, size', 'ours (formulation)', 'tfjs default', 'speedup'], rows));
   }
   return [
@@ -276,11 +327,20 @@ async function benchPeer(page: Page, o: Options): Promise<unknown[]> {
   const batchSizes = [...new Set([4, o.batchSize])];
   const result = await runJob<PeerResult>(page, { kind: 'peer', backend: o.backend, peerImages: 200, batchSizes, steps: o.steps });
   const convnet = result.rows.find((r) => r.trainer === 'convnetjs');
-  console.log(`\nConvNetJS's CIFAR-10 demo network (conv5×5×16-pool-conv5×5×20-pool-conv5×5×20-pool-softmax, Adadelta, L2 1e-4, ±2 px shifts and flips), same real images, same page\n`);
+  console.log(
+    `\nConvNetJS's CIFAR-10 demo network (conv5×5×16-pool-conv5×5×20-pool-conv5×5×20-pool-softmax, Adadelta, L2 1e-4, ±2 px shifts and flips), same real images, same page\n`,
+  );
   console.log(
     table(
       ['trainer', 'backend', 'batch', 'images timed', 'images/s', 'vs ConvNetJS'],
-      result.rows.map((r) => [r.trainer === 'convnetjs' ? 'ConvNetJS 0.3.0' : 'ours', r.backend, String(r.batchSize), String(r.images), r.imagesPerSecond.toFixed(1), times(r.imagesPerSecond, convnet?.imagesPerSecond ?? null)]),
+      result.rows.map((r) => [
+        r.trainer === 'convnetjs' ? 'ConvNetJS 0.3.0' : 'ours',
+        r.backend,
+        String(r.batchSize),
+        String(r.images),
+        r.imagesPerSecond.toFixed(1),
+        times(r.imagesPerSecond, convnet?.imagesPerSecond ?? null),
+      ]),
     ),
   );
   return [{ peer: 'convnetjs', backend: o.backend, rows: result.rows, date: new Date().toISOString() }];

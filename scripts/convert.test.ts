@@ -38,7 +38,8 @@ const testImage = (i: number): number => 1000 + i;
 function archiveRecord(g: number, lbl = label(g)): Buffer {
   const record = Buffer.alloc(RECORD_BYTES);
   record[0] = lbl;
-  for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) record[1 + c * 1024 + y * 32 + x] = pixel(g, c, y, x);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) record[1 + c * 1024 + y * 32 + x] = pixel(g, c, y, x);
   return record;
 }
 
@@ -46,7 +47,8 @@ function archiveRecord(g: number, lbl = label(g)): Buffer {
 function shardRecord(g: number): Buffer {
   const record = Buffer.alloc(RECORD_BYTES);
   record[0] = label(g);
-  for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) record[1 + (y * 32 + x) * 3 + c] = pixel(g, c, y, x);
+  for (let y = 0; y < 32; y++)
+    for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) record[1 + (y * 32 + x) * 3 + c] = pixel(g, c, y, x);
   return record;
 }
 
@@ -145,7 +147,9 @@ describe('convert', () => {
     // train-001 holds images 4–7: the last three of batch 1 and the first of batch 2.
     const second = await readFile(join(out, 'train-001.bin'));
     expect(second.equals(Buffer.concat([4, 5, 6, 7].map(shardRecord)))).toBe(true);
-    expect((await readdir(out)).sort()).toEqual([MANIFEST_FILE, 'test-000.bin', 'test-001.bin', ...trainCounts.map((_, i) => `train-00${i}.bin`)].sort());
+    expect((await readdir(out)).sort()).toEqual(
+      [MANIFEST_FILE, 'test-000.bin', 'test-001.bin', ...trainCounts.map((_, i) => `train-00${i}.bin`)].sort(),
+    );
   });
 
   it('defaults to MAX_IMAGES_PER_SHARD per shard', async () => {

@@ -11,7 +11,16 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { IMAGE, MANIFEST_FILE, MAX_IMAGES_PER_SHARD, RECORD_BYTES, type Manifest, type ShardInfo, type SplitInfo, type SplitName } from '../src/data/format';
+import {
+  IMAGE,
+  MANIFEST_FILE,
+  MAX_IMAGES_PER_SHARD,
+  RECORD_BYTES,
+  type Manifest,
+  type ShardInfo,
+  type SplitInfo,
+  type SplitName,
+} from '../src/data/format';
 import { channelStats, readArchive } from './archive';
 import { ConvertError } from './convert-error';
 
@@ -36,7 +45,8 @@ export type ConvertResult = { status: 'up-to-date' | 'converted'; out: string; m
 export async function convert(options: ConvertOptions): Promise<ConvertResult> {
   const { archive, out, signal } = options;
   const maxPerShard = options.maxImagesPerShard ?? MAX_IMAGES_PER_SHARD;
-  if (!Number.isInteger(maxPerShard) || maxPerShard < 1) throw new RangeError(`maxImagesPerShard must be a positive integer, got ${maxPerShard}`);
+  if (!Number.isInteger(maxPerShard) || maxPerShard < 1)
+    throw new RangeError(`maxImagesPerShard must be a positive integer, got ${maxPerShard}`);
 
   await recoverInterruptedRuns(out);
   const source = await hashArchive(archive, (done, total) => options.onProgress?.('checksum', done, total), signal);

@@ -24,7 +24,11 @@ setWasmPaths({
  * ones named in `stockKernels` back to TensorFlow.js's own (for A/B runs).
  * Returns what runs (adapter, renderer or wasm flavour) and which kernels are ours.
  */
-export async function startBackend(name: BenchBackend, ours: boolean, stockKernels: string[] = []): Promise<{ adapter: string; registered: string[] }> {
+export async function startBackend(
+  name: BenchBackend,
+  ours: boolean,
+  stockKernels: string[] = [],
+): Promise<{ adapter: string; registered: string[] }> {
   // Single-threaded wasm, as in the app (its threaded build does not start once bundled).
   if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
@@ -32,7 +36,8 @@ export async function startBackend(name: BenchBackend, ours: boolean, stockKerne
   let registered = ours ? registerTrainingKernels(name).registered : [];
   for (const kernelName of stockKernels) {
     const stock = stockKernel(kernelName, name);
-    if (stock === undefined || !registered.includes(kernelName)) throw new Error(`${kernelName} is not one of ours on ${name}, or has no stock kernel`);
+    if (stock === undefined || !registered.includes(kernelName))
+      throw new Error(`${kernelName} is not one of ours on ${name}, or has no stock kernel`);
     tf.unregisterKernel(kernelName, name);
     tf.registerKernel(stock);
     registered = registered.filter((k) => k !== kernelName);

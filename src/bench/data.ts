@@ -24,7 +24,8 @@ export async function loadBenchImages(dataUrl: string): Promise<BenchImages> {
   const response = await fetch(new URL(shard.file, dataUrl));
   if (!response.ok) throw new Error(`${shard.file}: HTTP ${response.status}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length !== shard.count * RECORD_BYTES) throw new Error(`${shard.file} has ${bytes.length} bytes, the manifest says ${shard.count * RECORD_BYTES}`);
+  if (bytes.length !== shard.count * RECORD_BYTES)
+    throw new Error(`${shard.file} has ${bytes.length} bytes, the manifest says ${shard.count * RECORD_BYTES}`);
   const pixels = new Uint8Array(shard.count * PIXELS_PER_IMAGE);
   const labels = new Uint8Array(shard.count);
   for (let i = 0; i < shard.count; i++) {

@@ -7,10 +7,25 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWith, stockKernel } from '../train/kernels';
-import { filterGradConvInfo, supportedFilterGradMethods, type Conv2DBackpropFilterAttrs, type FilterGradMethod } from '../train/kernels/conv2d-backprop-filter';
+import {
+  filterGradConvInfo,
+  supportedFilterGradMethods,
+  type Conv2DBackpropFilterAttrs,
+  type FilterGradMethod,
+} from '../train/kernels/conv2d-backprop-filter';
 import { cpuFilterGradRule, wasmFilterGradRule, webglFilterGradRule, webgpuFilterGradRule } from '../train/kernels/register';
 import { randomValues, relativeError } from '../train/kernels/testing';
-import type { BenchBackend, CheckJob, CheckResult, ConvShape, ForwardJob, ForwardResult, KernelJob, KernelResult, KernelRow } from './protocol';
+import type {
+  BenchBackend,
+  CheckJob,
+  CheckResult,
+  ConvShape,
+  ForwardJob,
+  ForwardResult,
+  KernelJob,
+  KernelResult,
+  KernelRow,
+} from './protocol';
 
 const RULES = { wasm: wasmFilterGradRule, cpu: cpuFilterGradRule, webgpu: webgpuFilterGradRule, webgl: webglFilterGradRule } as const;
 
@@ -25,7 +40,13 @@ function makeInputs(shape: ConvShape, seed: number): Inputs {
   const x = tf.tensor4d(randomValues(batch * height * width * inChannels, seed), [batch, height, width, inChannels]);
   const filterShape: [number, number, number, number] = [kernel, kernel, inChannels, outChannels];
   const outShape = tf.backend_util.computeConv2DInfo(x.shape, filterShape, stride, 1, pad).outShape;
-  const dy = tf.tensor4d(randomValues(outShape.reduce((a, b) => a * b, 1), seed + 1), outShape);
+  const dy = tf.tensor4d(
+    randomValues(
+      outShape.reduce((a, b) => a * b, 1),
+      seed + 1,
+    ),
+    outShape,
+  );
   return { x, dy, attrs: { strides: stride, pad, dataFormat: 'NHWC', filterShape } };
 }
 
@@ -39,19 +60,29 @@ function chosenMethod(backend: BenchBackend, inputs: Inputs): FilterGradMethod {
 
 /** Our registered kernel, through the engine like any op. */
 function ours(inputs: Inputs): tf.Tensor {
-  return tf.engine().runKernel('Conv2DBackpropFilter', { x: inputs.x, dy: inputs.dy }, inputs.attrs as unknown as NamedAttrMap) as tf.Tensor;
+  return tf
+    .engine()
+    .runKernel('Conv2DBackpropFilter', { x: inputs.x, dy: inputs.dy }, inputs.attrs as unknown as NamedAttrMap) as tf.Tensor;
 }
 
 /** The kernel that was registered before ours (null where there was none), called directly. */
 function stock(backend: BenchBackend, inputs: Inputs): tf.Tensor | null {
   const config = stockKernel('Conv2DBackpropFilter', backend);
   if (config === undefined) return null;
-  const out = config.kernelFunc({ inputs: { x: inputs.x, dy: inputs.dy }, backend: tf.backend(), attrs: inputs.attrs as unknown as NamedAttrMap });
+  const out = config.kernelFunc({
+    inputs: { x: inputs.x, dy: inputs.dy },
+    backend: tf.backend(),
+    attrs: inputs.attrs as unknown as NamedAttrMap,
+  });
   return tf.engine().makeTensorFromTensorInfo(out as TensorInfo);
 }
 
 function formulation(backend: BenchBackend, method: Exclude<FilterGradMethod, 'stock'>, inputs: Inputs): tf.Tensor {
-  const out = conv2DBackpropFilterWith(method, { inputs: { x: inputs.x, dy: inputs.dy }, backend: tf.backend() as KernelBackend, attrs: inputs.attrs as unknown as NamedAttrMap }, backend);
+  const out = conv2DBackpropFilterWith(
+    method,
+    { inputs: { x: inputs.x, dy: inputs.dy }, backend: tf.backend() as KernelBackend, attrs: inputs.attrs as unknown as NamedAttrMap },
+    backend,
+  );
   return tf.engine().makeTensorFromTensorInfo(out);
 }
 
@@ -101,8 +132,12 @@ export async function runKernelJob(job: KernelJob, log: (text: string) => void):
         stockMs: stockTimes.length > 0 ? median(stockTimes) : null,
         ...(job.methods ? { methodMs } : {}),
       };
-      const extra = Object.entries(methodMs).map(([m, v]) => `, ${m} ${v.toFixed(0)} ms`).join('');
-      log(`kernel ${shape.inChannels}→${shape.outChannels} ${shape.height}²: ours (${row.method}) ${row.oursMs.toFixed(0)} ms, stock ${row.stockMs?.toFixed(0) ?? '—'} ms${extra}`);
+      const extra = Object.entries(methodMs)
+        .map(([m, v]) => `, ${m} ${v.toFixed(0)} ms`)
+        .join('');
+      log(
+        `kernel ${shape.inChannels}→${shape.outChannels} ${shape.height}²: ours (${row.method}) ${row.oursMs.toFixed(0)} ms, stock ${row.stockMs?.toFixed(0) ?? '—'} ms${extra}`,
+      );
       rows.push(row);
     } finally {
       tf.dispose([inputs.x, inputs.dy]);
@@ -116,7 +151,8 @@ export async function runKernelJob(job: KernelJob, log: (text: string) => void):
  * shape, against the stock kernel, as max|a − b| / max|b|.
  */
 export async function runCheckJob(job: CheckJob): Promise<CheckResult> {
-  if (stockKernel('Conv2DBackpropFilter', job.backend) === undefined) throw new Error(`'${job.backend}' has no stock Conv2DBackpropFilter to compare with`);
+  if (stockKernel('Conv2DBackpropFilter', job.backend) === undefined)
+    throw new Error(`'${job.backend}' has no stock Conv2DBackpropFilter to compare with`);
   const rows: CheckResult['rows'] = [];
   for (const [i, shape] of job.shapes.entries()) {
     const inputs = makeInputs(shape, 2000 + 10 * i);
@@ -134,7 +170,13 @@ export async function runCheckJob(job: CheckJob): Promise<CheckResult> {
       await compare('registered', () => ours(inputs));
       if (shape.stride === 1) {
         // The forward convolution with a bias, registered (ours where the rule says so) against the stock FusedConv2D.
-        const filter = tf.tensor4d(randomValues(inputs.attrs.filterShape.reduce((p, q) => p * q, 1), 2005 + 10 * i), inputs.attrs.filterShape);
+        const filter = tf.tensor4d(
+          randomValues(
+            inputs.attrs.filterShape.reduce((p, q) => p * q, 1),
+            2005 + 10 * i,
+          ),
+          inputs.attrs.filterShape,
+        );
         const bias = tf.tensor1d(randomValues(shape.outChannels, 2006 + 10 * i));
         const attrs = { strides: 1, pad: shape.pad, dataFormat: 'NHWC', dilations: 1, activation: 'linear' } as unknown as NamedAttrMap;
         const stockForward = stockKernel('FusedConv2D', job.backend);
@@ -170,7 +212,13 @@ export async function runForwardJob(job: ForwardJob, log: (text: string) => void
   const rows: ForwardResult['rows'] = [];
   for (const [i, shape] of job.shapes.entries()) {
     const { x, attrs } = makeInputs(shape, 3000 + 10 * i);
-    const filter = tf.tensor4d(randomValues(attrs.filterShape.reduce((a, b) => a * b, 1), 3001 + 10 * i), attrs.filterShape);
+    const filter = tf.tensor4d(
+      randomValues(
+        attrs.filterShape.reduce((a, b) => a * b, 1),
+        3001 + 10 * i,
+      ),
+      attrs.filterShape,
+    );
     const bias = tf.tensor1d(randomValues(shape.outChannels, 3002 + 10 * i));
     const msBy: Record<string, number> = {};
     try {
@@ -201,7 +249,11 @@ export async function runForwardJob(job: ForwardJob, log: (text: string) => void
           for (const [f, v] of Object.entries(saved)) tf.env().set(f, v as boolean | number);
         }
       }
-      log(`forward ${shape.inChannels}→${shape.outChannels} ${shape.height}²: ${Object.entries(msBy).map(([n, v]) => `${n || 'default'} ${v.toFixed(0)} ms`).join(', ')}`);
+      log(
+        `forward ${shape.inChannels}→${shape.outChannels} ${shape.height}²: ${Object.entries(msBy)
+          .map(([n, v]) => `${n || 'default'} ${v.toFixed(0)} ms`)
+          .join(', ')}`,
+      );
       rows.push({ shape, ms: msBy });
     } finally {
       tf.dispose([x, filter, bias]);

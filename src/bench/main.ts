@@ -2,7 +2,20 @@
  * The benchmark page: no UI beyond a log, only `window.cifarBench.run(job)`
  * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
  */
-import type { BenchApi, BenchJob, BenchResult, CompareJob, CompareResult, FromBenchWorker, KernelProfile, SetupReply, StepsReply, ToBenchWorker, TrainResult, WorkerJob } from './protocol';
+import type {
+  BenchApi,
+  BenchJob,
+  BenchResult,
+  CompareJob,
+  CompareResult,
+  FromBenchWorker,
+  KernelProfile,
+  SetupReply,
+  StepsReply,
+  ToBenchWorker,
+  TrainResult,
+  WorkerJob,
+} from './protocol';
 
 const output = document.getElementById('log');
 const show = (text: string) => {
@@ -61,14 +74,16 @@ async function compare(job: CompareJob): Promise<CompareResult> {
   };
   try {
     const setups: (SetupReply | null)[] = [];
-    for (const [i, run] of job.runs.entries()) setups.push(await attempt(i, () => (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl })));
+    for (const [i, run] of job.runs.entries())
+      setups.push(await attempt(i, () => (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl })));
     const name = (i: number) => `${job.runs[i]?.mode}#${i}`;
     const first: number[] = [];
     for (const [i, worker] of workers.entries()) {
       first.push((await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 })))?.ms ?? Number.NaN);
       show(`${name(i)}: first step ${first[i]?.toFixed(0)} ms`);
     }
-    for (let s = 0; s < job.warmupSteps; s++) for (const [i, worker] of workers.entries()) await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 }));
+    for (let s = 0; s < job.warmupSteps; s++)
+      for (const [i, worker] of workers.entries()) await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 }));
     const totals = workers.map(() => 0);
     const lastLoss = workers.map(() => Number.NaN);
     for (let r = 0; r < job.rounds; r++) {
@@ -81,7 +96,8 @@ async function compare(job: CompareJob): Promise<CompareResult> {
       }
     }
     const profiles: (KernelProfile[] | null)[] = [];
-    for (const [i, worker] of workers.entries()) profiles.push(job.profile ? await attempt(i, () => worker.request<KernelProfile[]>({ type: 'profile' })) : null);
+    for (const [i, worker] of workers.entries())
+      profiles.push(job.profile ? await attempt(i, () => worker.request<KernelProfile[]>({ type: 'profile' })) : null);
     const steps = job.rounds * job.stepsPerRound;
     const runs: TrainResult[] = job.runs.map((run, i) => {
       const setup = setups[i];

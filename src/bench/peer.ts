@@ -35,10 +35,25 @@ function demoLayers(): convnetjs.LayerDef[] {
 /** The same network as a tfjs-layers model (5×5 'same' = ConvNetJS's pad 2 at stride 1). */
 export function demoNetwork(): tf.Sequential {
   const conv = (filters: number, first: boolean) =>
-    tf.layers.conv2d({ ...(first ? { inputShape: [IMAGE.height, IMAGE.width, IMAGE.channels] } : {}), filters, kernelSize: 5, padding: 'same', activation: 'relu' });
+    tf.layers.conv2d({
+      ...(first ? { inputShape: [IMAGE.height, IMAGE.width, IMAGE.channels] } : {}),
+      filters,
+      kernelSize: 5,
+      padding: 'same',
+      activation: 'relu',
+    });
   const pool = () => tf.layers.maxPooling2d({ poolSize: 2 });
   return tf.sequential({
-    layers: [conv(16, true), pool(), conv(20, false), pool(), conv(20, false), pool(), tf.layers.flatten(), tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax' })],
+    layers: [
+      conv(16, true),
+      pool(),
+      conv(20, false),
+      pool(),
+      conv(20, false),
+      pool(),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax' }),
+    ],
   });
 }
 

@@ -246,5 +246,14 @@ export function seedConvShapes(batch: number): ConvShape[] {
     [64, 128, 8],
     [128, 128, 8],
   ];
-  return layers.map(([inChannels, outChannels, size]) => ({ batch, height: size, width: size, inChannels, outChannels, kernel: 3, stride: 1, pad: 'same' }));
+  return layers.map(([inChannels, outChannels, size]) => ({
+    batch,
+    height: size,
+    width: size,
+    inChannels,
+    outChannels,
+    kernel: 3,
+    stride: 1,
+    pad: 'same',
+  }));
 }

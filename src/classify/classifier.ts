@@ -79,7 +79,8 @@ export class Classifier {
    * Throws AppError('no-model') when there is no model.
    */
   async predict(pixels: Uint8Array, count: number): Promise<Float32Array> {
-    if (pixels.length !== count * PIXELS_PER_IMAGE) throw new RangeError(`Expected ${count} images of ${PIXELS_PER_IMAGE} bytes, got ${pixels.length} bytes`);
+    if (pixels.length !== count * PIXELS_PER_IMAGE)
+      throw new RangeError(`Expected ${count} images of ${PIXELS_PER_IMAGE} bytes, got ${pixels.length} bytes`);
     const source = this.current();
     if (!source) throw new AppError('no-model', 'There is no trained model to classify with yet.');
     const { model, metadata } = source;

@@ -42,7 +42,11 @@ const undecodable = (name: string, why: string) =>
 export async function decodeToModelPixels(file: Blob, name: string): Promise<DecodedImage> {
   if (file.size === 0) throw undecodable(name, 'the file is empty');
   if (file.size > MAX_FILE_BYTES) {
-    throw new ImageError('image-too-large', `"${name}" is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB.`, name);
+    throw new ImageError(
+      'image-too-large',
+      `"${name}" is ${(file.size / 1024 / 1024).toFixed(0)} MB; the limit is ${MAX_FILE_BYTES / 1024 / 1024} MB.`,
+      name,
+    );
   }
 
   // Read the header, asking for more bytes while metadata (EXIF, XMP, ICC) comes first.

@@ -11,7 +11,15 @@ const text = (s: string) => [...s].map((c) => c.charCodeAt(0));
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
 
 function png(width: number, height: number): Uint8Array {
-  return bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], be32(13), text('IHDR'), be32(width), be32(height), [8, 6, 0, 0, 0], be32(0));
+  return bytes(
+    [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+    be32(13),
+    text('IHDR'),
+    be32(width),
+    be32(height),
+    [8, 6, 0, 0, 0],
+    be32(0),
+  );
 }
 
 /** A JPEG up to and including its SOF0 segment, optionally after an EXIF APP1 with an orientation. */
@@ -20,7 +28,19 @@ function jpeg(width: number, height: number, orientation?: number): Uint8Array {
   let app1: number[] = [];
   if (orientation !== undefined) {
     // "Exif\0\0", TIFF header (little-endian), IFD0 at offset 8 with one entry: 0x0112 SHORT 1 = orientation.
-    const tiff = [...text('II'), ...le16(42), ...le32(8), ...le16(1), ...le16(0x0112), ...le16(3), ...le32(1), ...le16(orientation), 0, 0, ...le32(0)];
+    const tiff = [
+      ...text('II'),
+      ...le16(42),
+      ...le32(8),
+      ...le16(1),
+      ...le16(0x0112),
+      ...le16(3),
+      ...le32(1),
+      ...le16(orientation),
+      0,
+      0,
+      ...le32(0),
+    ];
     const payload = [...text('Exif\0\0'), ...tiff];
     app1 = [0xff, 0xe1, ...be16(payload.length + 2), ...payload];
   }
@@ -46,7 +66,10 @@ function webp(chunk: 'VP8 ' | 'VP8L' | 'VP8X', width: number, height: number): U
 }
 
 function bmp(width: number, height: number, dib = 40): Uint8Array {
-  const header = dib === 12 ? [...le32(12), ...le16(width), ...le16(height), ...le16(1), ...le16(24)] : [...le32(dib), ...le32(width), ...le32(height >>> 0), ...le16(1), ...le16(24)];
+  const header =
+    dib === 12
+      ? [...le32(12), ...le16(width), ...le16(height), ...le16(1), ...le16(24)]
+      : [...le32(dib), ...le32(width), ...le32(height >>> 0), ...le16(1), ...le16(24)];
   return bytes(text('BM'), le32(0), le32(0), le32(14 + dib), header, new Array(Math.max(0, dib - header.length)).fill(0));
 }
 
@@ -150,7 +173,14 @@ describe('readImageHeader', () => {
   });
 
   it('asks for more bytes when the header continues, and calls a cut-off whole file invalid', () => {
-    const cases: Uint8Array[] = [png(100, 100), jpeg(100, 100, 6), gif(100, 100), webp('VP8X', 100, 100), bmp(100, 100), avif([100, 100], [5, 5])];
+    const cases: Uint8Array[] = [
+      png(100, 100),
+      jpeg(100, 100, 6),
+      gif(100, 100),
+      webp('VP8X', 100, 100),
+      bmp(100, 100),
+      avif([100, 100], [5, 5]),
+    ];
     for (const whole of cases) {
       const full = size(whole).kind;
       expect(full).toBe('ok');
@@ -189,7 +219,10 @@ describe('readImageHeader', () => {
       expect(result.kind, `case ${i}`).toBe('invalid');
       if (result.kind === 'invalid') expect(result.reason.length).toBeGreaterThan(5);
     }
-    expect(size(Uint8Array.from(text('<svg onload="alert(1)"/>')))).toEqual({ kind: 'invalid', reason: expect.stringContaining('not a JPEG') });
+    expect(size(Uint8Array.from(text('<svg onload="alert(1)"/>')))).toEqual({
+      kind: 'invalid',
+      reason: expect.stringContaining('not a JPEG'),
+    });
   });
 });
 

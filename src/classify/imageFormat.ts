@@ -174,7 +174,7 @@ export function exifOrientation(app1: Uint8Array): number | null {
   if (order !== 'II' && order !== 'MM') return null;
   const le = order === 'II';
   const u16 = (at: number) => (le ? u16le(tiff, at) : u16be(tiff, at));
-  const u32 = (at: number) => (le ? (u16le(tiff, at) + u16le(tiff, at + 2) * 0x10000) : u32be(tiff, at));
+  const u32 = (at: number) => (le ? u16le(tiff, at) + u16le(tiff, at + 2) * 0x10000 : u32be(tiff, at));
   if (u16(2) !== 42) return null;
   const ifd = u32(4);
   if (ifd + 2 > tiff.length) return null;
@@ -229,7 +229,7 @@ function boxes(b: Uint8Array, from: number, to: number): Box[] | { bad: string }
 function parseAvif(b: Uint8Array): HeaderResult {
   // Top level: skip boxes (ftyp, maybe mdat) until meta, asking for more bytes as needed.
   let meta: Box | undefined;
-  for (let at = 0; !meta; ) {
+  for (let at = 0; !meta;) {
     if (at + 16 > b.length) return more('avif', at + 16);
     let size = u32be(b, at);
     let header = 8;
@@ -248,7 +248,13 @@ function parseAvif(b: Uint8Array): HeaderResult {
   if (!Array.isArray(inner)) return invalid('avif', inner.bad);
 
   const pitm = inner.find((x) => x.type === 'pitm' && x.end - x.start >= 6);
-  const primary = pitm ? (b[pitm.start] === 0 ? u16be(b, pitm.start + 4) : pitm.end - pitm.start >= 8 ? u32be(b, pitm.start + 4) : null) : null;
+  const primary = pitm
+    ? b[pitm.start] === 0
+      ? u16be(b, pitm.start + 4)
+      : pitm.end - pitm.start >= 8
+        ? u32be(b, pitm.start + 4)
+        : null
+    : null;
   const iprp = inner.find((x) => x.type === 'iprp');
   if (!iprp) return invalid('avif', 'no item properties (iprp)');
   const props = boxes(b, iprp.start, iprp.end);

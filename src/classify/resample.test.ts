@@ -27,7 +27,15 @@ describe('planDecode', () => {
 
 describe('areaWeights', () => {
   it('covers each output pixel exactly once, shares summing to 1', () => {
-    for (const [n, m] of [[256, 32], [48, 32], [50, 32], [33, 32], [7, 32], [1, 32], [32, 32]] as const) {
+    for (const [n, m] of [
+      [256, 32],
+      [48, 32],
+      [50, 32],
+      [33, 32],
+      [7, 32],
+      [1, 32],
+      [32, 32],
+    ] as const) {
       const weights = areaWeights(n, m);
       expect(weights).toHaveLength(m);
       for (const taps of weights) expect(taps.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 12);
@@ -53,10 +61,20 @@ describe('areaAverageRgb', () => {
     const src = image(64, 64, (x, y) => [(x * 4) % 256, (y * 4) % 256, (x + y) % 2 === 0 ? 200 : 100, 255]);
     const out = areaAverageRgb(src, 64, 64);
     expect(out).toHaveLength(32 * 32 * 3);
-    for (const [ox, oy] of [[0, 0], [5, 9], [31, 31]] as const) {
+    for (const [ox, oy] of [
+      [0, 0],
+      [5, 9],
+      [31, 31],
+    ] as const) {
       const mean = (c: number) => {
         let s = 0;
-        for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) s += src[((2 * oy + (dy as number)) * 64 + 2 * ox + (dx as number)) * 4 + c] as number;
+        for (const [dx, dy] of [
+          [0, 0],
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ])
+          s += src[((2 * oy + (dy as number)) * 64 + 2 * ox + (dx as number)) * 4 + c] as number;
         return Math.round(s / 4);
       };
       expect(at(out, ox, oy)).toEqual([mean(0), mean(1), mean(2)]);
@@ -76,16 +94,41 @@ describe('areaAverageRgb', () => {
   });
 
   it('composites transparency on white', () => {
-    const clear = areaAverageRgb(image(8, 8, () => [0, 0, 0, 0]), 8, 8);
+    const clear = areaAverageRgb(
+      image(8, 8, () => [0, 0, 0, 0]),
+      8,
+      8,
+    );
     expect(new Set(clear)).toEqual(new Set([255]));
-    const halfRed = areaAverageRgb(image(4, 4, () => [255, 0, 0, 128]), 4, 4, 2);
+    const halfRed = areaAverageRgb(
+      image(4, 4, () => [255, 0, 0, 128]),
+      4,
+      4,
+      2,
+    );
     // 255·a + 255·(1 − a) = 255 for red; 0·a + 255·(1 − a) = 127 for green and blue (a = 128/255).
     expect(at(halfRed, 0, 0, 2)).toEqual([255, 127, 127]);
-    expect(at(areaAverageRgb(image(2, 2, () => [10, 20, 30, 255]), 2, 2, 1), 0, 0, 1)).toEqual([10, 20, 30]);
+    expect(
+      at(
+        areaAverageRgb(
+          image(2, 2, () => [10, 20, 30, 255]),
+          2,
+          2,
+          1,
+        ),
+        0,
+        0,
+        1,
+      ),
+    ).toEqual([10, 20, 30]);
   });
 
   it('keeps HWC order: a left-red / right-blue image stays that way', () => {
-    const out = areaAverageRgb(image(64, 64, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 255])), 64, 64);
+    const out = areaAverageRgb(
+      image(64, 64, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 255])),
+      64,
+      64,
+    );
     expect(at(out, 0, 0)).toEqual([255, 0, 0]);
     expect(at(out, 15, 31)).toEqual([255, 0, 0]);
     expect(at(out, 16, 0)).toEqual([0, 0, 255]);
@@ -93,7 +136,11 @@ describe('areaAverageRgb', () => {
   });
 
   it('enlarges images smaller than 32 × 32 by repeating their pixels', () => {
-    const out = areaAverageRgb(image(2, 2, (x, y) => [x * 255, y * 255, 0, 255]), 2, 2);
+    const out = areaAverageRgb(
+      image(2, 2, (x, y) => [x * 255, y * 255, 0, 255]),
+      2,
+      2,
+    );
     expect(at(out, 0, 0)).toEqual([0, 0, 0]);
     expect(at(out, 31, 0)).toEqual([255, 0, 0]);
     expect(at(out, 0, 31)).toEqual([0, 255, 0]);

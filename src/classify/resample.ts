@@ -50,7 +50,8 @@ export function planDecode(width: number, height: number): DecodePlan {
  * inside one or two source pixels (a plain enlargement).
  */
 export function areaWeights(n: number, m: number): { index: number; weight: number }[][] {
-  if (!(Number.isInteger(n) && Number.isInteger(m) && n > 0 && m > 0)) throw new RangeError(`Lengths must be whole positive numbers, got ${n} → ${m}`);
+  if (!(Number.isInteger(n) && Number.isInteger(m) && n > 0 && m > 0))
+    throw new RangeError(`Lengths must be whole positive numbers, got ${n} → ${m}`);
   const scale = n / m;
   return Array.from({ length: m }, (_, o) => {
     const from = o * scale;
@@ -71,8 +72,14 @@ export function areaWeights(n: number, m: number): { index: number; weight: numb
  * composited on white (out = a·c + (1 − a)·255, a = alpha / 255), so
  * transparent areas read as white paper, not black.
  */
-export function areaAverageRgb(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, side: number = IMAGE.width): Uint8Array {
-  if (rgba.length !== width * height * 4) throw new RangeError(`Expected ${width}×${height}×4 = ${width * height * 4} bytes, got ${rgba.length}`);
+export function areaAverageRgb(
+  rgba: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  side: number = IMAGE.width,
+): Uint8Array {
+  if (rgba.length !== width * height * 4)
+    throw new RangeError(`Expected ${width}×${height}×4 = ${width * height * 4} bytes, got ${rgba.length}`);
   const wx = areaWeights(width, side);
   const wy = areaWeights(height, side);
   // Pass 1, along x: every source row → `side` composited RGB values (floats, 0–255).

@@ -125,7 +125,10 @@ describe('loadDataset', () => {
     const broken = { ...manifest, splits: { ...manifest.splits, train: { ...manifest.splits.train, count: 6 } } };
     const invalid = (async () => new Response(JSON.stringify(broken))) as unknown as typeof fetch;
     await expect(loadDataset({ baseUrl: BASE, fetch: invalid })).rejects.toMatchObject({ code: 'manifest-invalid' });
-    const pathy = { ...manifest, splits: { ...manifest.splits, test: { count: 2, shards: [{ ...manifest.splits.test.shards[0], file: '../secret.bin' }] } } };
+    const pathy = {
+      ...manifest,
+      splits: { ...manifest.splits, test: { count: 2, shards: [{ ...manifest.splits.test.shards[0], file: '../secret.bin' }] } },
+    };
     const escaping = (async () => new Response(JSON.stringify(pathy))) as unknown as typeof fetch;
     await expect(loadDataset({ baseUrl: BASE, fetch: escaping })).rejects.toMatchObject({ code: 'manifest-invalid' });
   });

@@ -110,7 +110,11 @@ async function request(doFetch: typeof fetch, url: string, file: string, signal?
 }
 
 function cancelled(file: string): DataError {
-  return new DataError('load-cancelled', `Loading was cancelled during ${file}. Shards already verified are kept, so Retry continues from there.`, file);
+  return new DataError(
+    'load-cancelled',
+    `Loading was cancelled during ${file}. Shards already verified are kept, so Retry continues from there.`,
+    file,
+  );
 }
 
 /** Awaits `next`, reporting a stall (and its end) while the server sends nothing for `stallMs`. */
@@ -166,7 +170,11 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
     if (chunk.done) break;
     if (received + chunk.value.byteLength > shard.bytes) {
       await reader.cancel();
-      throw new DataError('shard-checksum', `Shard ${shard.file} is larger than the ${shard.bytes} bytes the manifest lists: it does not match the data set.`, shard.file);
+      throw new DataError(
+        'shard-checksum',
+        `Shard ${shard.file} is larger than the ${shard.bytes} bytes the manifest lists: it does not match the data set.`,
+        shard.file,
+      );
     }
     buffer.set(chunk.value, received);
     received += chunk.value.byteLength;
@@ -181,7 +189,11 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
     );
   }
   if ((await sha256Hex(buffer)) !== shard.sha256) {
-    throw new DataError('shard-checksum', `Shard ${shard.file} failed its checksum: the file is corrupt or from another version of the data set.`, shard.file);
+    throw new DataError(
+      'shard-checksum',
+      `Shard ${shard.file} failed its checksum: the file is corrupt or from another version of the data set.`,
+      shard.file,
+    );
   }
   await opts.cache?.put(key, buffer.buffer).catch(() => undefined);
   return buffer;

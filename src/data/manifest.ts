@@ -8,7 +8,11 @@ import { IMAGE, MAX_IMAGES_PER_SHARD, NUM_CLASSES, RECORD_BYTES, type Manifest, 
  */
 export function parseManifest(json: unknown, file: string): Manifest {
   const fail = (why: string): never => {
-    throw new DataError('manifest-invalid', `${file} is not a valid CIFAR-10 manifest: ${why}. Rebuild the data with "npm run data".`, file);
+    throw new DataError(
+      'manifest-invalid',
+      `${file} is not a valid CIFAR-10 manifest: ${why}. Rebuild the data with "npm run data".`,
+      file,
+    );
   };
   if (typeof json !== 'object' || json === null) fail('not a JSON object');
   const m = json as Partial<Manifest>;
@@ -39,7 +43,13 @@ function checkSplit(split: SplitInfo | undefined, name: string, fail: (why: stri
     // Shard names end up in URLs: allow plain file names only, never paths.
     const validName = typeof s.file === 'string' && /^[A-Za-z0-9_-]+\.bin$/.test(s.file);
     const validCount = Number.isInteger(s.count) && (s.count as number) > 0 && (s.count as number) <= MAX_IMAGES_PER_SHARD;
-    if (!validName || !validCount || s.bytes !== (s.count as number) * RECORD_BYTES || typeof s.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.sha256)) {
+    if (
+      !validName ||
+      !validCount ||
+      s.bytes !== (s.count as number) * RECORD_BYTES ||
+      typeof s.sha256 !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(s.sha256)
+    ) {
       fail(`shard entry ${JSON.stringify(shard)} of split "${name}" is malformed`);
     }
     total += s.count as number;

@@ -38,6 +38,8 @@ describe('toModelInput', () => {
 
   it('refuses non-RGB input and a zero std', () => {
     expect(() => toModelInput(tf.zeros([1, 2, 2, 1]) as tf.Tensor4D, { color: 'rgb', ...stats })).toThrow(RangeError);
-    expect(() => toModelInput(tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, { color: 'rgb', mean: stats.mean, std: [1, 0, 1] })).toThrow(RangeError);
+    expect(() => toModelInput(tf.zeros([1, 2, 2, 3]) as tf.Tensor4D, { color: 'rgb', mean: stats.mean, std: [1, 0, 1] })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -8,7 +8,6 @@ export interface ChannelStats {
   std: readonly [number, number, number];
 }
 
-
 /**
  * THE conversion from raw pixels to what the model sees; training, evaluation
  * and classifying a user's photo all go through here, so they cannot drift apart.

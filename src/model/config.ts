@@ -102,7 +102,8 @@ export interface ModelConfig {
 /** Checks a config at runtime (it may come from a URL or a saved run); unknown keys are errors. */
 export function validateModelConfig(input: unknown): ModelConfig {
   const fields: Record<string, string> = {};
-  if (typeof input !== 'object' || input === null) throw new SettingsError('A model config must be an object.', { config: 'Not an object' });
+  if (typeof input !== 'object' || input === null)
+    throw new SettingsError('A model config must be an object.', { config: 'Not an object' });
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     if (!['preset', 'color', 'seed'].includes(key)) fields[key] = `Unknown model setting "${key}"`;
@@ -118,4 +119,3 @@ export function validateModelConfig(input: unknown): ModelConfig {
   }
   return { preset: record.preset as Preset, color: record.color as ColorMode, seed: seed as number };
 }
-

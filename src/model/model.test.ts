@@ -68,7 +68,9 @@ describe('seed preset', () => {
       expect(types).toEqual([...block, ...block, ...block, 'Flatten', 'Dense']);
       const rates = model.layers.filter((l) => l.getClassName() === 'Dropout').map((l) => l.getConfig().rate);
       expect(rates).toEqual([0.2, 0.3, 0.4]);
-      const shapes = summarizeModel(model).rows.filter((r) => r.type === 'MaxPooling2D').map((r) => r.outputShape);
+      const shapes = summarizeModel(model)
+        .rows.filter((r) => r.type === 'MaxPooling2D')
+        .map((r) => r.outputShape);
       expect(shapes).toEqual(['16×16×32', '8×8×64', '4×4×128']);
     });
   });
@@ -105,7 +107,17 @@ describe('fast preset', () => {
       const s = summarizeModel(model);
       expect(s).toMatchObject({ totalParams: 1_975_072, trainableParams: 1_971_328, nonTrainableParams: 3_744 });
       const block = ['Conv2D', 'MaxPooling2D', 'BatchNormalization', 'ReLU', 'Conv2D', 'BatchNormalization', 'ReLU'];
-      expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'ReLU', ...block, ...block, ...block, 'GlobalMaxPooling2D', 'Dense', 'Rescaling', 'Activation']);
+      expect(model.layers.map((l) => l.getClassName())).toEqual([
+        'Conv2D',
+        'ReLU',
+        ...block,
+        ...block,
+        ...block,
+        'GlobalMaxPooling2D',
+        'Dense',
+        'Rescaling',
+        'Activation',
+      ]);
       expect(s.rows.filter((r) => r.type === 'MaxPooling2D').map((r) => r.outputShape)).toEqual(['15×15×64', '7×7×256', '3×3×256']);
       // Frozen: the whitening filters and every BatchNorm scale.
       const trainable = model.trainableWeights.map((w) => w.originalName);

@@ -110,8 +110,18 @@ describe('toModelFiles / checkModelJson', () => {
       ['an array', '[1, 2]', size, /JSON object/],
       ['a graph model', edited(files, (j) => (j.format = 'graph-model')), size, /not a TensorFlow\.js Layers model/],
       ['no topology', edited(files, (j) => delete j.modelTopology), size, /no "modelTopology"/],
-      ['64×64 input', edited(files, (j) => (j.modelTopology.config.layers[0].config.batch_input_shape = [null, 64, 64, 3])), size, /input is 64×64×3/],
-      ['2-channel input', edited(files, (j) => (j.modelTopology.config.layers[0].config.batch_input_shape = [null, 32, 32, 2])), size, /input is 32×32×2/],
+      [
+        '64×64 input',
+        edited(files, (j) => (j.modelTopology.config.layers[0].config.batch_input_shape = [null, 64, 64, 3])),
+        size,
+        /input is 64×64×3/,
+      ],
+      [
+        '2-channel input',
+        edited(files, (j) => (j.modelTopology.config.layers[0].config.batch_input_shape = [null, 32, 32, 2])),
+        size,
+        /input is 32×32×2/,
+      ],
       ['5 outputs', edited(files, (j) => (j.modelTopology.config.layers.at(-1).config.units = 5)), size, /a Dense with 5 units/],
       ['a Lambda layer', edited(files, (j) => (j.modelTopology.config.layers[1].class_name = 'Lambda')), size, /"Lambda"/],
       ['a nested model', edited(files, (j) => (j.modelTopology.config.layers[1].class_name = 'Sequential')), size, /"Sequential"/],
@@ -122,16 +132,28 @@ describe('toModelFiles / checkModelJson', () => {
       ['a string weight', edited(files, (j) => (j.weightsManifest[0].weights[0].dtype = 'string')), size, /unsupported type "string"/],
       ['a negative shape', edited(files, (j) => (j.weightsManifest[0].weights[0].shape = [-1, 3])), size, /invalid shape/],
       ['bad metadata', edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].std = [0, 1, 1])), size, /metadata is malformed/],
-      ['metadata colour mismatch', edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].color = 'gray')), size, /says "gray" but its input has 3/],
+      [
+        'metadata colour mismatch',
+        edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].color = 'gray')),
+        size,
+        /says "gray" but its input has 3/,
+      ],
     ];
-    for (const [name, json, bytes, message] of cases) expect(refusal(() => checkModelJson(json, bytes)), name).toMatch(message);
+    for (const [name, json, bytes, message] of cases)
+      expect(
+        refusal(() => checkModelJson(json, bytes)),
+        name,
+      ).toMatch(message);
     model.dispose();
   });
 
   it('accepts a model without our metadata (from elsewhere) and reports none', async () => {
     const model = buildModel({ preset: 'tiny', color: 'gray', seed: 1 });
     const files = await filesOf(model, 'gray');
-    const checked = checkModelJson(edited(files, (j) => delete j.userDefinedMetadata), files.weights.byteLength);
+    const checked = checkModelJson(
+      edited(files, (j) => delete j.userDefinedMetadata),
+      files.weights.byteLength,
+    );
     expect(checked.metadata).toBeNull();
     expect(checked.channels).toBe(1);
     model.dispose();
@@ -143,7 +165,11 @@ describe('modelFromArtifacts', () => {
     const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
     const files = await filesOf(model);
     const checked = checkModelJson(files.json, files.weights.byteLength);
-    const copy = await modelFromArtifacts({ modelTopology: checked.modelTopology, weightSpecs: checked.weightSpecs, weightData: files.weights });
+    const copy = await modelFromArtifacts({
+      modelTopology: checked.modelTopology,
+      weightSpecs: checked.weightSpecs,
+      weightData: files.weights,
+    });
     const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 5);
     const [a, b] = [model.predict(x) as tf.Tensor, copy.predict(x) as tf.Tensor];
     expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));

@@ -80,7 +80,9 @@ export function toModelFiles(artifacts: ModelArtifactsData, metadata: ModelMetad
 export function checkModelFileSizes(jsonBytes: number, weightsBytes: number): void {
   if (jsonBytes === 0) throw new ModelFileError('The model.json file is empty.');
   if (jsonBytes > MAX_MODEL_JSON_BYTES) {
-    throw new ModelFileError(`The model.json file is ${formatBytes(jsonBytes)}; a model description is at most ${formatBytes(MAX_MODEL_JSON_BYTES)}.`);
+    throw new ModelFileError(
+      `The model.json file is ${formatBytes(jsonBytes)}; a model description is at most ${formatBytes(MAX_MODEL_JSON_BYTES)}.`,
+    );
   }
   if (weightsBytes > MAX_WEIGHTS_BYTES) {
     throw new ModelFileError(`The weights file is ${formatBytes(weightsBytes)}; the limit is ${formatBytes(MAX_WEIGHTS_BYTES)}.`);
@@ -111,7 +113,8 @@ export function checkModelJson(text: string, weightsBytes: number): CheckedModel
   if (parsed.format !== undefined && parsed.format !== 'layers-model') {
     throw new ModelFileError(`The model.json file is a "${String(parsed.format)}", not a TensorFlow.js Layers model.`);
   }
-  if (!isRecord(parsed.modelTopology)) throw new ModelFileError('The model.json file has no "modelTopology": it is not a TensorFlow.js Layers model.');
+  if (!isRecord(parsed.modelTopology))
+    throw new ModelFileError('The model.json file has no "modelTopology": it is not a TensorFlow.js Layers model.');
   const channels = checkTopology(parsed.modelTopology);
   const weightSpecs = checkManifest(parsed.weightsManifest, weightsBytes);
   const metadata = readMetadata(parsed.userDefinedMetadata);
@@ -127,10 +130,33 @@ export function checkModelJson(text: string, weightsBytes: number): CheckedModel
  * custom layers, nested models) is refused up front.
  */
 const ALLOWED_LAYERS = new Set([
-  'InputLayer', 'Conv2D', 'SeparableConv2D', 'DepthwiseConv2D', 'BatchNormalization', 'LayerNormalization',
-  'ELU', 'ReLU', 'LeakyReLU', 'PReLU', 'Softmax', 'Activation',
-  'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'ZeroPadding2D',
-  'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'Flatten', 'Reshape', 'Dense', 'Add', 'Concatenate', 'Multiply', 'Rescaling',
+  'InputLayer',
+  'Conv2D',
+  'SeparableConv2D',
+  'DepthwiseConv2D',
+  'BatchNormalization',
+  'LayerNormalization',
+  'ELU',
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'Softmax',
+  'Activation',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'ZeroPadding2D',
+  'Dropout',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'Flatten',
+  'Reshape',
+  'Dense',
+  'Add',
+  'Concatenate',
+  'Multiply',
+  'Rescaling',
 ]);
 /** Layers that may follow the 10-unit Dense without changing the output's size (`fast` scales its logits). */
 const SHAPE_KEEPING = new Set(['Activation', 'Softmax', 'Dropout', 'GaussianNoise', 'Rescaling']);
@@ -152,7 +178,8 @@ function checkTopology(topology: Record<string, unknown>): 1 | 3 {
   // Keras 1 wrote a Sequential's config as the bare list of layers.
   const rawLayers = Array.isArray(config) ? config : isRecord(config) ? config.layers : undefined;
   if (!Array.isArray(rawLayers) || rawLayers.length === 0) throw new ModelFileError('The model has no layers.');
-  if (rawLayers.length > MAX_LAYERS) throw new ModelFileError(`The model has ${rawLayers.length} layers; at most ${MAX_LAYERS} are accepted.`);
+  if (rawLayers.length > MAX_LAYERS)
+    throw new ModelFileError(`The model has ${rawLayers.length} layers; at most ${MAX_LAYERS} are accepted.`);
   const layers = rawLayers.map((layer, i): LayerJson => {
     if (!isRecord(layer) || typeof layer.class_name !== 'string' || !isRecord(layer.config)) {
       throw new ModelFileError(`Layer ${i + 1} of the model is malformed.`);
@@ -190,7 +217,12 @@ function checkTopology(topology: Record<string, unknown>): 1 | 3 {
 
   const shape = inputShape;
   const okShape =
-    Array.isArray(shape) && shape.length === 4 && shape[0] === null && shape[1] === IMAGE.height && shape[2] === IMAGE.width && (shape[3] === 1 || shape[3] === 3);
+    Array.isArray(shape) &&
+    shape.length === 4 &&
+    shape[0] === null &&
+    shape[1] === IMAGE.height &&
+    shape[2] === IMAGE.width &&
+    (shape[3] === 1 || shape[3] === 3);
   if (!okShape) {
     throw new ModelFileError(`The model's input is ${describeShape(shape)}; it must be 32×32×3 (colour) or 32×32×1 (grayscale) images.`);
   }
@@ -210,7 +242,12 @@ function batchShape(layer: LayerJson): unknown {
 
 function describeShape(shape: unknown): string {
   if (!Array.isArray(shape)) return 'not declared';
-  return shape.slice(1).map((d) => (d === null ? '?' : String(d))).join('×') || 'empty';
+  return (
+    shape
+      .slice(1)
+      .map((d) => (d === null ? '?' : String(d)))
+      .join('×') || 'empty'
+  );
 }
 
 /** Bytes per value as stored in the .bin: the quantized dtype when quantized, else the tensor's own. */
@@ -221,7 +258,8 @@ function checkManifest(manifest: unknown, weightsBytes: number): tf.io.WeightsMa
   const specs: tf.io.WeightsManifestEntry[] = [];
   let paths = 0;
   for (const group of manifest) {
-    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new ModelFileError('The weights manifest is malformed.');
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+      throw new ModelFileError('The weights manifest is malformed.');
     paths += group.paths.length;
     for (const spec of group.weights) {
       if (!isRecord(spec) || typeof spec.name !== 'string' || !Array.isArray(spec.shape) || typeof spec.dtype !== 'string') {
@@ -230,7 +268,8 @@ function checkManifest(manifest: unknown, weightsBytes: number): tf.io.WeightsMa
       if (!spec.shape.every((d) => Number.isInteger(d) && (d as number) >= 0 && (d as number) <= 2 ** 31)) {
         throw new ModelFileError(`The weight "${spec.name}" has an invalid shape.`);
       }
-      if (!['float32', 'int32', 'bool'].includes(spec.dtype)) throw new ModelFileError(`The weight "${spec.name}" has the unsupported type "${spec.dtype}".`);
+      if (!['float32', 'int32', 'bool'].includes(spec.dtype))
+        throw new ModelFileError(`The weight "${spec.name}" has the unsupported type "${spec.dtype}".`);
       if (spec.quantization !== undefined) {
         const q = spec.quantization;
         if (!isRecord(q) || typeof q.dtype !== 'string' || !['uint8', 'uint16', 'float16'].includes(q.dtype)) {
@@ -241,7 +280,9 @@ function checkManifest(manifest: unknown, weightsBytes: number): tf.io.WeightsMa
     }
   }
   if (paths !== 1) {
-    throw new ModelFileError(`The model's weights are split into ${paths} files; import takes exactly one .bin file (re-export the model as one file).`);
+    throw new ModelFileError(
+      `The model's weights are split into ${paths} files; import takes exactly one .bin file (re-export the model as one file).`,
+    );
   }
   const expected = specs.reduce((sum, s) => {
     const count = s.shape.reduce((a, b) => a * b, 1);

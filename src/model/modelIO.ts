@@ -16,7 +16,13 @@ export async function captureArtifacts(model: tf.LayersModel): Promise<ModelArti
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (!captured || !captured.modelTopology || captured.modelTopology instanceof ArrayBuffer || !captured.weightSpecs || !captured.weightData) {
+  if (
+    !captured ||
+    !captured.modelTopology ||
+    captured.modelTopology instanceof ArrayBuffer ||
+    !captured.weightSpecs ||
+    !captured.weightData
+  ) {
     throw new Error('TensorFlow.js saved no topology or weights');
   }
   return {

@@ -33,6 +33,10 @@ export function summarizeModel(model: tf.LayersModel): ModelSummary {
 }
 
 function formatShape(shape: tf.Shape | tf.Shape[]): string {
-  const one = (s: tf.Shape) => s.slice(1).map((d) => d ?? '?').join('×');
+  const one = (s: tf.Shape) =>
+    s
+      .slice(1)
+      .map((d) => d ?? '?')
+      .join('×');
   return Array.isArray(shape[0]) ? (shape as tf.Shape[]).map(one).join(', ') : one(shape as tf.Shape);
 }

@@ -24,7 +24,9 @@ describe('symmetricEigen', () => {
     const random = mulberry32(9);
     const b = Array.from({ length: n * n }, () => 2 * random() - 1);
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] = (a[i * n + j] as number) + (b[i * n + k] as number) * (b[j * n + k] as number);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        for (let k = 0; k < n; k++) a[i * n + j] = (a[i * n + j] as number) + (b[i * n + k] as number) * (b[j * n + k] as number);
     const { values, vectors } = symmetricEigen(a, n);
     for (let i = 1; i < n; i++) expect(values[i]).toBeLessThanOrEqual(values[i - 1] as number);
     for (let i = 0; i < n; i++) {
@@ -69,16 +71,19 @@ describe('whiteningFilters', () => {
             for (let j = 0; j < 2; j++) {
               for (let c = 0; c < 3; c++) {
                 const pixel = images[((n * size + y + i) * size + x + j) * 3 + c] as number;
-                for (let o = 0; o < 2 * d; o++) out[o] = (out[o] as number) + pixel * (filters[((i * 2 + j) * 3 + c) * 2 * d + o] as number);
+                for (let o = 0; o < 2 * d; o++)
+                  out[o] = (out[o] as number) + pixel * (filters[((i * 2 + j) * 3 + c) * 2 * d + o] as number);
               }
             }
           }
           for (let o = 0; o < d; o++) expect(out[d + o]).toBeCloseTo(-(out[o] as number), 10);
-          for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) outSums[a * d + b] = (outSums[a * d + b] as number) + (out[a] as number) * (out[b] as number);
+          for (let a = 0; a < d; a++)
+            for (let b = 0; b < d; b++) outSums[a * d + b] = (outSums[a * d + b] as number) + (out[a] as number) * (out[b] as number);
         }
       }
     }
-    for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) expect((outSums[a * d + b] as number) / moments.count).toBeCloseTo(a === b ? 1 : 0, 3);
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++) expect((outSums[a * d + b] as number) / moments.count).toBeCloseTo(a === b ? 1 : 0, 3);
   });
 
   it('caps the gain of near-empty directions at 1/√ε', () => {

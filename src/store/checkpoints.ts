@@ -98,7 +98,10 @@ export async function loadCheckpoint(db: IDBDatabase): Promise<Checkpoint | null
   const checkedMeta = checkMeta(meta);
   const checkedTensors = checkTensors(tensors);
   if (checkedMeta.epoch !== checkedTensors.epoch) {
-    throw new StorageError('checkpoint-invalid', `The saved checkpoint is inconsistent (epoch ${checkedMeta.epoch} vs ${checkedTensors.epoch}).`);
+    throw new StorageError(
+      'checkpoint-invalid',
+      `The saved checkpoint is inconsistent (epoch ${checkedMeta.epoch} vs ${checkedTensors.epoch}).`,
+    );
   }
   return { meta: checkedMeta, tensors: checkedTensors };
 }
@@ -135,7 +138,11 @@ function checkTensors(value: unknown): CheckpointTensors {
     Array.isArray(list) &&
     list.every(
       (s: Partial<SavedTensor>) =>
-        typeof s === 'object' && s !== null && s.data instanceof ArrayBuffer && Array.isArray(s.shape) && s.data.byteLength === 4 * s.shape.reduce((a, b) => a * b, 1),
+        typeof s === 'object' &&
+        s !== null &&
+        s.data instanceof ArrayBuffer &&
+        Array.isArray(s.shape) &&
+        s.data.byteLength === 4 * s.shape.reduce((a, b) => a * b, 1),
     );
   if (
     typeof t !== 'object' ||

@@ -22,7 +22,10 @@ export const STORES = Object.freeze({
 const BLOCKED_TIMEOUT_MS = 5000;
 
 export function openDatabase(factory: IDBFactory | undefined = globalThis.indexedDB, name = DB_NAME): Promise<IDBDatabase> {
-  if (!factory) return Promise.reject(new StorageError('storage-unavailable', 'This browser offers no IndexedDB storage here (private mode or disabled site data).'));
+  if (!factory)
+    return Promise.reject(
+      new StorageError('storage-unavailable', 'This browser offers no IndexedDB storage here (private mode or disabled site data).'),
+    );
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
@@ -32,7 +35,13 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
       return;
     }
     const timer = setTimeout(
-      () => reject(new StorageError('storage-unavailable', 'The database is held by another tab of this app with an older version; close it and reload.')),
+      () =>
+        reject(
+          new StorageError(
+            'storage-unavailable',
+            'The database is held by another tab of this app with an older version; close it and reload.',
+          ),
+        ),
       BLOCKED_TIMEOUT_MS,
     );
     request.onupgradeneeded = () => {
@@ -106,6 +115,7 @@ export function asStorageError(error: unknown, what: string): StorageError {
   if (error instanceof StorageError) return error;
   const name = error instanceof DOMException || error instanceof Error ? error.name : '';
   const detail = error instanceof Error || error instanceof DOMException ? error.message : String(error);
-  if (name === 'QuotaExceededError') return new StorageError('storage-unavailable', `The browser's storage for this site is full, so it could not ${what}.`, error);
+  if (name === 'QuotaExceededError')
+    return new StorageError('storage-unavailable', `The browser's storage for this site is full, so it could not ${what}.`, error);
   return new StorageError('storage-unavailable', `Could not ${what}: ${detail || name || 'unknown storage error'}.`, error);
 }

@@ -81,7 +81,16 @@ describe('augmentBatch', () => {
   it('refuses parameters that do not fit the batch or exceed the shift', () => {
     const x = tf.zeros([2, 8, 8, 1]) as tf.Tensor4D;
     expect(() => augmentBatch(x, params([[0, 0, 0]]))).toThrow(RangeError);
-    expect(() => augmentBatch(x, params([[0, 0, 0], [0, 3, 0]]), 2)).toThrow(RangeError);
+    expect(() =>
+      augmentBatch(
+        x,
+        params([
+          [0, 0, 0],
+          [0, 3, 0],
+        ]),
+        2,
+      ),
+    ).toThrow(RangeError);
     x.dispose();
   });
 });

@@ -63,7 +63,13 @@ export function augmentBatch(x: tf.Tensor4D, params: AugmentParams, maxShift = M
       [maxShift, maxShift],
       [0, 0],
     ]);
-    return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [batch, 4]), tf.range(0, batch, 1, 'int32') as tf.Tensor1D, [height, width], 'nearest');
+    return tf.image.cropAndResize(
+      padded,
+      tf.tensor2d(boxes, [batch, 4]),
+      tf.range(0, batch, 1, 'int32') as tf.Tensor1D,
+      [height, width],
+      'nearest',
+    );
   });
 }
 

@@ -39,7 +39,9 @@ describe('fillBatch', () => {
     const idx = Uint32Array.from([0, 1]);
     expect(() => fillBatch(pixels, labels, idx, 0, 2, new Float32Array(PIXELS_PER_IMAGE), new Int32Array(2))).toThrow(RangeError);
     expect(() => fillBatch(pixels, labels, idx, 2, 1, new Float32Array(PIXELS_PER_IMAGE), new Int32Array(1))).toThrow(RangeError);
-    expect(() => fillBatch(pixels, labels, Uint32Array.from([20]), 0, 1, new Float32Array(PIXELS_PER_IMAGE), new Int32Array(1))).toThrow(RangeError);
+    expect(() => fillBatch(pixels, labels, Uint32Array.from([20]), 0, 1, new Float32Array(PIXELS_PER_IMAGE), new Int32Array(1))).toThrow(
+      RangeError,
+    );
   });
 });
 

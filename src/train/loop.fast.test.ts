@@ -44,7 +44,15 @@ describe('trainModel with the fast preset', () => {
     const momentum = vi.spyOn(tf.train, 'momentum');
     const adam = vi.spyOn(tf.train, 'adam');
     // 12 images, batch 4: 3 steps per epoch, 2 epochs.
-    const settings: Settings = { ...DEFAULT_SETTINGS, preset: 'fast', epochs: 2, batchSize: 4, learningRate: 0.5, optimizer: 'adam', patience: 0 };
+    const settings: Settings = {
+      ...DEFAULT_SETTINGS,
+      preset: 'fast',
+      epochs: 2,
+      batchSize: 4,
+      learningRate: 0.5,
+      optimizer: 'adam',
+      patience: 0,
+    };
     const model = buildModel({ preset: 'fast', color: 'rgb', seed: 1 });
     const placeholder = Array.from(model.getLayer(WHITEN_LAYER).getWeights()[0]?.dataSync() ?? []);
     const metrics: BatchMetrics[] = [];
@@ -88,7 +96,10 @@ describe('evaluate with flip test-time augmentation', () => {
     const split = toyData(5, 3);
     const result = await evaluate(model, split, { color: 'rgb', stats: STATS, flipTestTime: true, sampleCount: 5 });
     const expected = tf.tidy(() => {
-      const x = tf.div(tf.sub(tf.tensor4d(Float32Array.from(split.pixels), [5, 32, 32, 3]), tf.tensor1d([...STATS.mean])), tf.tensor1d([...STATS.std])) as tf.Tensor4D;
+      const x = tf.div(
+        tf.sub(tf.tensor4d(Float32Array.from(split.pixels), [5, 32, 32, 3]), tf.tensor1d([...STATS.mean])),
+        tf.tensor1d([...STATS.std]),
+      ) as tf.Tensor4D;
       const p = tf.div(tf.add(model.predict(x) as tf.Tensor, model.predict(tf.reverse(x, 2)) as tf.Tensor), 2);
       return p.arraySync() as number[][];
     });

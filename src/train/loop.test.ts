@@ -24,8 +24,16 @@ afterEach(() => {
 
 /** Ten easily told apart square colours, one per class. */
 const PALETTE = [
-  [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255],
-  [0, 255, 255], [255, 255, 255], [255, 128, 0], [128, 0, 255], [0, 128, 128],
+  [255, 0, 0],
+  [0, 255, 0],
+  [0, 0, 255],
+  [255, 255, 0],
+  [255, 0, 255],
+  [0, 255, 255],
+  [255, 255, 255],
+  [255, 128, 0],
+  [128, 0, 255],
+  [0, 128, 128],
 ];
 
 /**
@@ -89,9 +97,15 @@ describe('trainModel', () => {
     // 96 images / 8 = 12 steps per epoch, read every 4 steps.
     expect(result.steps).toBe(36);
     expect(metrics.map((m) => [m.epoch, m.batchInEpoch, m.step])).toEqual([
-      [1, 4, 4], [1, 8, 8], [1, 12, 12],
-      [2, 4, 16], [2, 8, 20], [2, 12, 24],
-      [3, 4, 28], [3, 8, 32], [3, 12, 36],
+      [1, 4, 4],
+      [1, 8, 8],
+      [1, 12, 12],
+      [2, 4, 16],
+      [2, 8, 20],
+      [2, 12, 24],
+      [3, 4, 28],
+      [3, 8, 32],
+      [3, 12, 36],
     ]);
     for (const m of metrics) {
       expect(m.batchesPerEpoch).toBe(12);
@@ -188,7 +202,11 @@ describe('trainModel', () => {
     setTimeout(() => {
       stop = true;
     }, 0);
-    const opts = options({ settings: { epochs: 3 }, data: { train: toyData(32, 1), val: EMPTY, test: EMPTY }, hooks: { shouldStop: () => stop } });
+    const opts = options({
+      settings: { epochs: 3 },
+      data: { train: toyData(32, 1), val: EMPTY, test: EMPTY },
+      hooks: { shouldStop: () => stop },
+    });
     const result = await trainModel(opts);
     expect(result.stopReason).toBe('user');
     expect(result.steps).toBeLessThanOrEqual(3); // of 12
@@ -214,13 +232,21 @@ describe('trainModel', () => {
 
   it('uses SGD with momentum 0.9 when asked, in training mode (BatchNorm statistics move)', async () => {
     const momentum = vi.spyOn(tf.train, 'momentum');
-    const opts = options({ settings: { epochs: 1, optimizer: 'sgd', learningRate: 0.05 }, data: { train: toyData(32, 1), val: EMPTY, test: EMPTY } });
+    const opts = options({
+      settings: { epochs: 1, optimizer: 'sgd', learningRate: 0.05 },
+      data: { train: toyData(32, 1), val: EMPTY, test: EMPTY },
+    });
     const result = await trainModel(opts);
     expect(momentum).toHaveBeenCalledWith(0.05, 0.9);
     expect(Number.isFinite(result.epochs[0]?.trainLoss)).toBe(true);
     // Training mode: BatchNorm's running mean moved away from its initial zeros.
     const movingMean = opts.model.weights.find((w) => w.name.startsWith('bn1/moving_mean'));
-    expect(movingMean?.read().dataSync().some((v) => v !== 0)).toBe(true);
+    expect(
+      movingMean
+        ?.read()
+        .dataSync()
+        .some((v) => v !== 0),
+    ).toBe(true);
     opts.model.dispose();
   });
 

@@ -340,7 +340,13 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       if (opts.hooks?.onCheckpoint) {
         const optimizerWeights = await optimizer.getWeights();
         try {
-          await hooks.onCheckpoint({ epochs: epochs.slice(), step, optimizerWeights, bestWeights: bestEpoch !== epoch ? bestWeights : null, stopped: stop });
+          await hooks.onCheckpoint({
+            epochs: epochs.slice(),
+            step,
+            optimizerWeights,
+            bestWeights: bestEpoch !== epoch ? bestWeights : null,
+            stopped: stop,
+          });
         } finally {
           // getWeights() returns the optimizer's own variables plus a fresh scalar holding its iteration count: only that one is ours.
           tf.dispose(optimizerWeights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
@@ -532,7 +538,10 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const maxShift = opts.maxShift ?? MAX_SHIFT;
   const labelSmoothing = opts.labelSmoothing ?? 0;
   const weightDecay = opts.weightDecay ?? 0;
-  const forward = (opts.closedFormBatchNorm ?? true) ? (t: tf.Tensor) => applyForTraining(model, t) : (t: tf.Tensor) => model.apply(t, { training: true }) as tf.Tensor;
+  const forward =
+    (opts.closedFormBatchNorm ?? true)
+      ? (t: tf.Tensor) => applyForTraining(model, t)
+      : (t: tf.Tensor) => model.apply(t, { training: true }) as tf.Tensor;
   // Passed explicitly: without a list, minimize() updates every trainable
   // variable in the engine, including those of other models in this tab.
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -584,7 +593,13 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
  * `recipe.whitenImages` training images, standardised exactly as training
  * sees them (before augmentation), a chunk at a time.
  */
-async function computeWhitening(model: tf.LayersModel, train: SplitData, stats: ChannelStats, color: ColorMode, recipe: TrainingRecipe): Promise<void> {
+async function computeWhitening(
+  model: tf.LayersModel,
+  train: SplitData,
+  stats: ChannelStats,
+  color: ColorMode,
+  recipe: TrainingRecipe,
+): Promise<void> {
   const channels = inputChannels(color);
   const moments = emptyPatchMoments(WHITEN_KERNEL, channels);
   const count = Math.min(recipe.whitenImages, train.indices.length);
@@ -594,7 +609,9 @@ async function computeWhitening(model: tf.LayersModel, train: SplitData, stats: 
   for (let start = 0; start < count; start += chunk) {
     const real = Math.min(chunk, count - start);
     fillBatch(train.pixels, train.labels, train.indices, start, chunk, xBuffer, yBuffer);
-    const normalized = tf.tidy(() => toModelInput(tf.tensor4d(xBuffer, [chunk, IMAGE.height, IMAGE.width, IMAGE.channels]), { color, ...stats }));
+    const normalized = tf.tidy(() =>
+      toModelInput(tf.tensor4d(xBuffer, [chunk, IMAGE.height, IMAGE.width, IMAGE.channels]), { color, ...stats }),
+    );
     const values = await normalized.data<'float32'>().finally(() => normalized.dispose());
     addPatches(moments, values, real, IMAGE.height, IMAGE.width);
   }
@@ -621,7 +638,8 @@ function checkResume(resume: LoopState, totalEpochs: number): void {
     throw new RangeError(`Cannot resume: the saved epochs (${n}) do not fit a ${totalEpochs}-epoch run`);
   }
   if (!Number.isInteger(resume.step) || resume.step < 0) throw new RangeError(`Cannot resume at step ${resume.step}`);
-  if (resume.optimizerWeights.length === 0) throw new RangeError('Cannot resume without the optimizer state (its iteration count comes first)');
+  if (resume.optimizerWeights.length === 0)
+    throw new RangeError('Cannot resume without the optimizer state (its iteration count comes first)');
 }
 
 /** Copies of all weights, BatchNorm running statistics included (they are part of what was best). */

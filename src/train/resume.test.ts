@@ -27,7 +27,9 @@ function toyData(n: number, seed: number): SplitData {
     const cls = i % 10;
     labels[i] = cls;
     for (let j = 0; j < PIXELS_PER_IMAGE; j++) pixels[i * PIXELS_PER_IMAGE + j] = Math.floor(random() * 80);
-    for (let y = 10; y < 22; y++) for (let x = 10; x < 22; x++) pixels.set([(cls * 97) % 256, (cls * 53) % 256, (cls * 29) % 256], i * PIXELS_PER_IMAGE + (y * 32 + x) * 3);
+    for (let y = 10; y < 22; y++)
+      for (let x = 10; x < 22; x++)
+        pixels.set([(cls * 97) % 256, (cls * 53) % 256, (cls * 29) % 256], i * PIXELS_PER_IMAGE + (y * 32 + x) * 3);
   }
   return { pixels, labels, indices: Uint32Array.from({ length: n }, (_, i) => i) };
 }
@@ -54,7 +56,8 @@ function copy(state: LoopState, model: tf.LayersModel): Saved {
   };
 }
 
-const losses = (epochs: EpochRecord[]) => epochs.flatMap((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.valLoss ?? NaN, e.valAccuracy ?? NaN]);
+const losses = (epochs: EpochRecord[]) =>
+  epochs.flatMap((e) => [e.epoch, e.trainLoss, e.trainAccuracy, e.valLoss ?? NaN, e.valAccuracy ?? NaN]);
 
 /**
  * Equal up to float32 rounding. Not bit-exact: tfjs's Adam.setWeights rebuilds
@@ -64,7 +67,9 @@ const losses = (epochs: EpochRecord[]) => epochs.flatMap((e) => [e.epoch, e.trai
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tolerance = 1e-4): void {
   expect(actual.length, what).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
-    expect(Math.abs((actual[i] as number) - (expected[i] as number)), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(tolerance);
+    expect(Math.abs((actual[i] as number) - (expected[i] as number)), `${what}[${i}]: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(
+      tolerance,
+    );
   }
 }
 
@@ -137,7 +142,8 @@ describe('trainModel with resume', () => {
       expect(part.iterations).toEqual([3 * STEPS_PER_EPOCH]);
       part.weights.forEach((w, i) => expectClose(w, whole.weights[i] as Float32Array, `${optimizer} weight ${i}`));
       expect(part.result.test?.accuracy).toBe(whole.result.test?.accuracy);
-      for (const s of whole.saved) tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
+      for (const s of whole.saved)
+        tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
     }
   });
 
@@ -148,7 +154,8 @@ describe('trainModel with resume', () => {
     const part = await resumed(SETTINGS, { ...afterTwo, state: { ...afterTwo.state, optimizerWeights: iterOnly } });
     // Far beyond the rounding tolerance of the test above.
     expect(Math.abs((part.result.epochs[2]?.trainLoss as number) - (whole.result.epochs[2]?.trainLoss as number))).toBeGreaterThan(1e-2);
-    for (const s of whole.saved) tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
+    for (const s of whole.saved)
+      tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
   });
 
   it('a run that early stopping had ended only evaluates when resumed', async () => {
@@ -158,7 +165,8 @@ describe('trainModel with resume', () => {
     expect(part.metrics).toEqual([]);
     expect(part.result.stopReason).toBe('early-stopping');
     expect(part.result.test).not.toBeNull();
-    for (const s of whole.saved) tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
+    for (const s of whole.saved)
+      tf.dispose([...s.weights, ...s.state.optimizerWeights.map((w) => w.tensor), ...(s.state.bestWeights ?? [])]);
   });
 
   it('refuses a state that does not fit the settings, and leaks no tensors', async () => {
@@ -166,9 +174,21 @@ describe('trainModel with resume', () => {
     const before = tf.memory().numTensors;
     const record = { epoch: 1, trainLoss: 1, trainAccuracy: 0, valLoss: 1, valAccuracy: 0, seconds: 1, imagesPerSecond: 1, best: true };
     const state = (epochs: EpochRecord[]): LoopState => ({ epochs, step: 12, optimizerWeights: [], bestWeights: null, stopped: false });
-    await expect(trainModel({ model, settings: { ...SETTINGS, epochs: 1 }, data: DATA, stats: STATS, resume: state([record, { ...record, epoch: 2 }]) })).rejects.toThrow(/do not fit/);
-    await expect(trainModel({ model, settings: SETTINGS, data: DATA, stats: STATS, resume: state([{ ...record, epoch: 2 }]) })).rejects.toThrow(/do not fit/);
-    await expect(trainModel({ model, settings: SETTINGS, data: DATA, stats: STATS, resume: state([record]) })).rejects.toThrow(/optimizer state/);
+    await expect(
+      trainModel({
+        model,
+        settings: { ...SETTINGS, epochs: 1 },
+        data: DATA,
+        stats: STATS,
+        resume: state([record, { ...record, epoch: 2 }]),
+      }),
+    ).rejects.toThrow(/do not fit/);
+    await expect(
+      trainModel({ model, settings: SETTINGS, data: DATA, stats: STATS, resume: state([{ ...record, epoch: 2 }]) }),
+    ).rejects.toThrow(/do not fit/);
+    await expect(trainModel({ model, settings: SETTINGS, data: DATA, stats: STATS, resume: state([record]) })).rejects.toThrow(
+      /optimizer state/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });

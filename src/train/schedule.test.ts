@@ -17,7 +17,9 @@ describe('warmupDecayRate', () => {
   });
 
   it('is monotone on each side of the peak and never above it', () => {
-    const rates = Array.from({ length: 97 }, (_, s) => warmupDecayRate(s, 97, { peak: 2, warmupFraction: 0.3, startFactor: 0.2, endFactor: 0.05 }));
+    const rates = Array.from({ length: 97 }, (_, s) =>
+      warmupDecayRate(s, 97, { peak: 2, warmupFraction: 0.3, startFactor: 0.2, endFactor: 0.05 }),
+    );
     const top = rates.indexOf(Math.max(...rates));
     expect(top).toBe(Math.round(0.3 * 96));
     for (let s = 1; s <= top; s++) expect(rates[s]).toBeGreaterThan(rates[s - 1] as number);

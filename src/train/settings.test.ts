@@ -133,7 +133,7 @@ describe('settingsToQuery', () => {
     expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
   });
 
-  it('takes the fast preset\'s own batch size (512) as its default, and round-trips either way', () => {
+  it("takes the fast preset's own batch size (512) as its default, and round-trips either way", () => {
     expect(parseSettings({ preset: 'fast' }).batchSize).toBe(512);
     expect(parseSettings({ preset: 'fast', batchSize: '64' }).batchSize).toBe(64);
     expect(parseSettings({ preset: 'seed' }).batchSize).toBe(64);

@@ -150,14 +150,18 @@ export function App() {
       {pageError && (
         <ErrorBanner error={pageError}>
           {pageError.code === 'worker-crashed' && (
-            <button type="button" data-testid="restart-worker" onClick={restartWorker}>Restart the trainer</button>
+            <button type="button" data-testid="restart-worker" onClick={restartWorker}>
+              Restart the trainer
+            </button>
           )}
         </ErrorBanner>
       )}
       {Object.keys(unknownErrors).length > 0 && (
         <div className="error" role="alert">
           {Object.values(unknownErrors).join('; ')} in the URL.{' '}
-          <button type="button" onClick={() => setUnknown([])}>Ignore them</button>
+          <button type="button" onClick={() => setUnknown([])}>
+            Ignore them
+          </button>
         </div>
       )}
       <DataPanel

@@ -12,7 +12,15 @@ import type { ModelsActions } from './useModels';
 
 const percent = (p: number) => `${(p * 100).toFixed(1)}%`;
 
-export function ClassifyPanel({ models, actions, classes }: { models: ModelsState; actions: ModelsActions; classes: string[] | undefined }) {
+export function ClassifyPanel({
+  models,
+  actions,
+  classes,
+}: {
+  models: ModelsState;
+  actions: ModelsActions;
+  classes: string[] | undefined;
+}) {
   const [dragging, setDragging] = useState(false);
   const { addFiles } = actions;
 
@@ -60,7 +68,9 @@ export function ClassifyPanel({ models, actions, classes }: { models: ModelsStat
   return (
     <section className="panel" aria-label="Classify your own images">
       <h2>Classify your own images</h2>
-      <div className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`} data-testid="dropzone"
+      <div
+        className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`}
+        data-testid="dropzone"
         data-model={classifier ? 'yes' : 'no'}
         data-tensors={models.memory?.numTensors}
         data-bytes={models.memory?.numBytes}
@@ -93,8 +103,8 @@ export function ClassifyPanel({ models, actions, classes }: { models: ModelsStat
           )}
         </p>
         <p className="hint">
-          The model knows only the 10 CIFAR-10 classes ({names.join(', ') || 'airplane, automobile, bird, …'}): anything else is still called one of them.
-          Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
+          The model knows only the 10 CIFAR-10 classes ({names.join(', ') || 'airplane, automobile, bird, …'}): anything else is still
+          called one of them. Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
         </p>
       </div>
       {models.cards.length > 0 && (
@@ -103,8 +113,12 @@ export function ClassifyPanel({ models, actions, classes }: { models: ModelsStat
             <span className="count" data-testid="classify-count">
               {done} of {models.cards.length} classified{pending > 0 ? `, ${pending} in progress` : ''}
             </span>
-            <button type="button" data-testid="reclassify" onClick={actions.reclassify} disabled={!classifier}>Classify again</button>
-            <button type="button" data-testid="clear-cards" onClick={actions.clearCards}>Remove all</button>
+            <button type="button" data-testid="reclassify" onClick={actions.reclassify} disabled={!classifier}>
+              Classify again
+            </button>
+            <button type="button" data-testid="clear-cards" onClick={actions.clearCards}>
+              Remove all
+            </button>
           </div>
           <div className="cards">
             {models.cards.map((card) => (
@@ -123,7 +137,11 @@ function PredictionCard({ card, classes, onRemove }: { card: Card; classes: stri
       ×
     </button>
   );
-  const thumb = card.thumbUrl ? <img className="thumb" src={card.thumbUrl} alt="" decoding="async" loading="lazy" /> : <div className="thumb none" aria-hidden="true" />;
+  const thumb = card.thumbUrl ? (
+    <img className="thumb" src={card.thumbUrl} alt="" decoding="async" loading="lazy" />
+  ) : (
+    <div className="thumb none" aria-hidden="true" />
+  );
 
   if (card.status === 'error' && card.error) {
     const { message, nextStep } = describeError(card.error);

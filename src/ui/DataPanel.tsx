@@ -37,9 +37,13 @@ export function DataPanel({ progress, ready, controls }: { progress?: LoadProgre
         )}
         <div className="controls">
           {controls.failed ? (
-            <button type="button" data-testid="retry-load" onClick={controls.onRetry}>Retry</button>
+            <button type="button" data-testid="retry-load" onClick={controls.onRetry}>
+              Retry
+            </button>
           ) : (
-            <button type="button" data-testid="cancel-load" onClick={controls.onCancel}>Cancel</button>
+            <button type="button" data-testid="cancel-load" onClick={controls.onCancel}>
+              Cancel
+            </button>
           )}
         </div>
       </section>
@@ -59,7 +63,9 @@ export function DataPanel({ progress, ready, controls }: { progress?: LoadProgre
             <tr key={name}>
               <th scope="row">{name}</th>
               <td>
-                {byClass[c]?.map((index) => <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />)}
+                {byClass[c]?.map((index) => (
+                  <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />
+                ))}
               </td>
             </tr>
           ))}

@@ -17,5 +17,15 @@ export function ImageCanvas({ pixels, index, title, size = 48 }: { pixels: Uint8
     }
     ctx.putImageData(image, 0, 0);
   }, [pixels, index]);
-  return <canvas ref={ref} width={IMAGE.width} height={IMAGE.height} title={title} aria-label={title} className="pixelated" style={{ width: size, height: size }} />;
+  return (
+    <canvas
+      ref={ref}
+      width={IMAGE.width}
+      height={IMAGE.height}
+      title={title}
+      aria-label={title}
+      className="pixelated"
+      style={{ width: size, height: size }}
+    />
+  );
 }

@@ -23,7 +23,12 @@ function formatDate(ms: number): string {
 export function LibraryPanel({ models, actions }: { models: ModelsState; actions: ModelsActions }) {
   const { classifier, library, modelError, storage } = models;
   return (
-    <section className="panel library" aria-label="Model library" data-testid="library" data-storage={storage ? (storage.checkpoints ? 'ready' : 'off') : 'unknown'}>
+    <section
+      className="panel library"
+      aria-label="Model library"
+      data-testid="library"
+      data-storage={storage ? (storage.checkpoints ? 'ready' : 'off') : 'unknown'}
+    >
       <h2>Models</h2>
       <p data-testid="current-model" data-source={classifier?.source ?? 'none'}>
         {classifier ? (
@@ -53,19 +58,23 @@ export function LibraryPanel({ models, actions }: { models: ModelsState; actions
         </label>
       </p>
       <p className="hint">
-        Export writes the TensorFlow.js Layers format: a <code>.json</code> file and a <code>.weights.bin</code> file; keep them side by side.{' '}
-        <code>tensorflowjs_converter --input_format tfjs_layers_model --output_format keras model.json model.h5</code> turns them into a Keras
-        model. To import, choose both files at once.
+        Export writes the TensorFlow.js Layers format: a <code>.json</code> file and a <code>.weights.bin</code> file; keep them side by
+        side. <code>tensorflowjs_converter --input_format tfjs_layers_model --output_format keras model.json model.h5</code> turns them into
+        a Keras model. To import, choose both files at once.
       </p>
       {modelError && (
         <div className="error" role="alert" data-testid="model-error" data-action={modelError.action} data-code={modelError.error.code}>
           <strong>{ACTION_WORDS[modelError.action] ?? 'That did not work'}:</strong> {describeError(modelError.error).message}{' '}
           <span>{describeError(modelError.error).nextStep}</span>{' '}
-          <button type="button" onClick={actions.dismissModelError}>Dismiss</button>
+          <button type="button" onClick={actions.dismissModelError}>
+            Dismiss
+          </button>
         </div>
       )}
       {storage && !storage.checkpoints && library.length === 0 ? (
-        <p className="hint" data-testid="library-off">The library needs the browser's site storage, which is not available here; export models to keep them.</p>
+        <p className="hint" data-testid="library-off">
+          The library needs the browser's site storage, which is not available here; export models to keep them.
+        </p>
       ) : library.length === 0 ? (
         <p className="hint">Finished runs and imported models are kept here, in this browser.</p>
       ) : (
@@ -82,7 +91,12 @@ export function LibraryPanel({ models, actions }: { models: ModelsState; actions
           </thead>
           <tbody>
             {library.map((entry) => (
-              <tr key={entry.id} data-testid="library-entry" data-id={entry.id} className={classifier?.libraryId === entry.id ? 'current' : undefined}>
+              <tr
+                key={entry.id}
+                data-testid="library-entry"
+                data-id={entry.id}
+                className={classifier?.libraryId === entry.id ? 'current' : undefined}
+              >
                 <td>{formatDate(entry.savedAt)}</td>
                 <td title={entry.name}>
                   {entry.metadata.preset}
@@ -92,7 +106,12 @@ export function LibraryPanel({ models, actions }: { models: ModelsState; actions
                 <td>{entry.metadata.testAccuracy === null ? '–' : `${(entry.metadata.testAccuracy * 100).toFixed(2)}%`}</td>
                 <td>{entry.metadata.epochs || '–'}</td>
                 <td className="actions">
-                  <button type="button" data-testid="library-open" onClick={() => actions.openModel(entry.id)} disabled={classifier?.libraryId === entry.id}>
+                  <button
+                    type="button"
+                    data-testid="library-open"
+                    onClick={() => actions.openModel(entry.id)}
+                    disabled={classifier?.libraryId === entry.id}
+                  >
                     Open
                   </button>
                   <button type="button" data-testid="library-export" onClick={() => actions.exportModel(entry.id)}>

@@ -31,7 +31,8 @@ export function ResultsPanel({ result, images, classes }: { result: TestResult; 
       <h2>Test set results</h2>
       <p className="headline">
         Accuracy <strong data-testid="test-accuracy">{(result.accuracy * 100).toFixed(2)}%</strong> and loss{' '}
-        <strong data-testid="test-loss">{result.loss.toFixed(4)}</strong> on {result.count.toLocaleString('en-US')} test images never seen in training (chance: 10%).
+        <strong data-testid="test-loss">{result.loss.toFixed(4)}</strong> on {result.count.toLocaleString('en-US')} test images never seen
+        in training (chance: 10%).
       </p>
       <div className="charts">
         <VisChart data={chartInput} draw={drawConfusion} testId="confusion-matrix" label="Confusion matrix" />
@@ -56,7 +57,9 @@ export function ResultsPanel({ result, images, classes }: { result: TestResult; 
           <figure key={m.index} className="wrong">
             <ImageCanvas pixels={images.pixels} index={result.samples.length + k} title={`test image ${m.index}`} size={48} />
             <figcaption>
-              <small>{name(m.predicted)}, truly {name(m.label)}</small>
+              <small>
+                {name(m.predicted)}, truly {name(m.label)}
+              </small>
             </figcaption>
           </figure>
         ))}

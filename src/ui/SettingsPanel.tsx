@@ -25,20 +25,55 @@ export const FIELDS: readonly FieldSpec[] = [
       { value: 'fast', label: 'fast — whitened, own recipe' },
     ],
   },
-  { name: 'color', label: 'Colour', hint: 'Grayscale uses ITU-R BT.601 luma.', options: [{ value: 'rgb', label: 'RGB' }, { value: 'gray', label: 'Grayscale' }] },
+  {
+    name: 'color',
+    label: 'Colour',
+    hint: 'Grayscale uses ITU-R BT.601 luma.',
+    options: [
+      { value: 'rgb', label: 'RGB' },
+      { value: 'gray', label: 'Grayscale' },
+    ],
+  },
   { name: 'epochs', label: 'Epochs', hint: 'passes over the training set', inputMode: 'numeric' },
   { name: 'batchSize', label: 'Batch size', hint: 'images per step', inputMode: 'numeric' },
   { name: 'learningRate', label: 'Learning rate', hint: 'step size of the optimizer', inputMode: 'decimal' },
-  { name: 'optimizer', label: 'Optimizer', hint: 'SGD uses momentum 0.9', options: [{ value: 'adam', label: 'Adam' }, { value: 'sgd', label: 'SGD + momentum' }] },
-  { name: 'augment', label: 'Augmentation', hint: 'random flips and shifts of up to 4 px, on the GPU', options: [{ value: 'true', label: 'on' }, { value: 'false', label: 'off' }] },
-  { name: 'validationShare', label: 'Validation share', hint: 'fraction of training images held out, same share per class', inputMode: 'decimal' },
+  {
+    name: 'optimizer',
+    label: 'Optimizer',
+    hint: 'SGD uses momentum 0.9',
+    options: [
+      { value: 'adam', label: 'Adam' },
+      { value: 'sgd', label: 'SGD + momentum' },
+    ],
+  },
+  {
+    name: 'augment',
+    label: 'Augmentation',
+    hint: 'random flips and shifts of up to 4 px, on the GPU',
+    options: [
+      { value: 'true', label: 'on' },
+      { value: 'false', label: 'off' },
+    ],
+  },
+  {
+    name: 'validationShare',
+    label: 'Validation share',
+    hint: 'fraction of training images held out, same share per class',
+    inputMode: 'decimal',
+  },
   { name: 'patience', label: 'Early-stopping patience', hint: 'epochs without improvement before stopping; 0 = off', inputMode: 'numeric' },
   { name: 'seed', label: 'Seed', hint: 'for the split, the weights and the augmentation', inputMode: 'numeric' },
   { name: 'trainLimit', label: 'Training images', hint: 'use only this many (a stratified sample); 0 = all', inputMode: 'numeric' },
   { name: 'testLimit', label: 'Test images', hint: 'evaluate on this many (a stratified sample); 0 = all 10,000', inputMode: 'numeric' },
 ];
 
-export function SettingsPanel({ values, errors, disabled, onChange, onSubmit }: {
+export function SettingsPanel({
+  values,
+  errors,
+  disabled,
+  onChange,
+  onSubmit,
+}: {
   values: FieldValues;
   errors: Record<string, string>;
   disabled: boolean;
@@ -73,23 +108,35 @@ export function SettingsPanel({ values, errors, disabled, onChange, onSubmit }: 
                 <label htmlFor={id}>{field.label}</label>
                 {field.options ? (
                   <select {...common} onChange={(e) => onChange(field.name, e.target.value)}>
-                    {field.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+                    {field.options.map((o) => (
+                      <option key={o.value} value={o.value}>
+                        {o.label}
+                      </option>
+                    ))}
                     {/* A value from the URL that is not an option stays visible, so its error makes sense. */}
-                    {!field.options.some((o) => o.value === values[field.name]) && <option value={values[field.name]}>{values[field.name]} (not valid)</option>}
+                    {!field.options.some((o) => o.value === values[field.name]) && (
+                      <option value={values[field.name]}>{values[field.name]} (not valid)</option>
+                    )}
                   </select>
                 ) : (
                   <input {...common} inputMode={field.inputMode} onChange={(e) => onChange(field.name, e.target.value)} />
                 )}
                 {error ? (
-                  <small className="field-error" role="alert" data-testid={`${id}-error`}>{error}</small>
+                  <small className="field-error" role="alert" data-testid={`${id}-error`}>
+                    {error}
+                  </small>
                 ) : (
-                  <small id={`${id}-hint`} className="hint">{field.hint}</small>
+                  <small id={`${id}-hint`} className="hint">
+                    {field.hint}
+                  </small>
                 )}
               </div>
             );
           })}
         </div>
-        <button type="submit" className="primary" data-testid="start" disabled={disabled}>Train</button>
+        <button type="submit" className="primary" data-testid="start" disabled={disabled}>
+          Train
+        </button>
       </form>
     </section>
   );

@@ -35,7 +35,8 @@ const drawAccuracy = (vis: Vis, el: HTMLElement, c: ReturnType<typeof curves>) =
     yAxisDomain: [0, 1],
   });
 
-const percent = (fraction: number | null | undefined) => (fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`);
+const percent = (fraction: number | null | undefined) =>
+  fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '–';
@@ -49,7 +50,17 @@ export interface TrainControls {
   onStop(): void;
 }
 
-export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppState; totalEpochs: number; now: number; controls: TrainControls }) {
+export function TrainPanel({
+  state,
+  totalEpochs,
+  now,
+  controls,
+}: {
+  state: AppState;
+  totalEpochs: number;
+  now: number;
+  controls: TrainControls;
+}) {
   const { steps, epochs, status, memory } = state;
   const last = steps.at(-1);
   const lastEpoch = epochs.at(-1);
@@ -69,32 +80,82 @@ export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppSt
       <h2>Training</h2>
       <div className="controls">
         {status === 'paused' ? (
-          <button type="button" data-testid="resume" onClick={controls.onResume}>Resume</button>
+          <button type="button" data-testid="resume" onClick={controls.onResume}>
+            Resume
+          </button>
         ) : (
-          <button type="button" data-testid="pause" onClick={controls.onPause} disabled={status !== 'training'}>Pause</button>
+          <button type="button" data-testid="pause" onClick={controls.onPause} disabled={status !== 'training'}>
+            Pause
+          </button>
         )}
-        <button type="button" data-testid="stop" onClick={controls.onStop} disabled={!running}>Stop</button>
+        <button type="button" data-testid="stop" onClick={controls.onStop} disabled={!running}>
+          Stop
+        </button>
       </div>
       <dl className="stats">
-        <div><dt>Epoch</dt><dd data-testid="epoch">{currentEpoch} / {totalEpochs}</dd></div>
-        <div><dt>Step</dt><dd data-testid="step">{last ? last.step : 0}</dd></div>
-        <div><dt>Training loss</dt><dd data-testid="train-loss">{last ? last.loss.toFixed(4) : '–'}</dd></div>
-        <div><dt>Validation accuracy</dt><dd data-testid="val-accuracy">{percent(lastEpoch?.valAccuracy)}</dd></div>
-        <div><dt>Images / s</dt><dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd></div>
-        <div><dt>Elapsed</dt><dd>{formatSeconds(elapsed)}</dd></div>
-        <div><dt>Remaining (estimate)</dt><dd data-testid="eta">{formatSeconds(eta)}</dd></div>
-        <div><dt>Tensors / memory</dt><dd data-testid="memory">{memory ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB${memory.gpuBytes === undefined ? '' : ` (GPU ${(memory.gpuBytes / 1024 / 1024).toFixed(1)} MB)`}` : '–'}</dd></div>
+        <div>
+          <dt>Epoch</dt>
+          <dd data-testid="epoch">
+            {currentEpoch} / {totalEpochs}
+          </dd>
+        </div>
+        <div>
+          <dt>Step</dt>
+          <dd data-testid="step">{last ? last.step : 0}</dd>
+        </div>
+        <div>
+          <dt>Training loss</dt>
+          <dd data-testid="train-loss">{last ? last.loss.toFixed(4) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Validation accuracy</dt>
+          <dd data-testid="val-accuracy">{percent(lastEpoch?.valAccuracy)}</dd>
+        </div>
+        <div>
+          <dt>Images / s</dt>
+          <dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{formatSeconds(elapsed)}</dd>
+        </div>
+        <div>
+          <dt>Remaining (estimate)</dt>
+          <dd data-testid="eta">{formatSeconds(eta)}</dd>
+        </div>
+        <div>
+          <dt>Tensors / memory</dt>
+          <dd data-testid="memory">
+            {memory
+              ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB${memory.gpuBytes === undefined ? '' : ` (GPU ${(memory.gpuBytes / 1024 / 1024).toFixed(1)} MB)`}`
+              : '–'}
+          </dd>
+        </div>
       </dl>
-      <label className="bar">Epoch <progress data-testid="epoch-progress" max={1} value={currentEpoch > doneEpochs ? epochFraction : 1} /></label>
-      <label className="bar">Run <progress data-testid="run-progress" max={1} value={runFraction} /></label>
+      <label className="bar">
+        Epoch <progress data-testid="epoch-progress" max={1} value={currentEpoch > doneEpochs ? epochFraction : 1} />
+      </label>
+      <label className="bar">
+        Run <progress data-testid="run-progress" max={1} value={runFraction} />
+      </label>
       <div className="charts">
         {hasPoints(chartData.trainLoss) && <VisChart data={chartData} draw={drawLoss} testId="loss-chart" label="Loss curves" />}
-        {hasPoints(chartData.trainAccuracy) && <VisChart data={chartData} draw={drawAccuracy} testId="accuracy-chart" label="Accuracy curves" />}
+        {hasPoints(chartData.trainAccuracy) && (
+          <VisChart data={chartData} draw={drawAccuracy} testId="accuracy-chart" label="Accuracy curves" />
+        )}
       </div>
       {epochs.length > 0 && (
         <table className="epochs">
           <thead>
-            <tr><th>epoch</th><th>train loss</th><th>train acc.</th><th>val. loss</th><th>val. acc.</th><th>seconds</th><th>images/s</th></tr>
+            <tr>
+              <th>epoch</th>
+              <th>train loss</th>
+              <th>train acc.</th>
+              <th>val. loss</th>
+              <th>val. acc.</th>
+              <th>seconds</th>
+              <th>images/s</th>
+            </tr>
           </thead>
           <tbody>
             {epochs.map((e, i) => (
@@ -106,8 +167,16 @@ export function TrainPanel({ state, totalEpochs, now, controls }: { state: AppSt
                 data-bytes={state.epochMemory[i]?.numBytes}
                 data-gpu-bytes={state.epochMemory[i]?.gpuBytes}
               >
-                <td>{e.epoch}{e.best ? ' ★' : ''}</td><td>{e.trainLoss.toFixed(4)}</td><td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
-                <td>{e.valLoss?.toFixed(4) ?? '–'}</td><td>{percent(e.valAccuracy)}</td><td>{e.seconds.toFixed(1)}</td><td>{e.imagesPerSecond.toFixed(1)}</td>
+                <td>
+                  {e.epoch}
+                  {e.best ? ' ★' : ''}
+                </td>
+                <td>{e.trainLoss.toFixed(4)}</td>
+                <td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
+                <td>{e.valLoss?.toFixed(4) ?? '–'}</td>
+                <td>{percent(e.valAccuracy)}</td>
+                <td>{e.seconds.toFixed(1)}</td>
+                <td>{e.imagesPerSecond.toFixed(1)}</td>
               </tr>
             ))}
           </tbody>

@@ -10,7 +10,17 @@ let visModule: Promise<Vis> | undefined;
 const loadVis = () => (visModule ??= import('@tensorflow/tfjs-vis'));
 
 /** Redraws whenever `data` changes (by identity); draw calls are serialised so a slow render never overlaps the next. */
-export function VisChart<T>({ data, draw, testId, label }: { data: T; draw: (vis: Vis, el: HTMLElement, data: T) => Promise<void>; testId: string; label: string }) {
+export function VisChart<T>({
+  data,
+  draw,
+  testId,
+  label,
+}: {
+  data: T;
+  draw: (vis: Vis, el: HTMLElement, data: T) => Promise<void>;
+  testId: string;
+  label: string;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const queue = useRef<Promise<void>>(Promise.resolve());
   useEffect(() => {

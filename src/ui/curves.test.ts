@@ -24,8 +24,19 @@ describe('thin', () => {
 
 describe('curves', () => {
   it('puts steps at fractional epochs and validation points at whole epochs', () => {
-    const step = (epoch: number, batchInEpoch: number) => ({ step: 0, epoch, batchInEpoch, batchesPerEpoch: 4, loss: 1, accuracy: 0.5, imagesPerSecond: 1 });
-    const c = curves([step(1, 1), step(1, 4), step(2, 2)], [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 2, valAccuracy: 0.25, seconds: 1, imagesPerSecond: 1, best: true }]);
+    const step = (epoch: number, batchInEpoch: number) => ({
+      step: 0,
+      epoch,
+      batchInEpoch,
+      batchesPerEpoch: 4,
+      loss: 1,
+      accuracy: 0.5,
+      imagesPerSecond: 1,
+    });
+    const c = curves(
+      [step(1, 1), step(1, 4), step(2, 2)],
+      [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 2, valAccuracy: 0.25, seconds: 1, imagesPerSecond: 1, best: true }],
+    );
     expect(c.trainLoss.map((p) => p.x)).toEqual([0.25, 1, 1.5]);
     expect(c.valLoss).toEqual([{ x: 1, y: 2 }]);
     expect(c.valAccuracy).toEqual([{ x: 1, y: 0.25 }]);

@@ -20,7 +20,13 @@ const MEMORY = { numTensors: 7, numBytes: 1024 };
 describe('reduceModels: cards', () => {
   it('matches results to cards by request id, and ignores answers to older requests', () => {
     let s = withCards(1, 2);
-    s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 10 }, { id: 2, request: 11 }] });
+    s = reduceModels(s, {
+      type: 'cards-queued',
+      requests: [
+        { id: 1, request: 10 },
+        { id: 2, request: 11 },
+      ],
+    });
     s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 12 }] }); // sent again
     s = reduceModels(s, {
       type: 'classified',
@@ -38,7 +44,13 @@ describe('reduceModels: cards', () => {
 
   it('puts cards back to waiting when the worker had no model, or the model went away', () => {
     let s = withCards(1, 2);
-    s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 1 }, { id: 2, request: 2 }] });
+    s = reduceModels(s, {
+      type: 'cards-queued',
+      requests: [
+        { id: 1, request: 1 },
+        { id: 2, request: 2 },
+      ],
+    });
     s = reduceModels(s, { type: 'classified', results: [{ id: 1, ok: false, error: noModel }], memory: MEMORY });
     expect(s.cards.map((c) => c.status)).toEqual(['waiting', 'queued']);
     s = reduceModels(s, { type: 'classifier', info: null });

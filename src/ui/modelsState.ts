@@ -86,7 +86,10 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
       return rest;
     }
     case 'storage':
-      return { ...state, storage: action.error ? { checkpoints: action.checkpoints, error: action.error } : { checkpoints: action.checkpoints } };
+      return {
+        ...state,
+        storage: action.error ? { checkpoints: action.checkpoints, error: action.error } : { checkpoints: action.checkpoints },
+      };
     case 'checkpoint-found':
       return { ...state, checkpoint: action.checkpoint };
     case 'checkpoint-saved':
@@ -112,7 +115,8 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
         cards: state.cards.map((card): Card => {
           const result = card.request === undefined ? undefined : results.get(card.request);
           if (!result || card.status !== 'queued') return card;
-          if (result.ok) return { ...withoutResult(card), status: 'done', pixels: result.pixels, probs: result.probs, ...(model ? { model } : {}) };
+          if (result.ok)
+            return { ...withoutResult(card), status: 'done', pixels: result.pixels, probs: result.probs, ...(model ? { model } : {}) };
           // The worker had no model after all: wait for one.
           if (result.error.code === 'no-model') return { ...withoutResult(card), status: 'waiting' };
           return { ...withoutResult(card), status: 'error', error: result.error };

@@ -49,7 +49,10 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'data-progress':
       return { ...state, dataProgress: action.progress };
     case 'data-ready':
-      return { ...state, data: { classes: action.classes, counts: action.counts, samples: action.samples, cachedShards: action.cachedShards } };
+      return {
+        ...state,
+        data: { classes: action.classes, counts: action.counts, samples: action.samples, cachedShards: action.cachedShards },
+      };
     case 'status':
       return { ...state, status: action.status };
     case 'error':
@@ -61,7 +64,12 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'batch-metrics':
       return { ...state, steps: state.steps.concat(action.metrics), memory: action.memory };
     case 'epoch-end':
-      return { ...state, epochs: state.epochs.concat(action.record), epochMemory: state.epochMemory.concat(action.memory), memory: action.memory };
+      return {
+        ...state,
+        epochs: state.epochs.concat(action.record),
+        epochMemory: state.epochMemory.concat(action.memory),
+        memory: action.memory,
+      };
     case 'test-result':
       return { ...state, test: { result: action.result, images: action.images } };
     case 'notice':
@@ -70,7 +78,13 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       // The clock counts the restored epochs' time too, so elapsed time and ETA cover the whole run.
       const restoredMs = action.epochs.reduce((sum, e) => sum + e.seconds * 1000, 0);
       const startedAt = state.startedAt === undefined ? undefined : state.startedAt - restoredMs;
-      return { ...state, steps: action.steps, epochs: action.epochs, epochMemory: action.memory, ...(startedAt === undefined ? {} : { startedAt }) };
+      return {
+        ...state,
+        steps: action.steps,
+        epochs: action.epochs,
+        epochMemory: action.memory,
+        ...(startedAt === undefined ? {} : { startedAt }),
+      };
     }
     // Checkpoints, classification and the model library have their own state (src/ui/modelsState.ts).
     case 'storage':

@@ -43,15 +43,20 @@ async function probeWebGpu(): Promise<Probe> {
   } catch (error) {
     return { problem: `WebGPU unavailable: requesting an adapter failed (${(error as Error).message})`, software: false, adapter: '' };
   }
-  if (!adapter) return { problem: 'WebGPU unavailable: the browser offers no adapter (GPU blocked or unsupported)', software: false, adapter: '' };
+  if (!adapter)
+    return { problem: 'WebGPU unavailable: the browser offers no adapter (GPU blocked or unsupported)', software: false, adapter: '' };
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
   const name = [info?.vendor, info?.architecture].filter(Boolean).join(' / ') || 'unknown adapter';
-  const software = info?.architecture === 'swiftshader' || info?.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  const software =
+    info?.architecture === 'swiftshader' ||
+    info?.isFallbackAdapter === true ||
+    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
   return { problem: null, software, adapter: name };
 }
 
 function probeWebGl(): Probe {
-  if (typeof OffscreenCanvas === 'undefined') return { problem: 'WebGL unavailable: OffscreenCanvas is missing', software: false, adapter: '' };
+  if (typeof OffscreenCanvas === 'undefined')
+    return { problem: 'WebGL unavailable: OffscreenCanvas is missing', software: false, adapter: '' };
   const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
   if (!gl) return { problem: 'WebGL unavailable: no WebGL 2 context could be created', software: false, adapter: '' };
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
@@ -67,7 +72,11 @@ async function probe(name: BackendName): Promise<Probe> {
     case 'webgl':
       return probeWebGl();
     case 'wasm':
-      return { problem: typeof WebAssembly === 'undefined' ? 'WASM unavailable: WebAssembly is missing' : null, software: false, adapter: '' };
+      return {
+        problem: typeof WebAssembly === 'undefined' ? 'WASM unavailable: WebAssembly is missing' : null,
+        software: false,
+        adapter: '',
+      };
     case 'cpu':
       return { problem: null, software: false, adapter: 'JavaScript' };
   }
@@ -152,7 +161,12 @@ export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}):
   if (!found.problem) {
     try {
       await activate('webgpu');
-      return { name: 'webgpu', adapter: found.adapter, fallbackReasons: [`The GPU device was lost (${lost}); a new WebGPU device was started`], forced: false };
+      return {
+        name: 'webgpu',
+        adapter: found.adapter,
+        fallbackReasons: [`The GPU device was lost (${lost}); a new WebGPU device was started`],
+        forced: false,
+      };
     } catch (error) {
       found.problem = `WebGPU could not start again: ${(error as Error).message}`;
     }

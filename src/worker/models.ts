@@ -16,9 +16,23 @@ import type { Dataset } from '../data/loader';
 import { AppError, ModelFileError, StorageError, toErrorData } from '../errors';
 import { validateModelConfig } from '../model/config';
 import { buildModel } from '../model/model';
-import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type ModelArtifactsData, type ModelMetadata } from '../model/modelFiles';
+import {
+  checkModelFileSizes,
+  checkModelJson,
+  fileStem,
+  toModelFiles,
+  type ModelArtifactsData,
+  type ModelMetadata,
+} from '../model/modelFiles';
 import { captureArtifacts, modelFromArtifacts } from '../model/modelIO';
-import { deleteCheckpoint, loadCheckpoint, loadCheckpointMeta, saveCheckpoint, type Checkpoint, type SavedTensor } from '../store/checkpoints';
+import {
+  deleteCheckpoint,
+  loadCheckpoint,
+  loadCheckpointMeta,
+  saveCheckpoint,
+  type Checkpoint,
+  type SavedTensor,
+} from '../store/checkpoints';
 import { openDatabase } from '../store/db';
 import { deleteModel, listModels, loadModel, saveModel, type LibraryEntry } from '../store/library';
 import type { BatchMetrics, LoopState } from '../train/loop';
@@ -115,7 +129,11 @@ export class ModelService {
       }
       const probe = buildModel(toModelConfig(settings));
       try {
-        checkShapes(probe.weights.map((w) => w.shape), checkpoint.tensors.weights, 'model');
+        checkShapes(
+          probe.weights.map((w) => w.shape),
+          checkpoint.tensors.weights,
+          'model',
+        );
       } finally {
         probe.dispose();
       }
@@ -156,7 +174,13 @@ export class ModelService {
         trainedModel = model;
         const data = this.dataset();
         if (!data) return;
-        const info: ClassifierInfo = { source: 'training', name: `${settings.preset} · ${settings.color} · training`, color: settings.color, classes: data.manifest.classes, libraryId: null };
+        const info: ClassifierInfo = {
+          source: 'training',
+          name: `${settings.preset} · ${settings.color} · training`,
+          color: settings.color,
+          classes: data.manifest.classes,
+          libraryId: null,
+        };
         this.classifier.follow(model, config, runMetadata(settings, data, null, restored?.meta.epoch ?? 0), info);
         this.post({ type: 'classifier', info });
       },
@@ -170,7 +194,12 @@ export class ModelService {
           .then(
             () => {
               if (this.checkpointsOn) {
-                this.post({ type: 'checkpoint-saved', epoch: checkpoint.meta.epoch, step: checkpoint.meta.step, optimizerStep: checkpoint.meta.optimizerStep });
+                this.post({
+                  type: 'checkpoint-saved',
+                  epoch: checkpoint.meta.epoch,
+                  step: checkpoint.meta.step,
+                  optimizerStep: checkpoint.meta.optimizerStep,
+                });
               }
             },
             (error: unknown) => {
@@ -189,7 +218,12 @@ export class ModelService {
         try {
           const metadata = runMetadata(settings, data, result.test?.accuracy ?? null, result.epochs.length);
           const artifacts = await captureArtifacts(model);
-          const entry = libraryEntry('trained', `${settings.preset} · ${settings.color} · ${plural(result.epochs.length, 'epoch')}`, metadata, artifacts);
+          const entry = libraryEntry(
+            'trained',
+            `${settings.preset} · ${settings.color} · ${plural(result.epochs.length, 'epoch')}`,
+            metadata,
+            artifacts,
+          );
           await this.keep(artifacts, metadata, entry, 'trained');
         } catch (error) {
           // The run itself succeeded; only keeping its model failed.
@@ -208,7 +242,11 @@ export class ModelService {
     if (restored) {
       extras.restore = (model) => {
         const { meta, tensors } = restored;
-        checkShapes(model.weights.map((w) => w.shape), tensors.weights, 'model');
+        checkShapes(
+          model.weights.map((w) => w.shape),
+          tensors.weights,
+          'model',
+        );
         const weights = tensors.weights.map(toTensor);
         model.setWeights(weights);
         tf.dispose(weights);
@@ -223,7 +261,12 @@ export class ModelService {
   }
 
   /** A model becomes the classifier's and goes into the library (when there is storage). */
-  private async keep(artifacts: ModelArtifactsData, metadata: ModelMetadata, entry: LibraryEntry, source: 'trained' | 'imported'): Promise<void> {
+  private async keep(
+    artifacts: ModelArtifactsData,
+    metadata: ModelMetadata,
+    entry: LibraryEntry,
+    source: 'trained' | 'imported',
+  ): Promise<void> {
     const model = await modelFromArtifacts(artifacts);
     const info: ClassifierInfo = { source, name: entry.name, color: metadata.color, classes: metadata.classes, libraryId: null };
     this.classifier.adopt(model, metadata, info);
@@ -303,7 +346,13 @@ export class ModelService {
       if (!found) throw new StorageError('storage-unavailable', 'That model is no longer in the library.');
       const { metadata } = found.entry;
       const model = await modelFromArtifacts(found.artifacts);
-      const info: ClassifierInfo = { source: 'library', name: found.entry.name, color: metadata.color, classes: metadata.classes, libraryId: id };
+      const info: ClassifierInfo = {
+        source: 'library',
+        name: found.entry.name,
+        color: metadata.color,
+        classes: metadata.classes,
+        libraryId: id,
+      };
       this.classifier.adopt(model, metadata, info);
       this.post({ type: 'classifier', info });
     } catch (error) {
@@ -363,7 +412,9 @@ export class ModelService {
       const json = files.filter((f) => /\.json$/i.test(f.name));
       const bin = files.filter((f) => !/\.json$/i.test(f.name));
       if (json.length !== 1 || bin.length !== 1) {
-        throw new ModelFileError(`Choose exactly two files: the model's .json and its weights .bin (got ${files.map((f) => `"${f.name}"`).join(', ') || 'none'}).`);
+        throw new ModelFileError(
+          `Choose exactly two files: the model's .json and its weights .bin (got ${files.map((f) => `"${f.name}"`).join(', ') || 'none'}).`,
+        );
       }
       const [jsonFile, binFile] = [json[0], bin[0]] as [{ name: string; file: Blob }, { name: string; file: Blob }];
       checkModelFileSizes(jsonFile.file.size, binFile.file.size);
@@ -374,7 +425,11 @@ export class ModelService {
       if (!metadata) {
         // A model from elsewhere: it was trained on CIFAR-10, standardised with its statistics (we assume), in our class order.
         const data = this.dataset();
-        if (!data) throw new AppError('not-ready', 'This model carries no CIFAR-10 statistics; wait until the data set has loaded, then import it again.');
+        if (!data)
+          throw new AppError(
+            'not-ready',
+            'This model carries no CIFAR-10 statistics; wait until the data set has loaded, then import it again.',
+          );
         metadata = {
           version: 1,
           preset: 'imported',
@@ -409,7 +464,13 @@ function libraryEntry(source: LibraryEntry['source'], name: string, metadata: Mo
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Reads the loop state and the model's weights into plain bytes: the checkpoint as stored. */
-async function toCheckpoint(settings: Settings, state: LoopState, model: tf.LayersModel, steps: BatchMetrics[], memory: MemoryInfo[]): Promise<Checkpoint> {
+async function toCheckpoint(
+  settings: Settings,
+  state: LoopState,
+  model: tf.LayersModel,
+  steps: BatchMetrics[],
+  memory: MemoryInfo[],
+): Promise<Checkpoint> {
   const names = model.weights.map((w) => w.originalName);
   const weights = await Promise.all(model.getWeights().map((t, i) => fromTensor(names[i] ?? `w${i}`, t)));
   const optimizer = await Promise.all(state.optimizerWeights.map((w) => fromTensor(w.name, w.tensor)));

@@ -118,8 +118,7 @@ export interface ClassifyFile {
 
 export type ClassifyResult =
   /** `pixels`: the 32 × 32 × 3 HWC bytes the model saw (luma in all three channels for a grayscale model). `probs`: 10 class probabilities. */
-  | { id: number; ok: true; pixels: Uint8Array; probs: number[] }
-  | { id: number; ok: false; error: ErrorData };
+  { id: number; ok: true; pixels: Uint8Array; probs: number[] } | { id: number; ok: false; error: ErrorData };
 
 export interface MemoryInfo {
   numTensors: number;

@@ -57,7 +57,8 @@ export class TrainingRun {
       post({ type: 'status', status: 'training' });
       const { train, val } = splitTrainingSet(dataset.train.labels, settings);
       const allTest = Uint32Array.from(dataset.test.labels.keys());
-      const testIndices = settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
+      const testIndices =
+        settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
       model = buildModel(toModelConfig(settings));
       const resume = extras.restore?.(model);
       extras.onModel?.(model);
@@ -78,7 +79,9 @@ export class TrainingRun {
           onEpochEnd: (record) => post({ type: 'epoch-end', record, memory: memory() }),
           waitWhilePaused: () => (this.paused ? new Promise<void>((resolve) => (this.wakeUp = resolve)) : Promise.resolve()),
           shouldStop: () => this.stopRequested,
-          ...(extras.onCheckpoint ? { onCheckpoint: (state: LoopState) => extras.onCheckpoint?.(state, trained) ?? Promise.resolve() } : {}),
+          ...(extras.onCheckpoint
+            ? { onCheckpoint: (state: LoopState) => extras.onCheckpoint?.(state, trained) ?? Promise.resolve() }
+            : {}),
         },
         ...(resume ? { resume } : {}),
       });

@@ -61,9 +61,15 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
       post({ type: 'backend', info });
       const resumable = await models.loadCheckpointForResume();
       if (!resumable) {
-        throw new AppError('training-failed', `The GPU device was lost (${lost}) before the first checkpoint was saved; press Train to start again on ${info.name}.`);
+        throw new AppError(
+          'training-failed',
+          `The GPU device was lost (${lost}) before the first checkpoint was saved; press Train to start again on ${info.name}.`,
+        );
       }
-      post({ type: 'notice', message: `The GPU device was lost (${lost}). Training resumed from the checkpoint after epoch ${resumable.checkpoint.meta.epoch}, on ${info.name}.` });
+      post({
+        type: 'notice',
+        message: `The GPU device was lost (${lost}). Training resumed from the checkpoint after epoch ${resumable.checkpoint.meta.epoch}, on ${info.name}.`,
+      });
       from = resumable.checkpoint;
     }
   }

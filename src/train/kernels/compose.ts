@@ -85,7 +85,13 @@ export class KernelComposer {
     return this.run('BatchMatMul', { a, b }, { transposeA, transposeB });
   }
 
-  conv2d(x: TensorInfo, filter: TensorInfo, pad: ExplicitPad4D | 'valid', strides: [number, number], dilations: [number, number]): TensorInfo {
+  conv2d(
+    x: TensorInfo,
+    filter: TensorInfo,
+    pad: ExplicitPad4D | 'valid',
+    strides: [number, number],
+    dilations: [number, number],
+  ): TensorInfo {
     return this.run('Conv2D', { x, filter }, { strides, pad, dataFormat: 'NHWC', dilations, dimRoundingMode: 'floor' });
   }
 

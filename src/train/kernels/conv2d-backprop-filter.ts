@@ -64,7 +64,12 @@ function im2colFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info
   const { top, bottom, left, right } = info.padInfo;
   const n = b * oh * ow;
   const xT = c.transpose(x, [3, 0, 1, 2]);
-  const xpT = c.pad(xT, [[0, 0], [0, 0], [top, bottom], [left, right]]);
+  const xpT = c.pad(xT, [
+    [0, 0],
+    [0, 0],
+    [top, bottom],
+    [left, right],
+  ]);
   c.release(xT);
   const windows: TensorInfo[] = [];
   const rows: TensorInfo[] = [];
@@ -88,7 +93,12 @@ function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, 
   const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
   const n = b * oh * ow;
-  const xp = c.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  const xp = c.pad(x, [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ]);
   const windows: TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) windows.push(c.slice(xp, [0, i, j, 0], [b, oh, ow, cin]));
@@ -105,7 +115,12 @@ function tapsFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: 
   const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
   const n = b * oh * ow;
-  const xp = c.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  const xp = c.pad(x, [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ]);
   const dy2 = c.reshape(dy, [n, cout]);
   const taps: TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
@@ -126,7 +141,18 @@ function convFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: 
   const { top, bottom, left, right } = info.padInfo;
   const xT = c.transpose(x, [3, 1, 2, 0]);
   const dyT = c.transpose(dy, [1, 2, 0, 3]);
-  let g = c.conv2d(xT, dyT, [[0, 0], [top, bottom], [left, right], [0, 0]], [1, 1], [info.strideHeight, info.strideWidth]);
+  let g = c.conv2d(
+    xT,
+    dyT,
+    [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    [1, 1],
+    [info.strideHeight, info.strideWidth],
+  );
   // With a stride the padded input can hold rows past the last window the
   // forward pass used; those give rows/columns beyond the filter's size.
   if (g.shape[1] !== kh || g.shape[2] !== kw) g = c.slice(g, [0, 0, 0, 0], [cin, kh, kw, cout]);

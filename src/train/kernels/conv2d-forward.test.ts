@@ -9,7 +9,17 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-type Case = { b: number; h: number; w: number; cin: number; cout: number; k: number; pad: 'same' | 'valid'; activation: 'linear' | 'relu'; bias: boolean };
+type Case = {
+  b: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  k: number;
+  pad: 'same' | 'valid';
+  activation: 'linear' | 'relu';
+  bias: boolean;
+};
 const CASES: Case[] = [
   { b: 2, h: 7, w: 5, cin: 3, cout: 4, k: 3, pad: 'same', activation: 'linear', bias: true },
   { b: 1, h: 9, w: 9, cin: 16, cout: 8, k: 3, pad: 'valid', activation: 'relu', bias: true },
@@ -46,7 +56,11 @@ describe('forward convolution via the input-gradient kernel', () => {
     const x = randomTensor([1, 8, 8, 3], 1);
     const filter = randomTensor([3, 3, 3, 2], 2);
     const base = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'linear' };
-    for (const attrs of [{ ...base, strides: 2 }, { ...base, dilations: 2 }, { ...base, activation: 'elu' }]) {
+    for (const attrs of [
+      { ...base, strides: 2 },
+      { ...base, dilations: 2 },
+      { ...base, activation: 'elu' },
+    ]) {
       takeValues(backend, ours({ inputs: { x, filter }, backend, attrs: attrs as unknown as NamedAttrMap }) as TensorInfo);
     }
     expect(stockCalls).toBe(3);

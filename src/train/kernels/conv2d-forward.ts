@@ -31,7 +31,8 @@ type ForwardAttrs = {
 export type ForwardConvRule = (info: backend_util.Conv2DInfo) => 'transposed' | 'stock';
 
 /** The WebGPU choice measured above. */
-export const webgpuForwardConvRule: ForwardConvRule = (info) => (info.filterHeight <= 3 && info.filterWidth <= 3 && info.inChannels >= 16 ? 'transposed' : 'stock');
+export const webgpuForwardConvRule: ForwardConvRule = (info) =>
+  info.filterHeight <= 3 && info.filterWidth <= 3 && info.inChannels >= 16 ? 'transposed' : 'stock';
 
 function convInfo(x: TensorInfo, filter: TensorInfo, attrs: ForwardAttrs): backend_util.Conv2DInfo {
   return backend_util.computeConv2DInfo(
@@ -64,7 +65,15 @@ export function transposedForwardSupported(info: backend_util.Conv2DInfo, activa
 }
 
 /** conv2d(x, filter) (+ bias, then ReLU if asked) through the backend's Conv2DBackpropInput. */
-export function conv2DViaTransposed(backend: KernelBackend, backendName: string, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, bias: TensorInfo | undefined, activation: string | undefined): TensorInfo {
+export function conv2DViaTransposed(
+  backend: KernelBackend,
+  backendName: string,
+  x: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  bias: TensorInfo | undefined,
+  activation: string | undefined,
+): TensorInfo {
   const { filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
   return composeKernel(backend, backendName, (c) => {
@@ -94,10 +103,16 @@ export function conv2DViaTransposed(backend: KernelBackend, backendName: string,
 /** A Conv2D or FusedConv2D kernelFunc: ours where `rule` and the call allow, else `stock`. */
 export function makeForwardConv(backendName: string, rule: ForwardConvRule, stock: KernelFunc): KernelFunc {
   return (args) => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const { x, filter, bias, preluActivationWeights } = args.inputs as {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
     const attrs = args.attrs as unknown as ForwardAttrs;
     const info = convInfo(x, filter, attrs);
-    if (!transposedForwardSupported(info, attrs.activation, preluActivationWeights !== undefined) || rule(info) !== 'transposed') return stock(args);
+    if (!transposedForwardSupported(info, attrs.activation, preluActivationWeights !== undefined) || rule(info) !== 'transposed')
+      return stock(args);
     return conv2DViaTransposed(args.backend as KernelBackend, backendName, x, filter, info, bias, attrs.activation);
   };
 }

@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { maxPoolGradJs } from './max-pool-grad';
 import { randomValues, relativeError, takeValues } from './testing';
 
-type Case = { shape: [number, number, number, number]; filterSize: number | [number, number]; strides: number; pad: 'same' | 'valid'; values: 'mixed' | 'negative' | 'ties' };
+type Case = {
+  shape: [number, number, number, number];
+  filterSize: number | [number, number];
+  strides: number;
+  pad: 'same' | 'valid';
+  values: 'mixed' | 'negative' | 'ties';
+};
 const CASES: Case[] = [
   { shape: [2, 8, 8, 3], filterSize: 2, strides: 2, pad: 'valid', values: 'mixed' },
   { shape: [2, 8, 8, 3], filterSize: 2, strides: 2, pad: 'valid', values: 'negative' },
@@ -18,7 +24,10 @@ const CASES: Case[] = [
 ];
 
 function values(c: Case, seed: number): Float32Array {
-  const v = randomValues(c.shape.reduce((a, b) => a * b, 1), seed);
+  const v = randomValues(
+    c.shape.reduce((a, b) => a * b, 1),
+    seed,
+  );
   if (c.values === 'negative') return v.map((x) => -Math.abs(x) - 0.01);
   if (c.values === 'ties') return v.map((x) => Math.round(x * 2) / 2);
   return v;

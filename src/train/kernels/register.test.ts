@@ -18,7 +18,16 @@ const CLASSES = 10;
 function buildNet(): tf.Sequential {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [SIZE, SIZE, 3], filters: 6, kernelSize: 3, padding: 'same', useBias: true, kernelInitializer: init(1) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [SIZE, SIZE, 3],
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: true,
+      kernelInitializer: init(1),
+    }),
+  );
   m.add(tf.layers.batchNormalization());
   m.add(tf.layers.elu());
   m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -34,8 +43,18 @@ function buildNet(): tf.Sequential {
 function batch(): { x: tf.Tensor4D; y: tf.Tensor2D; labels: tf.Tensor1D } {
   return tf.tidy(() => {
     const raw = randomTensor([BATCH, SIZE, SIZE, 3], 11) as tf.Tensor4D;
-    const padded = tf.pad(raw, [[0, 0], [2, 2], [2, 2], [0, 0]]);
-    const boxes = tf.tensor2d([[0, 0, 0.8, 0.8], [0.1, 0.2, 0.9, 1], [0, 0, 1, 1], [0.2, 0.1, 1, 0.9]]);
+    const padded = tf.pad(raw, [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ]);
+    const boxes = tf.tensor2d([
+      [0, 0, 0.8, 0.8],
+      [0.1, 0.2, 0.9, 1],
+      [0, 0, 1, 1],
+      [0.2, 0.1, 1, 0.9],
+    ]);
     const x = tf.image.flipLeftRight(tf.image.cropAndResize(padded, boxes, [0, 1, 2, 3], [SIZE, SIZE]));
     const labels = tf.tensor1d([1, 4, 9, 0], 'int32');
     return { x, y: tf.oneHot(labels, CLASSES).toFloat() as tf.Tensor2D, labels };
@@ -49,7 +68,14 @@ function lossOf(m: tf.Sequential, x: tf.Tensor4D, y: tf.Tensor2D): tf.Scalar {
 const maxAbs = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] ?? NaN))), 0);
 
-type StepResult = { loss: number; grads: Float32Array[]; sgdDelta: Float32Array[]; adamDelta: Float32Array[]; accuracy: number; kernels: string[] };
+type StepResult = {
+  loss: number;
+  grads: Float32Array[];
+  sgdDelta: Float32Array[];
+  adamDelta: Float32Array[];
+  accuracy: number;
+  kernels: string[];
+};
 
 /** One forward+backward pass, one SGD-momentum update and one Adam update; returns numbers only. */
 async function trainingStep(): Promise<StepResult> {
@@ -66,7 +92,13 @@ async function trainingStep(): Promise<StepResult> {
     const after = vars.map(read);
     tf.train.adam(1e-3).minimize(() => lossOf(m, x, y), false, vars);
     const afterAdam = vars.map(read);
-    const acc = tf.tidy(() => tf.equal(tf.argMax(m.predict(x) as tf.Tensor, -1), labels).mean().dataSync()[0] ?? NaN);
+    const acc = tf.tidy(
+      () =>
+        tf
+          .equal(tf.argMax(m.predict(x) as tf.Tensor, -1), labels)
+          .mean()
+          .dataSync()[0] ?? NaN,
+    );
     out = {
       loss: value.dataSync()[0] ?? NaN,
       grads: g,
@@ -108,7 +140,10 @@ beforeAll(async () => {
   const cpu = tf.backend();
   cpuFilterGrads = FILTER_CASES.map((c, i) => {
     const { x, dy } = filterInputs(c, 50 + i);
-    const v = takeValues(cpu, tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc({ inputs: { x, dy }, backend: cpu, attrs: filterAttrs(c) }) as TensorInfo);
+    const v = takeValues(
+      cpu,
+      tf.getKernel('Conv2DBackpropFilter', 'cpu').kernelFunc({ inputs: { x, dy }, backend: cpu, attrs: filterAttrs(c) }) as TensorInfo,
+    );
     tf.dispose([x, dy]);
     return v;
   });
@@ -122,14 +157,28 @@ describe('tfjs-backend-wasm 4.22 without our kernels', () => {
     const wasm = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
     // tf.profile also lists op scopes such as `fusedConv2d__op`; kernels have no `__`.
     const used = cpuStep.kernels.filter((k) => !k.includes('__'));
-    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'CropAndResize', 'PadV2', 'OneHot', 'FusedBatchNorm', 'EluGrad', 'MaxPoolGrad', 'ArgMax', 'Equal']) {
+    for (const k of [
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'CropAndResize',
+      'PadV2',
+      'OneHot',
+      'FusedBatchNorm',
+      'EluGrad',
+      'MaxPoolGrad',
+      'ArgMax',
+      'Equal',
+    ]) {
       expect(used).toContain(k);
     }
     expect(used.filter((k) => !wasm.has(k))).toEqual(['Conv2DBackpropFilter']);
   });
 
   it('has a MaxPoolGrad that misroutes windows of negative values (why we replace it)', async () => {
-    const grad = (x: tf.Tensor4D) => tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(x).dataSync();
+    const grad = (x: tf.Tensor4D) =>
+      tf
+        .grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid').sum())(x)
+        .dataSync();
     const x = tf.tensor4d([-3, -2, -4, -1], [1, 2, 2, 1]);
     expect(Array.from(grad(x))).toEqual([1, 0, 0, 0]);
     await tf.setBackend('cpu');
@@ -232,9 +281,17 @@ describe('registerTrainingKernels on wasm', () => {
   });
 
   it('tiles float32, int32 and bool tensors like the cpu backend', () => {
-    expect(tf.tile(tf.tensor2d([1.5, -2, 3, 4], [2, 2]), [2, 1]).arraySync()).toEqual([[1.5, -2], [3, 4], [1.5, -2], [3, 4]]);
+    expect(tf.tile(tf.tensor2d([1.5, -2, 3, 4], [2, 2]), [2, 1]).arraySync()).toEqual([
+      [1.5, -2],
+      [3, 4],
+      [1.5, -2],
+      [3, 4],
+    ]);
     expect(tf.tile(tf.tensor1d([7, 8], 'int32'), [3]).arraySync()).toEqual([7, 8, 7, 8, 7, 8]);
-    expect(tf.tile(tf.tensor2d([true, false], [2, 1], 'bool'), [1, 2]).arraySync()).toEqual([[1, 1], [0, 0]]);
+    expect(tf.tile(tf.tensor2d([true, false], [2, 1], 'bool'), [1, 2]).arraySync()).toEqual([
+      [1, 1],
+      [0, 0],
+    ]);
     expect(stockKernel('Tile', 'wasm')?.kernelFunc).not.toBe(tf.getKernel('Tile', 'wasm').kernelFunc);
   });
 

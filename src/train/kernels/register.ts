@@ -76,7 +76,9 @@ function prefer(order: FilterGradMethod[], possible: FilterGradMethod[]): Filter
 }
 
 export const wasmFilterGradRule: FilterGradRule = (info, possible) =>
-  info.inChannels * info.filterHeight * info.filterWidth <= 72 ? prefer(['im2col', 'conv'], possible) : prefer(['conv', 'im2col'], possible);
+  info.inChannels * info.filterHeight * info.filterWidth <= 72
+    ? prefer(['im2col', 'conv'], possible)
+    : prefer(['conv', 'im2col'], possible);
 
 export const cpuFilterGradRule: FilterGradRule = (_info, possible) => prefer(['conv', 'stock'], possible);
 
@@ -87,7 +89,9 @@ export const webgpuFilterGradRule: FilterGradRule = (info, possible) => {
 };
 
 export const webglFilterGradRule: FilterGradRule = (info, possible) =>
-  info.filterHeight * info.filterWidth > 9 || info.inChannels < 16 ? prefer(['conv', 'stock'], possible) : prefer(['im2col', 'stock'], possible);
+  info.filterHeight * info.filterWidth > 9 || info.inChannels < 16
+    ? prefer(['conv', 'stock'], possible)
+    : prefer(['im2col', 'stock'], possible);
 
 export const wasmInputGradRule: InputGradRule = () => 'conv';
 

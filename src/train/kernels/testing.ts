@@ -14,7 +14,13 @@ export function randomValues(n: number, seed: number): Float32Array {
 }
 
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** max|a−b| / max|b|: one figure for the whole tensor, immune to near-zero entries of b. */
