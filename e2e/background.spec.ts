@@ -26,12 +26,10 @@ test('with the page hidden, training keeps at least 80% of its visible speed', a
   const speeds = await rows.evaluateAll((trs) => trs.map((tr) => Number(tr.querySelectorAll('td')[6]?.textContent)));
   const [, visible, hidden] = speeds as [number, number, number];
   const ratio = hidden / visible;
-  test
-    .info()
-    .annotations.push({
-      type: 'background speed',
-      description: `visible ${visible.toFixed(1)} img/s, hidden ${hidden.toFixed(1)} img/s, ratio ${ratio.toFixed(2)}`,
-    });
+  test.info().annotations.push({
+    type: 'background speed',
+    description: `visible ${visible.toFixed(1)} img/s, hidden ${hidden.toFixed(1)} img/s, ratio ${ratio.toFixed(2)}`,
+  });
   console.log(`background speed ratio: ${ratio.toFixed(2)} (visible ${visible.toFixed(1)} img/s, hidden ${hidden.toFixed(1)} img/s)`);
   expect(ratio).toBeGreaterThanOrEqual(0.8);
 });

@@ -1,15 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
 
 async function epochMemory(page: Page) {
-  return page
-    .locator('table.epochs tbody tr')
-    .evaluateAll((rows) =>
-      rows.map((row) => ({
-        tensors: row.getAttribute('data-tensors'),
-        bytes: row.getAttribute('data-bytes'),
-        gpu: row.getAttribute('data-gpu-bytes'),
-      })),
-    );
+  return page.locator('table.epochs tbody tr').evaluateAll((rows) =>
+    rows.map((row) => ({
+      tensors: row.getAttribute('data-tensors'),
+      bytes: row.getAttribute('data-bytes'),
+      gpu: row.getAttribute('data-gpu-bytes'),
+    })),
+  );
 }
 
 // Five epochs of the tiny preset on a GPU backend: nothing may accumulate, neither tensors nor GPU memory.
