@@ -89,16 +89,21 @@ function im2colFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info
   return c.reshape(product, info.filterShape);
 }
 
-function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+/** x with the convolution's 'same' (or 'valid': none) padding around H and W. */
+function padSpatially(c: KernelComposer, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { top, bottom, left, right } = info.padInfo;
-  const n = b * oh * ow;
-  const xp = c.pad(x, [
+  return c.pad(x, [
     [0, 0],
     [top, bottom],
     [left, right],
     [0, 0],
   ]);
+}
+
+function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const n = b * oh * ow;
+  const xp = padSpatially(c, x, info);
   const windows: TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) windows.push(c.slice(xp, [0, i, j, 0], [b, oh, ow, cin]));
@@ -113,14 +118,8 @@ function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, 
 /** One product per filter tap: Σ over B·H'·W' of the tap's window of x (NHWC, [N, Cin]ᵀ) times dy ([N, Cout]), no patch matrix. */
 function tapsFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const { top, bottom, left, right } = info.padInfo;
   const n = b * oh * ow;
-  const xp = c.pad(x, [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ]);
+  const xp = padSpatially(c, x, info);
   const dy2 = c.reshape(dy, [n, cout]);
   const taps: TensorInfo[] = [];
   for (let i = 0; i < kh; i++) {
