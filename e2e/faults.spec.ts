@@ -73,11 +73,12 @@ test('a worker that crashes mid-run leaves its checkpoint intact: after Restart 
   await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
     served += 1;
     const response = await route.fetch();
-    // The first worker throws right after saving its first checkpoint.
+    // The first worker dies right after saving its first checkpoint: an
+    // uncaught exception, then the worker closes, as a crashed one would.
     const crash =
       served === 1
         ? `(() => { const post = self.postMessage.bind(self); self.postMessage = (m, ...r) => { post(m, ...r);
-             if (m && m.type === 'checkpoint-saved') setTimeout(() => { throw new Error('simulated crash'); }, 0); }; })();\n`
+             if (m && m.type === 'checkpoint-saved') setTimeout(() => { setTimeout(() => self.close(), 0); throw new Error('simulated crash'); }, 0); }; })();\n`
         : '';
     await route.fulfill({
       response,

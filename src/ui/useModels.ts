@@ -104,7 +104,8 @@ export function useModels(client: TrainerClient): { state: ModelsState; actions:
         client.resumeCheckpoint();
       },
       startOver() {
-        dispatch({ type: 'checkpoint-settled' });
+        // The offer stays until the worker says the checkpoint is deleted: a
+        // reload right after the click must not find it again.
         client.discardCheckpoint();
       },
       settleCheckpoint() {
