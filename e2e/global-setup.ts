@@ -5,8 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-
-export const DATA_DIR = 'public/data/cifar10';
+import { DATA_DIR } from '../scripts/convert';
 
 export default function globalSetup(): void {
   if (existsSync(path.join(DATA_DIR, 'manifest.json'))) return;

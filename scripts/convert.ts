@@ -24,6 +24,9 @@ import {
 import { channelStats, readArchive } from './archive';
 import { ConvertError } from './convert-error';
 
+/** Where `npm run data` writes the shards by default and where the app serves them from, relative to the project root. */
+export const DATA_DIR = 'public/data/cifar10';
+
 export type ConvertPhase = 'checksum' | 'read' | 'write';
 
 export interface ConvertOptions {

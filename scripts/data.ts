@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { convert, type ConvertPhase, type ConvertResult } from './convert';
+import { DATA_DIR, convert, type ConvertPhase, type ConvertResult } from './convert';
 import { ConvertError, isAbortError } from './convert-error';
 import { ARCHIVE_NAME, CIFAR10_MD5, CIFAR10_URL, download } from './download';
 
 /** Where the app loads shards from, wherever the command is run from. */
-const DEFAULT_OUT = join(import.meta.dirname, '..', 'public', 'data', 'cifar10');
+const DEFAULT_OUT = join(import.meta.dirname, '..', DATA_DIR);
 
 const USAGE = `Usage: npm run data -- [--archive PATH] [--out DIR] [--force]
 

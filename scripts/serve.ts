@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { build, preview, type PreviewServer } from 'vite';
+import { DATA_DIR } from './convert';
 
 export interface Served {
   url: string;
@@ -11,7 +12,7 @@ export interface Served {
 }
 
 export async function serveBuiltApp(opts: { rebuild: boolean }): Promise<Served> {
-  if (!existsSync('public/data/cifar10/manifest.json')) {
+  if (!existsSync(`${DATA_DIR}/manifest.json`)) {
     throw new Error('CIFAR-10 shards are missing: run "npm run data" first (add --archive PATH without internet).');
   }
   if (opts.rebuild || !existsSync('dist/index.html')) await build({ logLevel: 'warn' });

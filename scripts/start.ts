@@ -6,8 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { build, preview } from 'vite';
-
-const DATA_DIR = 'public/data/cifar10';
+import { DATA_DIR } from './convert';
 
 function prepareData(): void {
   if (existsSync(`${DATA_DIR}/manifest.json`)) return;
