@@ -39,10 +39,7 @@ export default defineConfig({
   preview: { headers: { 'Content-Security-Policy': CSP } },
   resolve: {
     // tfjs-vis draws with vega, which needs `eval` unless told otherwise: see src/ui/vis/.
-    alias: [
-      { find: /^vega$/, replacement: local('./src/ui/vis/vega-csp.ts') },
-      { find: /^vega-embed$/, replacement: local('./src/ui/vis/vega-embed-csp.ts') },
-    ],
+    alias: [{ find: /^vega-embed$/, replacement: local('./src/ui/vis/vega-embed-csp.ts') }],
   },
   worker: { format: 'es' },
   build: {

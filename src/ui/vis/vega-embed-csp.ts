@@ -3,7 +3,8 @@
  * parsed to an AST (`ast: true`) and evaluated by vega-interpreter instead of
  * compiled with `Function`, so charts draw under a CSP without 'unsafe-eval'.
  */
-import embed from 'vega-embed/build/vega-embed.module.js';
+// By path, not by package name: the alias that sends tfjs-vis here would otherwise send this import back to this file.
+import embed from '../../../node_modules/vega-embed/build/embed.js';
 
 type Embed = typeof embed;
 
