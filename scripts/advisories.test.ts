@@ -9,7 +9,10 @@ const lockfile = (packages: Record<string, { version: string; dev?: boolean }>):
   packages: { '': {}, ...packages },
 });
 
-const ids = (lock: Lockfile) => findVulnerable(lock).map((f) => `${f.advisory.id} ${f.package}@${f.version}`);
+const ids = (lock: Lockfile, severity?: string) =>
+  findVulnerable(lock)
+    .filter((f) => severity === undefined || f.advisory.severity === severity)
+    .map((f) => `${f.advisory.id} ${f.package}@${f.version}`);
 
 describe('recorded advisories', () => {
   it('are well formed: GHSA ids, valid ranges, no duplicates', () => {
@@ -36,13 +39,14 @@ describe('recorded advisories', () => {
       'node_modules/isomorphic-fetch/node_modules/node-fetch': { version: '1.7.3' },
       'node_modules/node-fetch': { version: '2.6.13' },
     });
-    expect(ids(before)).toEqual([
+    expect(ids(before, 'high')).toEqual([
       'GHSA-7f2v-3qq3-vvjf vega@5.20.0',
       'GHSA-m9rg-mr6g-75gm vega-functions@5.12.1',
       'GHSA-7f2v-3qq3-vvjf vega-expression@2.6.6',
       'GHSA-36jr-mh4h-2g58 d3-color@2.0.0',
       'GHSA-r683-j2x4-v87g node-fetch@1.7.3',
     ]);
+    expect(ids(before, 'moderate')).toContain('GHSA-w5m3-xh75-mp55 vega@5.20.0');
     expect(findVulnerable(before).find((f) => f.package === 'node-fetch')?.path).toBe(
       'node_modules/isomorphic-fetch/node_modules/node-fetch',
     );

@@ -8,9 +8,11 @@
  * was reviewed, so it keeps the known ones from coming back (a removed
  * `overrides` entry, a downgrade), nothing more.
  *
- * Each entry is copied from the GitHub Advisory Database
- * (https://github.com/advisories/<id>): package names and vulnerable ranges as
- * published there, in npm's semver range syntax.
+ * Each entry is an advisory of the GitHub Advisory Database
+ * (https://github.com/advisories/<id>), which npm audit reads: its severity
+ * and the vulnerable ranges it publishes for each package, in npm's semver
+ * range syntax. The list covers every package of our production tree that has
+ * had an advisory we could find, so that a downgrade is caught too.
  */
 import semver from 'semver';
 
@@ -29,8 +31,9 @@ export interface Advisory {
 export const REVIEWED = '2026-11-29';
 
 export const ADVISORIES: readonly Advisory[] = [
+  // The vega family: tfjs-vis 1.5.1 pins vega 5.20.0, vega-lite 4 and vega-embed 6; the `overrides` in
+  // package.json lift them past all of these.
   {
-    // Reached us through tfjs-vis 1.5.1, which pins vega 5.20.0: fixed by the `overrides` in package.json.
     id: 'GHSA-7f2v-3qq3-vvjf',
     severity: 'high',
     title: 'Vega XSS via expressions abusing toString calls (VEGA_DEBUG)',
@@ -47,18 +50,142 @@ export const ADVISORIES: readonly Advisory[] = [
     affects: [{ package: 'vega-functions', range: '<6.1.1' }],
   },
   {
+    id: 'GHSA-829q-m3qg-ph8r',
+    severity: 'high',
+    title: 'Vega XSS via vlSelectionTuples array map calls',
+    affects: [{ package: 'vega-selections', range: '<5.6.3 || >=6.0.0 <6.1.2' }],
+  },
+  {
+    id: 'GHSA-963h-3v39-3pqf',
+    severity: 'moderate',
+    title: 'Vega XSS via RegExp.prototype[@@replace]',
+    affects: [
+      { package: 'vega', range: '<5.32.0' },
+      { package: 'vega-functions', range: '<5.17.0' },
+    ],
+  },
+  {
+    id: 'GHSA-rcw3-wmx7-cphr',
+    severity: 'moderate',
+    title: 'Vega XSS via an event filter, without the expression interpreter',
+    affects: [
+      { package: 'vega', range: '<5.31.0' },
+      { package: 'vega-functions', range: '<5.16.0' },
+    ],
+  },
+  {
+    id: 'GHSA-mp7w-mhcv-673j',
+    severity: 'moderate',
+    title: 'Vega XSS via the vlSelectionTuples function',
+    affects: [
+      { package: 'vega', range: '<5.26.0' },
+      { package: 'vega-selections', range: '<5.4.2' },
+    ],
+  },
+  {
+    id: 'GHSA-w5m3-xh75-mp55',
+    severity: 'moderate',
+    title: 'Vega XSS in the lassoAppend function',
+    affects: [
+      { package: 'vega', range: '<5.23.0' },
+      { package: 'vega-functions', range: '<5.13.1' },
+    ],
+  },
+  {
+    id: 'GHSA-4vq7-882g-wcg4',
+    severity: 'moderate',
+    title: 'Vega XSS via the scale expression function',
+    affects: [
+      { package: 'vega', range: '<5.23.0' },
+      { package: 'vega-functions', range: '<5.13.1' },
+    ],
+  },
+  {
+    id: 'GHSA-6hwh-rqwf-cxxr',
+    severity: 'moderate',
+    title: 'vega-util prototype pollution through mergeConfig',
+    affects: [{ package: 'vega-util', range: '<1.13.1' }],
+  },
+  {
     // vega 5's d3 packages pulled d3-color 2.
     id: 'GHSA-36jr-mh4h-2g58',
     severity: 'high',
     title: 'd3-color vulnerable to ReDoS',
-    affects: [{ package: 'd3-color', range: '<3.1.0' }],
+    affects: [{ package: 'd3-color', range: '>=1.0.2 <3.1.0' }],
   },
+  // tfjs-vis → glamor → fbjs → isomorphic-fetch 2 → node-fetch 1; the override to isomorphic-fetch 3 lifts it.
   {
-    // tfjs-vis → glamor → fbjs → isomorphic-fetch 2 → node-fetch 1.
     id: 'GHSA-r683-j2x4-v87g',
     severity: 'high',
     title: 'node-fetch forwards secure headers to untrusted sites',
-    affects: [{ package: 'node-fetch', range: '<2.6.7' }],
+    affects: [{ package: 'node-fetch', range: '<2.6.7 || >=3.0.0 <3.1.1' }],
+  },
+  {
+    id: 'GHSA-w7rc-rwvf-8q5r',
+    severity: 'low',
+    title: "node-fetch's size option is not honoured after a redirect",
+    affects: [{ package: 'node-fetch', range: '>=2.0.0 <2.6.1' }],
+  },
+  // The rest of the production tree, for packages that have had advisories; our versions are past them.
+  {
+    id: 'GHSA-394c-5j6w-4xmx',
+    severity: 'high',
+    title: 'ua-parser-js ReDoS',
+    affects: [{ package: 'ua-parser-js', range: '<0.7.23' }],
+  },
+  {
+    id: 'GHSA-fhg7-m89q-25r3',
+    severity: 'high',
+    title: 'ua-parser-js ReDoS',
+    affects: [{ package: 'ua-parser-js', range: '>=0.7.30 <0.7.33 || >=0.8.0 <1.0.33' }],
+  },
+  {
+    id: 'GHSA-8gh8-hqwg-xf34',
+    severity: 'high',
+    title: 'fast-json-patch prototype pollution',
+    affects: [{ package: 'fast-json-patch', range: '<3.1.1' }],
+  },
+  {
+    id: 'GHSA-fjxv-7rqg-78g4',
+    severity: 'critical',
+    title: 'form-data uses an unsafe random function to choose its boundary',
+    affects: [{ package: 'form-data', range: '<2.5.4 || >=3.0.0 <3.0.4 || >=4.0.0 <4.0.4' }],
+  },
+  {
+    id: 'GHSA-hmw2-7cc7-3qxx',
+    severity: 'high',
+    title: 'form-data CRLF injection through field names and filenames',
+    affects: [{ package: 'form-data', range: '<2.5.6 || >=3.0.0 <3.0.5 || >=4.0.0 <4.0.6' }],
+  },
+  {
+    id: 'GHSA-c2qf-rxjj-qqgw',
+    severity: 'high',
+    title: 'semver ReDoS',
+    affects: [{ package: 'semver', range: '<5.7.2 || >=6.0.0 <6.3.1 || >=7.0.0 <7.5.2' }],
+  },
+  {
+    id: 'GHSA-93q8-gq69-wqmw',
+    severity: 'high',
+    title: 'ansi-regex ReDoS',
+    affects: [{ package: 'ansi-regex', range: '>=3.0.0 <3.0.1 || >=4.0.0 <4.1.1 || >=5.0.0 <5.0.1 || >=6.0.0 <6.0.1' }],
+  },
+  {
+    id: 'GHSA-c4w7-xm78-47vh',
+    severity: 'high',
+    title: 'y18n prototype pollution',
+    affects: [{ package: 'y18n', range: '<3.2.2 || >=4.0.0 <4.0.1 || >=5.0.0 <5.0.5' }],
+  },
+  {
+    id: 'GHSA-p9pc-299p-vxgp',
+    severity: 'moderate',
+    title: 'yargs-parser prototype pollution',
+    affects: [{ package: 'yargs-parser', range: '<5.0.1 || >=6.0.0 <13.1.2 || >=14.0.0 <15.0.1 || >=16.0.0 <18.1.1' }],
+  },
+  {
+    id: 'GHSA-36hm-qxxp-pg3m',
+    severity: 'high',
+    title: 'Preact JSON VNode injection',
+    affects: [{ package: 'preact', range: '>=10.26.5 <10.26.10 || >=10.27.0 <10.27.3 || >=10.28.0 <10.28.2' }],
   },
 ];
 
