@@ -115,3 +115,15 @@ test('invalid values typed into the form are refused beside the field, and nothi
   await expect(page.getByTestId('status')).toHaveText('ready');
   await expect(page.getByTestId('step')).toHaveCount(0);
 });
+
+test('choosing the fast preset in the form brings its batch of 512, and a typed batch size stays', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('setting-batchSize')).toHaveValue('64');
+  await page.getByTestId('setting-preset').selectOption('fast');
+  await expect(page.getByTestId('setting-batchSize')).toHaveValue('512');
+  await page.getByTestId('setting-preset').selectOption('tiny');
+  await expect(page.getByTestId('setting-batchSize')).toHaveValue('64');
+  await page.getByTestId('setting-batchSize').fill('100');
+  await page.getByTestId('setting-preset').selectOption('fast');
+  await expect(page.getByTestId('setting-batchSize')).toHaveValue('100');
+});

@@ -11,7 +11,8 @@ import { useModels } from './useModels';
 import { DataPanel } from './DataPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { ResultsPanel } from './ResultsPanel';
-import { SettingsPanel, type FieldValues } from './SettingsPanel';
+import { SettingsPanel } from './SettingsPanel';
+import { choosePreset, type FieldValues } from './fields';
 import { TrainPanel } from './TrainPanel';
 import { initialState, reduce } from './state';
 import { readUrlOptions } from './urlOptions';
@@ -122,7 +123,7 @@ export function App() {
   }, [running]);
 
   const onChange = (name: string, value: string) => {
-    setValues((v) => ({ ...v, [name]: value }));
+    setValues((v) => (name === 'preset' ? choosePreset(v, value) : { ...v, [name]: value }));
     setFieldErrors(({ [name]: _fixed, ...rest }) => rest);
   };
 

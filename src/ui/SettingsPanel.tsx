@@ -3,7 +3,7 @@
  * same `parseSettings` the URL goes through, and its per-field messages are
  * shown beside each field.
  */
-export type FieldValues = Record<string, string>;
+import type { FieldValues } from './fields';
 
 interface FieldSpec {
   name: string;

@@ -18,3 +18,10 @@ describe('readUrlOptions', () => {
     expect(o.autostart).toBe(false);
   });
 });
+
+describe('readUrlOptions and presets', () => {
+  it('gives fast its batch of 512 unless the URL sets one', () => {
+    expect(readUrlOptions('?preset=fast').fields.batchSize).toBe('512');
+    expect(readUrlOptions('?preset=fast&batchSize=64').fields.batchSize).toBe('64');
+  });
+});

@@ -4,13 +4,14 @@
  * never silently ignored.
  */
 import { BACKEND_REQUESTS, type BackendRequest } from '../worker/protocol';
-import { DEFAULT_SETTINGS, SETTING_KEYS } from '../train/settings';
+import { SETTING_KEYS } from '../train/settings';
+import { defaultFields } from './fields';
 
 /** Page options that are not training settings. */
 const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu'] as const;
 
 export interface UrlOptions {
-  /** Text for each settings field: the URL's value, else the default. */
+  /** Text for each settings field: the URL's value, else the default under the URL's preset. */
   fields: Record<string, string>;
   /** URL parameters that are neither a setting nor a page option. */
   unknown: string[];
@@ -24,7 +25,8 @@ export interface UrlOptions {
 export function readUrlOptions(search: string): UrlOptions {
   const query = new URLSearchParams(search);
   const fields: Record<string, string> = {};
-  for (const key of SETTING_KEYS) fields[key] = query.get(key) ?? String(DEFAULT_SETTINGS[key]);
+  const defaults = defaultFields(query.get('preset') ?? undefined);
+  for (const key of SETTING_KEYS) fields[key] = query.get(key) ?? (defaults[key] as string);
   const known = new Set<string>([...SETTING_KEYS, ...PAGE_PARAMS]);
   const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
   const backendText = query.get('backend') ?? 'auto';

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, parseSettings } from '../train/settings';
+import { choosePreset, defaultFields } from './fields';
+
+describe('settings form fields', () => {
+  it('default to the preset’s own recipe where it has one', () => {
+    expect(defaultFields('seed').batchSize).toBe(String(DEFAULT_SETTINGS.batchSize));
+    expect(defaultFields('fast').batchSize).toBe('512');
+    expect(defaultFields('nope')).toEqual(defaultFields(undefined));
+  });
+
+  it('follow a change of preset where the user has not typed', () => {
+    const seed = defaultFields('seed');
+    const fast = choosePreset(seed, 'fast');
+    expect(fast).toEqual({ ...seed, preset: 'fast', batchSize: '512' });
+    expect(parseSettings(fast).batchSize).toBe(512);
+    expect(choosePreset(fast, 'tiny')).toEqual({ ...seed, preset: 'tiny' });
+  });
+
+  it('keep what the user typed', () => {
+    const typed = { ...defaultFields('seed'), batchSize: '128', epochs: '3' };
+    expect(choosePreset(typed, 'fast')).toEqual({ ...typed, preset: 'fast' });
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * The settings form's text: the default for each field under a preset, and
+ * what choosing another preset does to the fields the user has not touched.
+ */
+import { PRESETS, type Preset } from '../model/config';
+import { DEFAULT_SETTINGS, SETTING_KEYS, presetDefaults } from '../train/settings';
+
+export type FieldValues = Record<string, string>;
+
+const isPreset = (value: string | undefined): value is Preset => (PRESETS as readonly (string | undefined)[]).includes(value);
+
+/** Each field's default text under `preset`; an unknown preset gets the plain defaults (its own error says what is wrong). */
+export function defaultFields(preset: string | undefined): FieldValues {
+  const defaults = presetDefaults(isPreset(preset) ? preset : DEFAULT_SETTINGS.preset);
+  return Object.fromEntries(SETTING_KEYS.map((key) => [key, String(defaults[key])]));
+}
+
+/**
+ * The form after the user picks `preset`: a field still showing the old
+ * preset's default takes the new one's (so `fast` gets its batch of 512), and
+ * a value the user typed stays.
+ */
+export function choosePreset(values: FieldValues, preset: string): FieldValues {
+  const before = defaultFields(values.preset);
+  const after = defaultFields(preset);
+  const next: FieldValues = { ...values, preset };
+  for (const key of SETTING_KEYS) {
+    if (key !== 'preset' && values[key] === before[key]) next[key] = after[key] as string;
+  }
+  return next;
+}
