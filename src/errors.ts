@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'invalid-settings',
   'not-ready',
   'training-failed',
+  'training-elsewhere',
   'image-undecodable',
   'image-too-large',
   'no-model',

@@ -13,6 +13,7 @@ const NEXT_STEP: Record<ErrorData['code'], string> = {
   'invalid-settings': 'Correct the highlighted settings.',
   'not-ready': 'Wait for the current step to finish.',
   'training-failed': 'Reload the page to start again.',
+  'training-elsewhere': 'Finish or stop the run in the other tab (or close it), then press Train here again.',
   'image-undecodable': 'Use a JPEG, PNG, GIF, WebP, BMP or AVIF picture; the other files are not affected.',
   'image-too-large': 'Use a smaller copy of the picture; the other files are not affected.',
   'no-model': 'Train a model or open one from the library; the pictures wait here until then.',

@@ -75,6 +75,27 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
   }
 }
 
+/**
+ * One training run at a time across all tabs of this app: they share one
+ * checkpoint slot in IndexedDB, so a second run would overwrite the first's.
+ * A Web Lock is released by the browser when its worker ends, crashed or not.
+ */
+const TRAINING_LOCK = 'cifar10-in-a-tab:training';
+
+async function exclusively(work: () => Promise<void>): Promise<void> {
+  // Every current browser has Web Locks; without them, runs are not guarded, as before.
+  if (!('locks' in navigator)) return work();
+  return navigator.locks.request(TRAINING_LOCK, { ifAvailable: true }, async (lock) => {
+    if (!lock) {
+      throw new AppError(
+        'training-elsewhere',
+        'Another tab of this app is training. Only one run at a time can save checkpoints, so this one did not start.',
+      );
+    }
+    return work();
+  });
+}
+
 /** The download in progress, so Cancel can stop it. */
 let loading: AbortController | undefined;
 
@@ -134,16 +155,19 @@ async function handle(message: ToWorker): Promise<void> {
       if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backend;
-      return train(dataset, message.settings, null);
+      const data = dataset;
+      return exclusively(() => train(data, message.settings, null));
     }
     case 'resume-checkpoint': {
       if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backendReady();
-      // null: the checkpoint was unusable; the page has been told and offered a new run.
-      const resumable = await models.loadCheckpointForResume();
-      if (!resumable) return;
-      return train(dataset, resumable.settings, resumable.checkpoint);
+      const data = dataset;
+      return exclusively(async () => {
+        // null: the checkpoint was unusable; the page has been told and offered a new run.
+        const resumable = await models.loadCheckpointForResume();
+        if (resumable) await train(data, resumable.settings, resumable.checkpoint);
+      });
     }
     case 'discard-checkpoint':
       return models.discardCheckpoint();
