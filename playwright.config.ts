@@ -3,6 +3,8 @@ import { CHROMIUM_ARGS, chromiumPath } from './scripts/browser';
 
 /** E2E_PORT lets two checkouts run their tests side by side without reusing each other's server. */
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+/** The development server (`npm run dev`), for the one spec that checks it still trains. */
+const DEV_PORT = PORT + 1;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -21,11 +23,24 @@ export default defineConfig({
     launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
     trace: 'retain-on-failure',
   },
-  webServer: {
-    command: `npm run build && npx vite preview --port ${PORT} --strictPort`,
-    url: `http://localhost:${PORT}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 180_000,
-    stdout: 'ignore',
-  },
+  projects: [
+    { name: 'built', testIgnore: /dev\.spec\.ts$/ },
+    { name: 'dev', testMatch: /dev\.spec\.ts$/, use: { baseURL: `http://localhost:${DEV_PORT}` } },
+  ],
+  webServer: [
+    {
+      command: `npm run build && npx vite preview --port ${PORT} --strictPort`,
+      url: `http://localhost:${PORT}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+      stdout: 'ignore',
+    },
+    {
+      command: `npx vite --port ${DEV_PORT} --strictPort`,
+      url: `http://localhost:${DEV_PORT}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 60_000,
+      stdout: 'ignore',
+    },
+  ],
 });

@@ -41,6 +41,9 @@ export default defineConfig({
     // tfjs-vis draws with vega, which needs `eval` unless told otherwise: see src/ui/vis/.
     alias: [{ find: /^vega-embed$/, replacement: local('./src/ui/vis/vega-embed-csp.ts') }],
   },
+  // The dev server finds the worker's imports only once the worker starts; found that late, they are
+  // bundled again and the page reloads in the middle of loading the data. Listed here, they are ready up front.
+  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'] },
   worker: { format: 'es' },
   build: {
     target: 'es2022',

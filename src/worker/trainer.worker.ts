@@ -108,20 +108,26 @@ async function loadData(baseUrl: string): Promise<void> {
   // Progress messages are throttled: a 180 MB download gives thousands of chunks.
   let lastPost = 0;
   let lastStalled = false;
-  dataset = await loadDataset({
-    baseUrl,
-    cache: await openBrowserShardCache(),
-    signal: controller.signal,
-    onProgress(progress) {
-      cachedShards = progress.cachedShards;
-      const now = performance.now();
-      if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes || progress.stalled !== lastStalled) {
-        lastStalled = progress.stalled;
-        lastPost = now;
-        post({ type: 'data-progress', progress });
-      }
-    },
-  });
+  try {
+    dataset = await loadDataset({
+      baseUrl,
+      cache: await openBrowserShardCache(),
+      signal: controller.signal,
+      onProgress(progress) {
+        cachedShards = progress.cachedShards;
+        const now = performance.now();
+        if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes || progress.stalled !== lastStalled) {
+          lastStalled = progress.stalled;
+          lastPost = now;
+          post({ type: 'data-progress', progress });
+        }
+      },
+    });
+  } catch (error) {
+    // Replaced by a newer load (the page asked again): that one reports, this one was never the user's to cancel.
+    if (loading !== controller) return;
+    throw error;
+  }
   const picked = pickPerClass(dataset.train.labels, NUM_CLASSES, SAMPLES_PER_CLASS, Date.now() >>> 0);
   const samples = gatherImages(dataset.train.pixels, dataset.train.labels, picked);
   post(
@@ -146,7 +152,9 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'init-backend': {
       allowSoftwareGpu = message.allowSoftwareGpu;
-      backend = selectBackend(message.backend, { allowSoftwareGpu });
+      // Once per worker: the page may ask twice (React runs effects twice in development),
+      // and a second selection racing the first left tfjs on another backend than the one reported.
+      backend ??= selectBackend(message.backend, { allowSoftwareGpu });
       post({ type: 'backend', info: await backend });
       return;
     }
