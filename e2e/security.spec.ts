@@ -31,6 +31,8 @@ test('the built app runs a whole training under a strict CSP and talks only to i
     await expect(page.getByTestId(id).locator('canvas, svg').first()).toBeVisible();
   }
   expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+  // Vega's expression-sandbox escapes (GHSA-7f2v-3qq3-vvjf, GHSA-829q-m3qg-ph8r) need vega or a View on the page's globals.
+  expect(await page.evaluate(() => ['VEGA_DEBUG', 'vega', 'vegaEmbed', 'view'].filter((name) => name in window))).toEqual([]);
   expect(cspMessages).toEqual([]);
 
   // The policy is really in force: an injected inline script does not run.
