@@ -39,6 +39,8 @@ const NODE_FILES: { name: string; type: string; bytes: Buffer }[] = [
       [() => 0, () => 1],
     ),
   },
+  // Stored 64 × 32 (left red, right blue) with an eXIf orientation 6: shown rotated, 32 × 64, red on top.
+  { name: 'rotated.png', type: 'image/png', bytes: png(64, 32, (x) => (x < 32 ? RED : BLUE), 6) },
   { name: 'gradient.bmp', type: 'image/bmp', bytes: bmp(50, 50, (x, y) => [x * 5, y * 5, 128, 255]) },
   { name: 'tiny.avif', type: 'image/avif', bytes: Buffer.from(TINY_AVIF, 'base64') },
   { name: 'notes.png', type: 'image/png', bytes: Buffer.from('Just a text file with a picture name.\n') },
@@ -203,11 +205,13 @@ test('one drop of every kind of file: one card each, a prediction or an error in
   const animated = await modelInput(card(page, 'animated.gif'));
   expect(new Set(animated.map((p) => p.join()))).toEqual(new Set(['255,0,0']));
   // EXIF rotation honoured and the crop taken in the rotated picture: red above blue, nothing cut off (white).
-  const rotated = await modelInput(card(page, 'rotated.jpg'));
   const near = (p: number[] | undefined, rgb: number[]) => (p ?? []).every((v, i) => Math.abs(v - (rgb[i] as number)) <= 12);
-  for (const x of [0, 16, 31]) {
-    expect(near(rotated[2 * 32 + x], [255, 0, 0]), `rotated (${x}, 2): ${rotated[2 * 32 + x]}`).toBe(true);
-    expect(near(rotated[29 * 32 + x], [0, 0, 255]), `rotated (${x}, 29): ${rotated[29 * 32 + x]}`).toBe(true);
+  for (const name of ['rotated.jpg', 'rotated.png']) {
+    const rotated = await modelInput(card(page, name));
+    for (const x of [0, 16, 31]) {
+      expect(near(rotated[2 * 32 + x], [255, 0, 0]), `${name} (${x}, 2): ${rotated[2 * 32 + x]}`).toBe(true);
+      expect(near(rotated[29 * 32 + x], [0, 0, 255]), `${name} (${x}, 29): ${rotated[29 * 32 + x]}`).toBe(true);
+    }
   }
   const huge = await modelInput(card(page, 'huge.png'));
   const greys = huge.flat();

@@ -29,8 +29,11 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** An 8-bit RGBA PNG. */
-export function png(width: number, height: number, pixel: Pixel): Buffer {
+/**
+ * An 8-bit RGBA PNG. `orientation` (EXIF 1–8) adds an eXIf chunk before the
+ * image data, which Chromium applies when it shows or decodes the picture.
+ */
+export function png(width: number, height: number, pixel: Pixel, orientation?: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -43,9 +46,24 @@ export function png(width: number, height: number, pixel: Pixel): Buffer {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
+    ...(orientation === undefined ? [] : [chunk('eXIf', exifOrientationBlock(orientation))]),
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A little-endian TIFF block whose IFD0 holds one entry: Orientation (0x0112), type SHORT, count 1. */
+function exifOrientationBlock(orientation: number): Buffer {
+  const b = Buffer.alloc(26);
+  b.write('II', 0, 'latin1');
+  b.writeUInt16LE(42, 2);
+  b.writeUInt32LE(8, 4); // IFD0 offset
+  b.writeUInt16LE(1, 8); // one entry
+  b.writeUInt16LE(0x0112, 10);
+  b.writeUInt16LE(3, 12);
+  b.writeUInt32LE(1, 14);
+  b.writeUInt16LE(orientation, 18);
+  return b; // next-IFD offset 0 at byte 22
 }
 
 /** A 24-bit bottom-up BMP (BITMAPINFOHEADER); alpha is ignored. */

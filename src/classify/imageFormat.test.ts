@@ -10,17 +10,25 @@ const le32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24
 const text = (s: string) => [...s].map((c) => c.charCodeAt(0));
 const bytes = (...parts: number[][]) => Uint8Array.from(parts.flat());
 
-function png(width: number, height: number): Uint8Array {
+/** A PNG up to its first IDAT chunk header, with ancillary chunks (length-prefixed, CRC left 0) before or after IDAT. */
+function png(width: number, height: number, chunks: { before?: number[][]; after?: number[][] } = {}): Uint8Array {
+  const chunk = (type: string, data: number[]) => [...be32(data.length), ...text(type), ...data, ...be32(0)];
   return bytes(
     [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
-    be32(13),
-    text('IHDR'),
-    be32(width),
-    be32(height),
-    [8, 6, 0, 0, 0],
-    be32(0),
+    chunk('IHDR', [...be32(width), ...be32(height), 8, 6, 0, 0, 0]),
+    ...(chunks.before ?? []).map((data) => chunk(data === TEXT_CHUNK ? 'tEXt' : 'eXIf', data)),
+    chunk('IDAT', [0x78, 0x9c]),
+    ...(chunks.after ?? []).map((data) => chunk('eXIf', data)),
   );
 }
+
+/** A TIFF block whose IFD0 holds one entry, Orientation (0x0112) = `orientation`, in either byte order. */
+function tiff(orientation: number, order: 'II' | 'MM' = 'II'): number[] {
+  const u16 = order === 'II' ? le16 : be16;
+  const u32 = order === 'II' ? le32 : be32;
+  return [...text(order), ...u16(42), ...u32(8), ...u16(1), ...u16(0x0112), ...u16(3), ...u32(1), ...u16(orientation), 0, 0, ...u32(0)];
+}
+const TEXT_CHUNK = text('Comment\0made by a test');
 
 /** A JPEG up to and including its SOF0 segment, optionally after an EXIF APP1 with an orientation. */
 function jpeg(width: number, height: number, orientation?: number): Uint8Array {
@@ -152,6 +160,14 @@ describe('readImageHeader', () => {
     expect(size(bmp(64, 32, 124))).toEqual({ kind: 'ok', format: 'bmp', width: 64, height: 32 });
   });
 
+  it('reads a PNG eXIf orientation before IDAT, as Chromium does, and ignores one after it', () => {
+    expect(size(png(640, 480, { before: [tiff(6)] }))).toEqual({ kind: 'ok', format: 'png', width: 480, height: 640 });
+    expect(size(png(640, 480, { before: [TEXT_CHUNK, tiff(8, 'MM')] }))).toEqual({ kind: 'ok', format: 'png', width: 480, height: 640 });
+    expect(size(png(640, 480, { before: [tiff(3)] }))).toEqual({ kind: 'ok', format: 'png', width: 640, height: 480 });
+    expect(size(png(640, 480, { after: [tiff(6)] }))).toEqual({ kind: 'ok', format: 'png', width: 640, height: 480 });
+    expect(size(png(640, 480, { before: [[1, 2, 3]] }))).toEqual({ kind: 'ok', format: 'png', width: 640, height: 480 }); // malformed: as stored
+  });
+
   it('reads a JPEG SOF after other segments, and swaps width and height for EXIF orientations 5–8', () => {
     expect(size(jpeg(6000, 4000))).toEqual({ kind: 'ok', format: 'jpeg', width: 6000, height: 4000 });
     expect(size(jpeg(6000, 4000, 1))).toEqual({ kind: 'ok', format: 'jpeg', width: 6000, height: 4000 });
@@ -174,7 +190,7 @@ describe('readImageHeader', () => {
 
   it('asks for more bytes when the header continues, and calls a cut-off whole file invalid', () => {
     const cases: Uint8Array[] = [
-      png(100, 100),
+      png(100, 100, { before: [TEXT_CHUNK, tiff(6)] }),
       jpeg(100, 100, 6),
       gif(100, 100),
       webp('VP8X', 100, 100),
@@ -186,7 +202,8 @@ describe('readImageHeader', () => {
       expect(full).toBe('ok');
       // Every prefix short of the header: need-more while more may come, invalid when it is the whole file.
       const sofAt = whole.findIndex((b, i) => b === 0xff && whole[i + 1] === 0xc0);
-      const headerEnd = [24, sofAt + 9, 10, 30, 26, whole.length - 11][cases.indexOf(whole)] as number;
+      // PNG: through the eXIf data, which here ends 18 bytes before the file (its CRC, then the 14-byte IDAT chunk).
+      const headerEnd = [whole.length - 18, sofAt + 9, 10, 30, 26, whole.length - 11][cases.indexOf(whole)] as number;
       for (let cut = 1; cut < headerEnd; cut++) {
         const prefix = whole.subarray(0, cut);
         const partial = size(prefix, false);

@@ -15,7 +15,7 @@ export type RasterFormat = (typeof RASTER_FORMATS)[number];
 export const SNIFF_BYTES = 256;
 
 export type HeaderResult =
-  /** Width and height as the browser displays the image (EXIF / `irot` rotation applied). Units: pixels. */
+  /** Width and height as the browser displays the image (JPEG and PNG EXIF / AVIF `irot` rotation applied). Units: pixels. */
   | { kind: 'ok'; format: RasterFormat; width: number; height: number }
   /** The header continues past the bytes given: call again with at least `bytes` bytes. */
   | { kind: 'need-more'; bytes: number }
@@ -75,12 +75,7 @@ const more = (_format: RasterFormat, bytes: number): HeaderResult => ({ kind: 'n
 const invalid = (format: RasterFormat, why: string): HeaderResult => ({ kind: 'invalid', reason: `${format.toUpperCase()}: ${why}` });
 
 const PARSERS: Record<RasterFormat, (b: Uint8Array) => HeaderResult> = {
-  // Signature, then the IHDR chunk: length (4), "IHDR", width (4, BE), height (4, BE).
-  png: (b) => {
-    if (b.length < 24) return more('png', 24);
-    if (ascii(b, 12, 4) !== 'IHDR') return invalid('png', 'the first chunk is not IHDR');
-    return ok('png', u32be(b, 16), u32be(b, 20));
-  },
+  png: parsePng,
   // "GIF89a", then the logical screen width and height (2 bytes each, LE): the size browsers show.
   gif: (b) => (b.length < 10 ? more('gif', 10) : ok('gif', u16le(b, 6), u16le(b, 8))),
   webp: parseWebp,
@@ -88,6 +83,33 @@ const PARSERS: Record<RasterFormat, (b: Uint8Array) => HeaderResult> = {
   jpeg: parseJpeg,
   avif: parseAvif,
 };
+
+/**
+ * Signature, then the IHDR chunk: length (4), "IHDR", width (4, BE), height
+ * (4, BE). An eXIf chunk (a bare TIFF block) before the first IDAT may rotate
+ * the picture by 90°: Chromium applies that orientation, and ignores an eXIf
+ * after IDAT (both checked in Chromium), so only the chunks up to IDAT count.
+ * WebP's EXIF chunk is not applied by Chromium, so WebP sizes stay as stored.
+ */
+function parsePng(b: Uint8Array): HeaderResult {
+  if (b.length < 24) return more('png', 24);
+  if (ascii(b, 12, 4) !== 'IHDR') return invalid('png', 'the first chunk is not IHDR');
+  const width = u32be(b, 16);
+  const height = u32be(b, 20);
+  // Each chunk: length (4, BE), type (4), data, CRC (4).
+  for (let at = 8; ;) {
+    if (at + 8 > b.length) return more('png', at + 8);
+    const length = u32be(b, at);
+    const type = ascii(b, at + 4, 4);
+    if (type === 'IDAT' || type === 'IEND') return ok('png', width, height);
+    if (type === 'eXIf') {
+      if (at + 8 + length > b.length) return more('png', at + 8 + length);
+      const orientation = tiffOrientation(b.subarray(at + 8, at + 8 + length)) ?? 1;
+      return orientation >= 5 ? ok('png', height, width) : ok('png', width, height);
+    }
+    at += 12 + length;
+  }
+}
 
 /** RIFF header (12 bytes), then the first chunk: `VP8 ` (lossy), `VP8L` (lossless) or `VP8X` (extended). */
 function parseWebp(b: Uint8Array): HeaderResult {
@@ -166,10 +188,15 @@ function parseJpeg(b: Uint8Array): HeaderResult {
   }
 }
 
-/** The Orientation tag (0x0112) of IFD0 in an APP1 payload starting "Exif\0\0"; null when absent or malformed. */
+/** The Orientation tag (0x0112) of IFD0 in a JPEG APP1 payload starting "Exif\0\0"; null when absent or malformed. */
 export function exifOrientation(app1: Uint8Array): number | null {
   if (app1.length < 14 || ascii(app1, 0, 6) !== 'Exif\0\0') return null;
-  const tiff = app1.subarray(6);
+  return tiffOrientation(app1.subarray(6));
+}
+
+/** The Orientation tag (0x0112) of IFD0 in a TIFF block (byte order, 42, IFD offset…); null when absent or malformed. */
+export function tiffOrientation(tiff: Uint8Array): number | null {
+  if (tiff.length < 8) return null;
   const order = ascii(tiff, 0, 2);
   if (order !== 'II' && order !== 'MM') return null;
   const le = order === 'II';
