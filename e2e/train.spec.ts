@@ -18,6 +18,10 @@ async function expectFinishedRun(page: Page) {
   await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   await expect(page.getByTestId('test-samples').locator('figure')).toHaveCount(16);
   await expect(page.getByTestId('confusion-matrix')).toHaveAttribute('data-drawn', 'true');
+  // One row per class: its name, its accuracy in percent, and how many test images it had.
+  const perClass = page.getByTestId('per-class-accuracy').locator('tbody tr');
+  await expect(perClass).toHaveCount(10);
+  await expect(perClass.first().locator('td')).toHaveText(['airplane', /^\d{1,3}\.\d%$/, /^\d+$/]);
   await expect(page.getByTestId('epoch')).toHaveText('1 / 1');
 }
 

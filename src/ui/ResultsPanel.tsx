@@ -12,12 +12,16 @@ interface ChartInput {
 const drawConfusion = (vis: Vis, el: HTMLElement, { result, classes }: ChartInput) =>
   vis.render.confusionMatrix(el, { values: result.confusion, tickLabels: classes }, { width: 460, height: 420, shadeDiagonal: true });
 
+// A table of our own rows: tfjs-vis's show.perClassAccuracy prints raw fractions (0.3667).
 const drawPerClass = async (vis: Vis, el: HTMLElement, { result, classes }: ChartInput) =>
-  vis.show.perClassAccuracy(
-    el,
-    result.perClass.map((accuracy, c) => ({ accuracy, count: result.confusion[c]?.reduce((a, b) => a + b, 0) ?? 0 })),
-    classes,
-  );
+  vis.render.table(el, {
+    headers: ['Class', 'Accuracy', 'Test images'],
+    values: result.perClass.map((accuracy, c) => [
+      classes[c] ?? String(c),
+      `${(accuracy * 100).toFixed(1)}%`,
+      (result.confusion[c]?.reduce((a, b) => a + b, 0) ?? 0).toLocaleString('en-US'),
+    ]),
+  });
 
 /**
  * `images` holds the pixels of `result.samples` followed by those of
