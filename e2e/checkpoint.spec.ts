@@ -118,10 +118,16 @@ test('with storage over its quota, training still runs and the page says checkpo
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
-test('a second tab cannot train while the first does (they share one checkpoint slot); once the first run ends it can', async ({
+test('a second tab cannot train while the first does (they share one checkpoint slot); it keeps its results, and trains once the first run ends', async ({
   page,
   context,
 }) => {
+  // The second tab finishes a small run of its own first: its results must survive the refusal.
+  const second = await context.newPage();
+  await second.goto('/?preset=tiny&epochs=1&batchSize=32&trainLimit=256&testLimit=100&backend=wasm&autostart=1');
+  await expect(second.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  const secondResult = await second.getByTestId('test-accuracy').textContent();
+
   // 5000 images at 32 per batch: several seconds an epoch, so the pause lands before the first checkpoint.
   await page.goto('/?preset=tiny&epochs=2&batchSize=32&trainLimit=5000&testLimit=100&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
@@ -130,19 +136,30 @@ test('a second tab cannot train while the first does (they share one checkpoint 
   await page.getByTestId('pause').click();
   await expect(page.getByTestId('status')).toHaveText('paused');
 
-  const second = await context.newPage();
-  await second.goto('/?preset=tiny&epochs=1&batchSize=32&trainLimit=256&testLimit=100&backend=wasm');
-  await expect(second.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
   await second.getByTestId('start').click();
   await expect(second.getByTestId('error')).toHaveAttribute('data-code', 'training-elsewhere');
   await expect(second.getByTestId('error')).toContainText('Another tab of this app is training');
-  await expect(second.getByTestId('step')).toHaveCount(0);
+  await expect(second.getByTestId('status')).toHaveText('done'); // refused, not broken
+  await expect(second.getByTestId('test-accuracy')).toHaveText(secondResult as string);
+  await expect(second.getByTestId('epoch')).toHaveText('1 / 1');
+
+  // The worker refuses too, when a Train gets past the page's check (two tabs pressing at once).
+  await second.evaluate(() => {
+    const real = navigator.locks.query.bind(navigator.locks);
+    navigator.locks.query = async () => ({ ...(await real()), held: [] });
+  });
+  await second.getByTestId('start').click();
+  await expect(second.getByTestId('test-accuracy')).toHaveCount(0); // past the page's check: a new run was requested
+  await expect(second.getByTestId('error')).toHaveAttribute('data-code', 'training-elsewhere');
+  await expect(second.getByTestId('status')).toHaveText('done');
+  await expect(second.locator('table.epochs tbody tr')).toHaveCount(0);
 
   // The first run goes on untouched, and its end frees the second tab.
   await expect(page.getByTestId('status')).toHaveText('paused');
   await page.getByTestId('stop').click();
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   await second.getByTestId('start').click();
+  await expect(second.getByTestId('status')).toHaveText('training', { timeout: 30_000 });
   await expect(second.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   await expect(second.getByTestId('error')).toHaveCount(0);
 });

@@ -50,6 +50,13 @@ export const DATA_ERROR_CODES = [
   'load-cancelled',
 ] as const satisfies readonly ErrorCode[];
 
+/** Another tab's run holds the training lock (see TRAINING_LOCK in worker/protocol.ts). */
+export const trainingElsewhere = () =>
+  new AppError(
+    'training-elsewhere',
+    'Another tab of this app is training. Only one run at a time can save checkpoints, so this one did not start.',
+  );
+
 export class DataError extends AppError {
   override readonly name = 'DataError';
   constructor(

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { DATA_ERROR_CODES, SettingsError, toErrorData } from '../errors';
+import { DATA_ERROR_CODES, SettingsError, toErrorData, trainingElsewhere } from '../errors';
 import { parseSettings, type Settings } from '../train/settings';
 import { TrainerClient } from '../worker/client';
 import { forwardToAutomation } from './automation';
@@ -82,7 +82,14 @@ export function App() {
     boot();
   }, [client, boot]);
 
-  const start = useCallback(() => {
+  /** A run in another tab is refused before this page clears its curves and results for a new one. */
+  const refusedElsewhere = useCallback(async () => {
+    if (!(await client.trainingElsewhere())) return false;
+    dispatch({ type: 'error', error: toErrorData(trainingElsewhere()) });
+    return true;
+  }, [client]);
+
+  const start = useCallback(async () => {
     const checked = validate(values, unknown);
     if ('error' in checked) {
       setFieldErrors(checked.error.fields);
@@ -92,16 +99,18 @@ export function App() {
     if (url.backendError) return;
     setFieldErrors({});
     setSettingsError(undefined);
+    if (await refusedElsewhere()) return;
     setTotalEpochs(checked.settings.epochs);
     dispatch({ type: 'run-requested', at: Date.now() });
     models.actions.settleCheckpoint();
     client.train(checked.settings);
-  }, [client, values, unknown, url, models.actions]);
+  }, [client, values, unknown, url, models.actions, refusedElsewhere]);
 
-  const resumeCheckpoint = useCallback(() => {
+  const resumeCheckpoint = useCallback(async () => {
+    if (await refusedElsewhere()) return;
     dispatch({ type: 'run-requested', at: Date.now() });
     models.actions.resumeCheckpoint();
-  }, [models.actions]);
+  }, [models.actions, refusedElsewhere]);
 
   // `?autostart=1`: train as soon as the data is in, with the URL's settings —
   // unless an interrupted run is waiting: then the user chooses (resume or start over).
@@ -110,7 +119,7 @@ export function App() {
   useEffect(() => {
     if (url.autostart && state.status === 'ready' && checkpointKnown && !checkpointWaiting && !autostarted.current) {
       autostarted.current = true;
-      start();
+      void start();
     }
   }, [url.autostart, state.status, start, checkpointKnown, checkpointWaiting]);
 
@@ -177,8 +186,13 @@ export function App() {
           },
         }}
       />
-      <CheckpointBanner models={models.state} actions={{ ...models.actions, resumeCheckpoint }} canResume={canStart} running={running} />
-      <SettingsPanel values={values} errors={fieldErrors} disabled={!canStart} onChange={onChange} onSubmit={start} />
+      <CheckpointBanner
+        models={models.state}
+        actions={{ ...models.actions, resumeCheckpoint: () => void resumeCheckpoint() }}
+        canResume={canStart}
+        running={running}
+      />
+      <SettingsPanel values={values} errors={fieldErrors} disabled={!canStart} onChange={onChange} onSubmit={() => void start()} />
       {state.backend && <BackendPanel backend={state.backend} />}
       {state.model && <ModelSummaryTable summary={state.model} />}
       {(running || state.epochs.length > 0 || state.steps.length > 0) && (

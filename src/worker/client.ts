@@ -4,7 +4,7 @@
  * `postMessage` itself.
  */
 import type { Settings } from '../train/settings';
-import type { BackendRequest, ClassifyFile, FromWorker, ToWorker } from './protocol';
+import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker } from './protocol';
 
 export type Listener = (message: FromWorker) => void;
 
@@ -58,6 +58,17 @@ export class TrainerClient {
 
   initBackend(backend: BackendRequest, allowSoftwareGpu = false): void {
     this.send({ type: 'init-backend', backend, allowSoftwareGpu });
+  }
+
+  /**
+   * Whether a run in another tab holds the training lock, asked before the
+   * page clears what it shows for a new run. The worker checks again as it
+   * starts (two tabs pressing Train at once).
+   */
+  async trainingElsewhere(): Promise<boolean> {
+    if (!('locks' in navigator)) return false;
+    const { held = [] } = await navigator.locks.query();
+    return held.some((lock) => lock.name === TRAINING_LOCK);
   }
 
   train(settings: Settings): void {

@@ -3,11 +3,11 @@
  * The training worker: owns the data set, the backend and the model, so the
  * page never blocks on TensorFlow.js. It speaks only the messages in protocol.ts.
  */
-import { toErrorData, AppError } from '../errors';
+import { toErrorData, AppError, trainingElsewhere, type ErrorCode } from '../errors';
 import { loadDataset, openBrowserShardCache, type Dataset } from '../data/loader';
 import { gatherImages, pickPerClass } from '../data/samples';
 import { NUM_CLASSES } from '../data/format';
-import { assertNever, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
+import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
 import { TrainingRun } from './run';
 import { ModelService } from './models';
 import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
@@ -80,18 +80,11 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
  * checkpoint slot in IndexedDB, so a second run would overwrite the first's.
  * A Web Lock is released by the browser when its worker ends, crashed or not.
  */
-const TRAINING_LOCK = 'cifar10-in-a-tab:training';
-
 async function exclusively(work: () => Promise<void>): Promise<void> {
   // Every current browser has Web Locks; without them, runs are not guarded, as before.
   if (!('locks' in navigator)) return work();
   return navigator.locks.request(TRAINING_LOCK, { ifAvailable: true }, async (lock) => {
-    if (!lock) {
-      throw new AppError(
-        'training-elsewhere',
-        'Another tab of this app is training. Only one run at a time can save checkpoints, so this one did not start.',
-      );
-    }
+    if (!lock) throw trainingElsewhere();
     return work();
   });
 }
@@ -205,10 +198,14 @@ async function handle(message: ToWorker): Promise<void> {
   }
 }
 
+/** Requests refused before anything changed (busy, not loaded yet, another tab training): the worker's status stands. */
+const REFUSALS: readonly ErrorCode[] = ['not-ready', 'training-elsewhere'];
+
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   handle(event.data).catch((error: unknown) => {
     console.error(error);
-    post({ type: 'error', error: toErrorData(error) });
-    post({ type: 'status', status: 'error' });
+    const data = toErrorData(error);
+    post({ type: 'error', error: data });
+    if (!REFUSALS.includes(data.code)) post({ type: 'status', status: 'error' });
   });
 };
