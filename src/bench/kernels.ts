@@ -5,14 +5,9 @@
  * hands out the kernel ours replaced.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWith, stockKernel } from '../train/kernels';
-import {
-  filterGradConvInfo,
-  supportedFilterGradMethods,
-  type Conv2DBackpropFilterAttrs,
-  type FilterGradMethod,
-} from '../train/kernels/conv2d-backprop-filter';
+import { filterGradConvInfo, supportedFilterGradMethods, type FilterGradMethod } from '../train/kernels/conv2d-backprop-filter';
 import { cpuFilterGradRule, wasmFilterGradRule, webglFilterGradRule, webgpuFilterGradRule } from '../train/kernels/register';
 import { randomValues, relativeError } from '../train/kernels/testing';
 import type {

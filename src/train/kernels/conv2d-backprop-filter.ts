@@ -22,18 +22,10 @@
 //   channels) with dy as a [H', W', B, Cout] filter dilated by s, giving
 //   [Cin, kh, kw, Cout]. On wasm that runs through XNNPACK's convolution.
 import { backend_util } from '@tensorflow/tfjs';
-import type { KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel, type KernelComposer } from './compose';
 
 export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'conv' | 'stock';
-
-export type Conv2DBackpropFilterAttrs = {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-};
 
 export type KernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 

@@ -4,18 +4,10 @@
 // a 'valid' correlation of dy padded by (kh−1−top, kh−1−bottom) rows and
 // (kw−1−left, kw−1−right) columns with W flipped in both spatial axes and its
 // channel axes swapped to [kh, kw, Cout, Cin].
-import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { composeKernel } from './compose';
 import type { KernelArgs } from './conv2d-backprop-filter';
-
-export type Conv2DBackpropInputAttrs = {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape: [number, number, number, number];
-};
 
 export function inputGradConvInfo(filter: TensorInfo, attrs: Conv2DBackpropInputAttrs): backend_util.Conv2DInfo {
   return backend_util.computeConv2DInfo(
