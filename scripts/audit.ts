@@ -87,19 +87,22 @@ function checkLockfile(): number {
 }
 
 function main(argv: string[]): number {
-  let offline: boolean | undefined;
+  let values: { offline?: boolean; help?: boolean };
   try {
-    ({
-      values: { offline },
-    } = parseArgs({ args: argv, options: { offline: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
+    ({ values } = parseArgs({
+      args: argv,
+      options: { offline: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
   } catch (error) {
     process.stderr.write(`error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)} (see npm run audit -- --help)\n`);
     return 2;
   }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const { offline } = values;
 
   if (!offline) {
     const answer = askRegistry();

@@ -13,14 +13,14 @@ import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
+export type BackendName = Exclude<BackendRequest, 'auto'>;
 
 /**
  * The Web Lock a worker holds while it trains. All tabs of the app share one
  * checkpoint slot, so only one of them may train at a time.
  */
 export const TRAINING_LOCK = 'cifar10-in-a-tab:training';
-export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
-export type BackendName = Exclude<BackendRequest, 'auto'>;
 
 export interface BackendInfo {
   name: BackendName;
