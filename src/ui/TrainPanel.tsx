@@ -17,23 +17,28 @@ function lineData(series: Record<string, Point[]>) {
   return { values: named.map(([, points]) => points), series: named.map(([name]) => name) };
 }
 
-const drawLoss = (vis: Vis, el: HTMLElement, c: ReturnType<typeof curves>) =>
-  vis.render.scatterplot(el, lineData({ 'training (smoothed)': c.trainLoss, validation: c.valLoss }), {
-    xLabel: 'epoch',
-    yLabel: 'loss',
-    width: 480,
-    height: 260,
-    zoomToFit: true,
-  });
+type Curves = ReturnType<typeof curves>;
 
-const drawAccuracy = (vis: Vis, el: HTMLElement, c: ReturnType<typeof curves>) =>
-  vis.render.scatterplot(el, lineData({ 'training (smoothed)': c.trainAccuracy, validation: c.valAccuracy }), {
-    xLabel: 'epoch',
-    yLabel: 'accuracy',
-    width: 480,
-    height: 260,
-    yAxisDomain: [0, 1],
-  });
+/** One chart of training (smoothed, per step) against validation (per epoch) for one metric. */
+const drawCurves =
+  (
+    yLabel: string,
+    pick: (c: Curves) => [training: Point[], validation: Point[]],
+    axis: { zoomToFit: true } | { yAxisDomain: [number, number] },
+  ) =>
+  (vis: Vis, el: HTMLElement, c: Curves) => {
+    const [training, validation] = pick(c);
+    return vis.render.scatterplot(el, lineData({ 'training (smoothed)': training, validation }), {
+      xLabel: 'epoch',
+      yLabel,
+      width: 480,
+      height: 260,
+      ...axis,
+    });
+  };
+
+const drawLoss = drawCurves('loss', (c) => [c.trainLoss, c.valLoss], { zoomToFit: true });
+const drawAccuracy = drawCurves('accuracy', (c) => [c.trainAccuracy, c.valAccuracy], { yAxisDomain: [0, 1] });
 
 const percent = (fraction: number | null | undefined) =>
   fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
