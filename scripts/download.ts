@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { systemClock, type Clock } from '../src/clock';
 import { ConvertError } from './convert-error';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -28,19 +29,21 @@ export interface DownloadOptions {
   /** `totalBytes` is undefined when the server sends no Content-Length. */
   onProgress?: (doneBytes: number, totalBytes: number | undefined) => void;
   signal?: AbortSignal;
+  /** What the timeouts are timed by; the system clock by default. */
+  clock?: Clock;
 }
 
 /** Downloads `url` to `dest`; on any failure `dest` is removed and a `ConvertError` names `--archive`. */
 export async function download(options: DownloadOptions): Promise<void> {
-  const { url, dest, md5, connectTimeoutMs = 15_000, stallTimeoutMs = 60_000, onProgress, signal } = options;
+  const { url, dest, md5, connectTimeoutMs = 15_000, stallTimeoutMs = 60_000, onProgress, signal, clock = systemClock } = options;
   signal?.throwIfAborted();
   const controller = new AbortController();
   const abortFromOutside = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', abortFromOutside, { once: true });
-  let timer: NodeJS.Timeout | undefined;
+  let disarm = () => {};
   const armTimer = (ms: number, what: string): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new Error(`${what} after ${ms / 1000} s`)), ms);
+    disarm();
+    disarm = clock.after(ms, () => controller.abort(new Error(`${what} after ${ms / 1000} s`)));
   };
 
   const hash = createHash('md5');
@@ -70,7 +73,7 @@ export async function download(options: DownloadOptions): Promise<void> {
     if (signal?.aborted) throw signal.reason;
     throw new ConvertError('download-failed', `could not download CIFAR-10 (${describeCause(error, controller.signal)}). ${MANUAL_STEPS}`);
   } finally {
-    clearTimeout(timer);
+    disarm();
     signal?.removeEventListener('abort', abortFromOutside);
   }
 

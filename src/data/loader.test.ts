@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ManualClock, until } from '../clock';
 import { PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest } from './format';
 import { loadDataset, type ShardCache } from './loader';
 
@@ -144,11 +145,13 @@ describe('loadDataset', () => {
     const { fetchStub, files } = fixture();
     const slow = files['train-001.bin'] as Uint8Array;
     let release: () => void = () => undefined;
+    let gateReached = false;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const stallingFetch = (async (input: string | URL | Request, init?: RequestInit) => {
       if (!String(input).endsWith('train-001.bin')) return fetchStub(input, init);
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
+          gateReached = true;
           await gate;
           controller.enqueue(slow);
           controller.close();
@@ -158,16 +161,24 @@ describe('loadDataset', () => {
     }) as typeof fetch;
 
     const stalls: boolean[] = [];
+    const clock = new ManualClock();
     const loading = loadDataset({
       baseUrl: BASE,
       fetch: stallingFetch,
       stallMs: 20,
+      clock,
       onProgress: (p) => {
         if (p.stalled !== stalls.at(-1)) stalls.push(p.stalled);
       },
     });
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(stalls.at(-1)).toBe(true);
+    // Everything before the slow shard arrives at once; then its read waits, timed by our clock.
+    await until(() => clock.pending > 0 && gateReached);
+    expect(stalls).not.toContain(true);
+    clock.advance(19);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stalls).not.toContain(true);
+    clock.advance(1);
+    await until(() => stalls.at(-1) === true);
     release();
     const data = await loading;
     expect(stalls.slice(-2)).toEqual([true, false]);
@@ -184,7 +195,7 @@ describe('loadDataset', () => {
         }),
       );
     }) as typeof fetch;
-    const cancelled = loadDataset({ baseUrl: BASE, fetch: hanging, signal: controller.signal, stallMs: 10_000 });
+    const cancelled = loadDataset({ baseUrl: BASE, fetch: hanging, signal: controller.signal, clock: new ManualClock() });
     setTimeout(() => controller.abort(), 30);
     await expect(cancelled).rejects.toMatchObject({ code: 'load-cancelled', file: 'test-000.bin' });
   });

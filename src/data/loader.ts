@@ -1,4 +1,5 @@
 import { DataError } from '../errors';
+import { systemClock, type Clock } from '../clock';
 import { MANIFEST_FILE, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
 import { parseManifest } from './manifest';
 
@@ -49,8 +50,10 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Aborting cancels the download; the promise rejects with a `load-cancelled` DataError. */
   signal?: AbortSignal;
-  /** Overrides STALL_MS (tests). */
+  /** Overrides STALL_MS. */
   stallMs?: number;
+  /** What stalls are timed by; the system clock by default. */
+  clock?: Clock;
 }
 
 export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
@@ -118,10 +121,10 @@ function cancelled(file: string): DataError {
 }
 
 /** Awaits `next`, reporting a stall (and its end) while the server sends nothing for `stallMs`. */
-async function watchStall<T>(next: Promise<T>, stallMs: number, onStall: (stalled: boolean) => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const stall = new Promise<typeof STALLED>((resolve) => (timer = setTimeout(() => resolve(STALLED), stallMs)));
-  const first = await Promise.race([next, stall]).finally(() => clearTimeout(timer));
+async function watchStall<T>(next: Promise<T>, stallMs: number, clock: Clock, onStall: (stalled: boolean) => void): Promise<T> {
+  let cancel = () => {};
+  const stall = new Promise<typeof STALLED>((resolve) => (cancel = clock.after(stallMs, () => resolve(STALLED))));
+  const first = await Promise.race([next, stall]).finally(() => cancel());
   if (first !== STALLED) return first as T;
   onStall(true);
   try {
@@ -145,11 +148,17 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
   }
 
   const stallMs = opts.stallMs ?? STALL_MS;
+  const clock = opts.clock ?? systemClock;
   const onStall = (stalled: boolean) => {
     progress.stalled = stalled;
     opts.onProgress?.({ ...progress });
   };
-  const response = await watchStall(request(doFetch, new URL(shard.file, opts.baseUrl).href, shard.file, opts.signal), stallMs, onStall);
+  const response = await watchStall(
+    request(doFetch, new URL(shard.file, opts.baseUrl).href, shard.file, opts.signal),
+    stallMs,
+    clock,
+    onStall,
+  );
   if (response.status === 404) {
     throw new DataError('shard-missing', `Shard ${shard.file} was not found on the server (HTTP 404).`, shard.file);
   }
@@ -162,7 +171,7 @@ async function readShard(doFetch: typeof fetch, opts: LoadOptions, shard: ShardI
   for (;;) {
     let chunk: ReadableStreamReadResult<Uint8Array>;
     try {
-      chunk = await watchStall(reader.read(), stallMs, onStall);
+      chunk = await watchStall(reader.read(), stallMs, clock, onStall);
     } catch {
       if (opts.signal?.aborted) throw cancelled(shard.file);
       throw new DataError('network', `Shard ${shard.file} stopped downloading after ${received} of ${shard.bytes} bytes.`, shard.file);
