@@ -33,7 +33,7 @@ import {
   type KernelResult,
   type PeerResult,
   type TrainJob,
-  type TrainResult,
+  type TrainTiming,
 } from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
@@ -175,7 +175,7 @@ const VARIANTS: Record<string, (job: TrainJob) => TrainJob> = {
   'stock-forward': (job) => ({ ...job, stockKernels: ['Conv2D', 'FusedConv2D'] }),
 };
 
-function describeRun(r: TrainResult): string {
+function describeRun(r: TrainTiming): string {
   if (r.job.mode === 'baseline') return 'tfjs-layers baseline';
   const extras = [
     r.job.layersBatchNorm ? 'tfjs-layers BatchNorm' : '',
@@ -231,11 +231,11 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
     ? await runJob<KernelResult>(page, { kind: 'kernels', backend: o.backend, shapes: seedConvShapes(o.batchSize), reps: o.kernelReps })
     : null;
 
-  const [ours, ...others] = compared.runs as [TrainResult, ...TrainResult[]];
+  const [ours, ...others] = compared.runs as [TrainTiming, ...TrainTiming[]];
   const baseline = others.find((r) => r.job.mode === 'baseline') ?? null;
   if (!ours.oursFilterGradient) throw new Error('ours ran without our Conv2DBackpropFilter');
   if (baseline?.oursFilterGradient) throw new Error('the baseline ran with our Conv2DBackpropFilter');
-  const perImage = (r: TrainResult) => (1000 * o.batchSize) / r.msPerStep;
+  const perImage = (r: TrainTiming) => (1000 * o.batchSize) / r.msPerStep;
   const steps = rounds * o.round;
   console.log(
     `\nTraining step: preset ${o.preset}, batch ${o.batchSize}, ${o.backend} (${ours.adapter}); ${steps} timed steps, interleaved ${o.round} at a time, after the first step and ${o.warmup} more untimed`,

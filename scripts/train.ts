@@ -9,15 +9,30 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { SettingsError } from '../src/errors';
-import { SETTING_KEYS, parseSettings, settingsToQuery, type Settings } from '../src/train/settings';
+import { DEFAULT_SETTINGS, SETTINGS_SPEC, SETTING_KEYS, parseSettings, settingsToQuery, type Settings } from '../src/train/settings';
 import type { AutomationEvent } from '../src/ui/automation';
 import { BACKEND_REQUESTS } from '../src/worker/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 import { serveBuiltApp } from './serve';
 
+/** One line per setting, from the same spec as the page's form. */
+function settingsUsage(): string {
+  return SETTING_KEYS.map((key) => {
+    const spec = SETTINGS_SPEC[key];
+    const values =
+      spec.kind === 'choice'
+        ? spec.options.map((o) => o.value).join('|')
+        : spec.kind === 'switch'
+          ? 'true|false'
+          : `<${spec.min}${spec.max === Number.MAX_SAFE_INTEGER ? '+' : `–${spec.max}`} ${spec.unit}>`;
+    return `  --${key} ${values}\n      ${spec.label}: ${spec.help} (default ${String(DEFAULT_SETTINGS[key])})`;
+  }).join('\n');
+}
+
 const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--json PATH] [--no-build]
 
-Settings (defaults as in the page): ${SETTING_KEYS.map((k) => `--${k}`).join(' ')}
+Settings (as in the page's form; a preset's own defaults apply where it has them):
+${settingsUsage()}
 `;
 
 async function main(): Promise<number> {

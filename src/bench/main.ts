@@ -13,7 +13,7 @@ import type {
   SetupReply,
   StepsReply,
   ToBenchWorker,
-  TrainResult,
+  TrainTiming,
   WorkerJob,
 } from './protocol';
 
@@ -99,7 +99,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
     for (const [i, worker] of workers.entries())
       profiles.push(job.profile ? await attempt(i, () => worker.request<KernelProfile[]>({ type: 'profile' })) : null);
     const steps = job.rounds * job.stepsPerRound;
-    const runs: TrainResult[] = job.runs.map((run, i) => {
+    const runs: TrainTiming[] = job.runs.map((run, i) => {
       const setup = setups[i];
       const profile = profiles[i];
       const error = failed[i];

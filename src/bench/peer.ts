@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import convnetjs from 'convnetjs';
 import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
-import { READ_AT_LEAST_EVERY_MS, READ_EVERY, createTrainStep } from '../train/loop';
+import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
+import { createTrainStep } from '../train/step';
 import { fillBenchBatch, type BenchImages } from './data';
 import type { PeerJob, PeerRow } from './protocol';
 

@@ -64,7 +64,7 @@ export interface KernelProfile {
   ms: number;
 }
 
-export interface TrainResult {
+export interface TrainTiming {
   job: TrainJob;
   /** From calling the first step to having its loss on the CPU: shader compilation and first uploads included. */
   firstStepMs: number;
@@ -90,7 +90,7 @@ export interface TrainResult {
 
 export interface CompareResult {
   kind: 'compare';
-  runs: TrainResult[];
+  runs: TrainTiming[];
 }
 
 /** A convolution weight gradient: x [batch, size, size, inChannels], k×k filter, stride 1 unless given. */

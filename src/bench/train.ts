@@ -9,22 +9,20 @@ import { toModelInput } from '../data/preprocess';
 import { presetRecipe } from '../model/config';
 import { buildModel } from '../model/model';
 import { stockKernel } from '../train/kernels';
-import { READ_AT_LEAST_EVERY_MS, READ_EVERY, SGD_MOMENTUM, createTrainStep } from '../train/loop';
-import { warmupDecayRate } from '../train/schedule';
+import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
+import { createOptimizer, createTrainStep } from '../train/step';
 import { fillBenchBatch, type BenchImages } from './data';
 import type { KernelProfile, TrainJob } from './protocol';
 
-/** The optimizer trainModel would create for this preset (see loop.ts). */
-function makeOptimizer(job: TrainJob): tf.Optimizer {
-  const recipe = presetRecipe(job.preset);
-  if (recipe) return tf.train.momentum(warmupDecayRate(0, 100, recipe.schedule), recipe.momentum, true);
-  return job.optimizer === 'sgd' ? tf.train.momentum(0.01, SGD_MOMENTUM) : tf.train.adam(0.001);
+/** The optimizer trainModel would create for this preset, at the rate of its first step (the schedule's, for `fast`). */
+function makeOptimizer(job: TrainJob) {
+  return createOptimizer({ preset: job.preset, optimizer: job.optimizer, learningRate: job.optimizer === 'sgd' ? 0.01 : 0.001 }, 100);
 }
 
 /** Each step's image batch is different; the model and the step are built fresh for every call. */
 function makeOurStep(job: TrainJob, images: BenchImages) {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
-  const optimizer = makeOptimizer(job);
+  const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job);
   const recipe = presetRecipe(job.preset);
   const step = createTrainStep({
     model,
@@ -43,7 +41,7 @@ function makeOurStep(job: TrainJob, images: BenchImages) {
       return step.run(index);
     },
     dispose() {
-      optimizer.dispose();
+      disposeOptimizer();
       model.dispose();
     },
   };
@@ -115,7 +113,7 @@ export async function createOurRunner(job: TrainJob, images: BenchImages): Promi
 export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
   const recipe = presetRecipe(job.preset);
-  model.compile({ optimizer: makeOptimizer(job), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: makeOptimizer(job).optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const x = new Float32Array(job.batchSize * PIXELS_PER_IMAGE);
   const y = new Int32Array(job.batchSize);
   const smoothing = recipe?.labelSmoothing ?? 0;

@@ -4,7 +4,7 @@ import { PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput } from '../data/preprocess';
 import { buildModel } from '../model/model';
 import type { ModelMetadata } from '../model/modelFiles';
-import type { ClassifierInfo } from '../worker/protocol';
+import type { ClassifierInfo } from './classifier';
 import { Classifier } from './classifier';
 
 beforeAll(async () => {

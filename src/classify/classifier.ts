@@ -18,7 +18,20 @@ import { AppError } from '../errors';
 import { inputChannels, type ModelConfig } from '../model/config';
 import { buildModel } from '../model/model';
 import type { ModelMetadata } from '../model/modelFiles';
-import type { ClassifierInfo } from '../worker/protocol';
+import type { ColorMode } from '../model/config';
+
+/** What the page is told about the model that classifies now. */
+export interface ClassifierInfo {
+  /** `training`: snapshots of the run in progress; `trained`: the run that just finished; else a saved or imported model. */
+  source: 'training' | 'trained' | 'library' | 'imported';
+  /** Shown to the user, e.g. "tiny · rgb · 3 epochs". */
+  name: string;
+  color: ColorMode;
+  /** Output index → class name. */
+  classes: string[];
+  /** The library entry it came from or was saved as; null when not in the library. */
+  libraryId: string | null;
+}
 
 interface Source {
   info: ClassifierInfo;

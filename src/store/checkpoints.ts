@@ -11,9 +11,8 @@
  */
 import { StorageError } from '../errors';
 import type { ModelConfig } from '../model/config';
-import type { BatchMetrics, EpochRecord } from '../train/loop';
+import type { BatchMetrics, EpochRecord, MemoryInfo } from '../train/records';
 import type { Settings } from '../train/settings';
-import type { MemoryInfo } from '../worker/protocol';
 import { STORES, requestResult, writeAtomically } from './db';
 
 export const CHECKPOINT_FORMAT = 1;

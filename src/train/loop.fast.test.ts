@@ -2,14 +2,17 @@
 // steps on a toy task, with the recipe's pieces checked one by one.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PIXELS_PER_IMAGE } from '../data/format';
-import { mulberry32 } from '../data/random';
 import { FAST_RECIPE } from '../model/config';
 import { WHITEN_LAYER, buildModel } from '../model/model';
 import { registerTrainingKernels } from './kernels';
-import { crossEntropy, evaluate, trainModel, type BatchMetrics, type SplitData } from './loop';
+import { ManualClock } from '../clock';
+import { RunControl } from './control';
+import { evaluate } from './evaluate';
+import { trainModel } from './loop';
+import type { BatchMetrics } from './records';
 import { warmupDecayRate } from './schedule';
 import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { EMPTY, TOY_STATS, toyData } from './toyData';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -21,22 +24,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Dim noise with a bright square whose colour (red, green or blue) is the class: learnable in a few steps. */
-function toyData(n: number, seed: number): SplitData {
-  const random = mulberry32(seed);
-  const pixels = new Uint8Array(n * PIXELS_PER_IMAGE);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const cls = i % 3;
-    labels[i] = cls;
-    for (let j = 0; j < PIXELS_PER_IMAGE; j++) pixels[i * PIXELS_PER_IMAGE + j] = Math.floor(random() * 60);
-    for (let y = 8; y < 24; y++) for (let x = 8; x < 24; x++) pixels[i * PIXELS_PER_IMAGE + (y * 32 + x) * 3 + cls] = 255;
-  }
-  return { pixels, labels, indices: Uint32Array.from({ length: n }, (_, i) => i) };
-}
-
-const EMPTY: SplitData = { pixels: new Uint8Array(0), labels: new Uint8Array(0), indices: new Uint32Array(0) };
-const STATS = { mean: [40, 40, 40], std: [60, 60, 60] } as const;
+/** Red, green and blue squares: learnable in a few steps. */
+const rgbToy = (n: number, seed: number) => toyData(n, seed, { classes: 3 });
 
 describe('trainModel with the fast preset', () => {
   // ~30 s on two cores: six steps of a 2M-weight net on the cpu backend.
@@ -60,10 +49,13 @@ describe('trainModel with the fast preset', () => {
     const result = await trainModel({
       model,
       settings,
-      data: { train: toyData(12, 1), val: EMPTY, test: toyData(6, 2) },
-      stats: STATS,
+      data: { train: rgbToy(12, 1), val: EMPTY, test: rgbToy(6, 2) },
+      stats: TOY_STATS,
       readEvery: 1,
-      hooks: { onBatchMetrics: (m) => metrics.push(m) },
+      sink: (event) => {
+        if (event.type === 'metrics') metrics.push(event.metrics);
+      },
+      control: new RunControl(new ManualClock(1)),
     });
 
     // The recipe, not the user's Adam at 0.5: Nesterov SGD starting at the schedule's first rate.
@@ -81,42 +73,11 @@ describe('trainModel with the fast preset', () => {
     expect(result.test?.count).toBe(6);
     expect(tf.memory().numTensors).toBe(before);
     // The test report used flip test-time augmentation.
-    const test = toyData(6, 2);
-    const withFlip = await evaluate(model, test, { color: 'rgb', stats: STATS, flipTestTime: true });
-    const withoutFlip = await evaluate(model, test, { color: 'rgb', stats: STATS });
+    const test = rgbToy(6, 2);
+    const withFlip = await evaluate(model, test, { color: 'rgb', stats: TOY_STATS, flipTestTime: true });
+    const withoutFlip = await evaluate(model, test, { color: 'rgb', stats: TOY_STATS });
     expect(result.test?.loss).toBeCloseTo(withFlip.loss, 5);
     expect(result.test?.loss).not.toBeCloseTo(withoutFlip.loss, 5);
     model.dispose();
-  });
-});
-
-describe('evaluate with flip test-time augmentation', () => {
-  it('averages the probabilities of each image and its mirror image', async () => {
-    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 4 });
-    const split = toyData(5, 3);
-    const result = await evaluate(model, split, { color: 'rgb', stats: STATS, flipTestTime: true, sampleCount: 5 });
-    const expected = tf.tidy(() => {
-      const x = tf.div(
-        tf.sub(tf.tensor4d(Float32Array.from(split.pixels), [5, 32, 32, 3]), tf.tensor1d([...STATS.mean])),
-        tf.tensor1d([...STATS.std]),
-      ) as tf.Tensor4D;
-      const p = tf.div(tf.add(model.predict(x) as tf.Tensor, model.predict(tf.reverse(x, 2)) as tf.Tensor), 2);
-      return p.arraySync() as number[][];
-    });
-    result.samples.forEach((sample, i) => sample.probs.forEach((p, c) => expect(p).toBeCloseTo(expected[i]?.[c] as number, 5)));
-    model.dispose();
-  });
-});
-
-describe('crossEntropy with label smoothing', () => {
-  it('targets 1 − ε + ε/K on the label and ε/K elsewhere', async () => {
-    const probs = tf.tensor2d([[0.7, 0.2, 0.1]]);
-    const labels = tf.tensor1d([0], 'int32');
-    const eps = 0.3;
-    const expected = -((1 - eps + eps / 3) * Math.log(0.7) + (eps / 3) * Math.log(0.2) + (eps / 3) * Math.log(0.1));
-    expect((await crossEntropy(probs, labels, eps).data())[0]).toBeCloseTo(expected, 5);
-    expect((await crossEntropy(probs, labels, 0).data())[0]).toBeCloseTo(-Math.log(0.7), 5);
-    expect(() => crossEntropy(probs, labels, 1)).toThrow(RangeError);
-    tf.dispose([probs, labels]);
   });
 });

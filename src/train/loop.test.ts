@@ -1,12 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PIXELS_PER_IMAGE } from '../data/format';
-import { mulberry32 } from '../data/random';
+import { ManualClock } from '../clock';
 import { AppError, SettingsError } from '../errors';
 import { buildModel } from '../model/model';
-import { crossEntropy, evaluate, trainModel, type BatchMetrics, type EpochRecord, type SplitData, type TrainOptions } from './loop';
+import { RunControl } from './control';
+import { evaluate } from './evaluate';
 import { registerTrainingKernels, unregisterTrainingKernels } from './kernels';
+import { trainModel, type TrainEvent, type TrainOptions } from './loop';
+import type { BatchMetrics, EpochRecord } from './records';
 import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { EMPTY, TOY_STATS, toyData } from './toyData';
 
 // tfjs-backend-cpu's own Conv2DBackpropFilter takes ~0.6 s of each ~0.7 s
 // step of the tiny net; ours (checked against it in kernels/) keeps these tests quick.
@@ -22,68 +25,50 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-/** Ten easily told apart square colours, one per class. */
-const PALETTE = [
-  [255, 0, 0],
-  [0, 255, 0],
-  [0, 0, 255],
-  [255, 255, 0],
-  [255, 0, 255],
-  [0, 255, 255],
-  [255, 255, 255],
-  [255, 128, 0],
-  [128, 0, 255],
-  [0, 128, 128],
-];
+const TOY_SETTINGS: Settings = { ...DEFAULT_SETTINGS, preset: 'tiny', epochs: 3, batchSize: 8, learningRate: 0.003, patience: 3 };
 
 /**
- * A learnable toy task: dim noise with a bright 12×12 square in the middle
- * whose colour is the class. Colour survives flips and 4-pixel shifts, so the
- * task stays learnable with augmentation on. `labelOf` lets a test mislabel.
+ * The run's clock moves 1 ms at every look, whatever the machine is doing:
+ * durations are never 0, and the time-based read (every 2 s) never fires
+ * unless a test asks for it.
  */
-function toyData(n: number, seed: number, labelOf = (cls: number) => cls): SplitData {
-  const random = mulberry32(seed);
-  const pixels = new Uint8Array(n * PIXELS_PER_IMAGE);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const cls = i % 10;
-    labels[i] = labelOf(cls);
-    const base = i * PIXELS_PER_IMAGE;
-    for (let j = 0; j < PIXELS_PER_IMAGE; j++) pixels[base + j] = Math.floor(random() * 80);
-    for (let y = 10; y < 22; y++) for (let x = 10; x < 22; x++) pixels.set(PALETTE[cls] as number[], base + (y * 32 + x) * 3);
-  }
-  return { pixels, labels, indices: Uint32Array.from({ length: n }, (_, i) => i) };
-}
-
-const EMPTY: SplitData = { pixels: new Uint8Array(0), labels: new Uint8Array(0), indices: new Uint32Array(0) };
-const STATS = { mean: [60, 60, 60], std: [70, 70, 70] } as const;
-const TOY_SETTINGS: Settings = { ...DEFAULT_SETTINGS, preset: 'tiny', epochs: 3, batchSize: 8, learningRate: 0.003, patience: 3 };
+const steadyControl = () => new RunControl(new ManualClock(1));
 
 function options(overrides: Partial<Omit<TrainOptions, 'settings'>> & { settings?: Partial<Settings> }): TrainOptions {
   const settings = { ...TOY_SETTINGS, ...overrides.settings };
   return {
     model: overrides.model ?? buildModel({ preset: 'tiny', color: settings.color, seed: settings.seed }),
     data: { train: toyData(96, 1), val: toyData(20, 2), test: toyData(20, 3) },
-    stats: STATS,
+    stats: TOY_STATS,
     readEvery: 2,
+    control: steadyControl(),
     ...overrides,
     settings,
   };
 }
 
+/** A sink that keeps what it is told, by kind. */
+function recorder() {
+  const metrics: BatchMetrics[] = [];
+  const records: EpochRecord[] = [];
+  const events: TrainEvent['type'][] = [];
+  const sink = (event: TrainEvent) => {
+    events.push(event.type);
+    if (event.type === 'metrics') metrics.push(event.metrics);
+    if (event.type === 'epoch-end') records.push(event.record);
+  };
+  return { metrics, records, events, sink };
+}
+
 describe('trainModel', () => {
   it('learns the toy task, reports as promised and keeps tensor counts flat', async () => {
     const memoryAtEpochEnd: number[] = [];
-    const metrics: BatchMetrics[] = [];
-    const records: EpochRecord[] = [];
+    const { metrics, records, events, sink } = recorder();
     const opts = options({
       readEvery: 4,
-      hooks: {
-        onBatchMetrics: (m) => metrics.push(m),
-        onEpochEnd: (r) => {
-          records.push(r);
-          memoryAtEpochEnd.push(tf.memory().numTensors);
-        },
+      sink: (event) => {
+        sink(event);
+        if (event.type === 'epoch-end') memoryAtEpochEnd.push(tf.memory().numTensors);
       },
     });
     const before = tf.memory().numTensors;
@@ -107,6 +92,8 @@ describe('trainModel', () => {
       [3, 8, 32],
       [3, 12, 36],
     ]);
+    // Each epoch: its three reads, its record, then its checkpoint.
+    expect(events).toEqual(Array.from({ length: 3 }, () => ['metrics', 'metrics', 'metrics', 'epoch-end', 'checkpoint']).flat());
     for (const m of metrics) {
       expect(m.batchesPerEpoch).toBe(12);
       expect(m.imagesPerSecond).toBeGreaterThan(0);
@@ -142,7 +129,7 @@ describe('trainModel', () => {
     // learns the training task, the worse its validation loss.
     const opts = options({
       settings: { epochs: 6, patience: 1, batchSize: 16 },
-      data: { train: toyData(48, 1), val: toyData(20, 2, (c) => (c + 1) % 10), test: EMPTY },
+      data: { train: toyData(48, 1), val: toyData(20, 2, { labelOf: (c) => (c + 1) % 10 }), test: EMPTY },
     });
     const result = await trainModel(opts);
     expect(result.stopReason).toBe('early-stopping');
@@ -152,7 +139,7 @@ describe('trainModel', () => {
     expect(result.epochs.map((r) => r.best)).toEqual([...new Array(stoppedAt - 1).fill(true), false]);
     expect(result.restoredBestWeights).toBe(true);
     expect(result.test).toBeNull();
-    const now = await evaluate(opts.model, opts.data.val, { color: 'rgb', stats: STATS });
+    const now = await evaluate(opts.model, opts.data.val, { color: 'rgb', stats: TOY_STATS });
     const best = result.epochs[stoppedAt - 2] as EpochRecord;
     expect(now.loss).toBeCloseTo(best.valLoss as number, 5);
     expect(now.loss).not.toBeCloseTo(result.epochs[stoppedAt - 1]?.valLoss as number, 3);
@@ -162,10 +149,10 @@ describe('trainModel', () => {
   it('gives the same run for the same seed and another for another seed', async () => {
     const run = async (seed: number) => {
       const opts = options({ settings: { epochs: 1, seed }, data: { train: toyData(24, 1), val: EMPTY, test: EMPTY } });
-      const losses: number[] = [];
-      await trainModel({ ...opts, readEvery: 1, hooks: { onBatchMetrics: (m) => losses.push(m.loss) } });
+      const { metrics, sink } = recorder();
+      await trainModel({ ...opts, readEvery: 1, sink });
       opts.model.dispose();
-      return losses;
+      return metrics.map((m) => m.loss);
     };
     const a = await run(5);
     expect(a).toHaveLength(3);
@@ -173,40 +160,76 @@ describe('trainModel', () => {
     expect(await run(6)).not.toEqual(a);
   });
 
-  it('pauses and stops between steps when the hooks say so', async () => {
-    let checks = 0;
-    let waits = 0;
+  it('stops between steps when told to, still reading the steps done and evaluating on the test set', async () => {
+    const control = steadyControl();
+    const { metrics, sink } = recorder();
     const opts = options({
-      data: { train: toyData(96, 1), val: toyData(20, 2), test: toyData(20, 3) },
-      hooks: {
-        waitWhilePaused: async () => {
-          waits++;
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        },
-        shouldStop: () => ++checks > 4,
+      control,
+      sink: (event) => {
+        sink(event);
+        if (event.type === 'metrics') control.stop();
       },
     });
     const before = tf.memory().numTensors;
     const result = await trainModel(opts);
     expect(result.stopReason).toBe('user');
-    expect(result.steps).toBe(4);
-    expect(waits).toBe(5);
+    expect(result.steps).toBe(2);
+    expect(metrics.map((m) => m.step)).toEqual([2]);
     expect(result.epochs).toHaveLength(0);
     expect(result.test?.count).toBe(20);
     expect(tf.memory().numTensors).toBe(before);
     opts.model.dispose();
   });
 
-  it('yields to the event loop between steps, so a stop message sent meanwhile is seen', async () => {
-    let stop = false;
-    setTimeout(() => {
-      stop = true;
-    }, 0);
+  it('holds still while paused, and paused time does not count as training time', async () => {
+    const clock = new ManualClock(1);
+    const control = new RunControl(clock);
+    const { metrics, records, sink } = recorder();
+    let stepsWhilePaused = -1;
     const opts = options({
-      settings: { epochs: 3 },
+      settings: { epochs: 1 },
       data: { train: toyData(32, 1), val: EMPTY, test: EMPTY },
-      hooks: { shouldStop: () => stop },
+      control,
+      sink: (event) => {
+        sink(event);
+        if (event.type !== 'metrics' || event.metrics.step !== 2) return;
+        control.pause();
+        // A later macrotask: the loop has had every chance to run on by then.
+        setImmediate(() => {
+          setImmediate(() => {
+            stepsWhilePaused = metrics.length;
+            clock.advance(60_000);
+            control.resume();
+          });
+        });
+      },
     });
+    const result = await trainModel(opts);
+    expect(stepsWhilePaused).toBe(1);
+    expect(result.steps).toBe(4);
+    expect(records[0]?.seconds).toBeLessThan(1);
+    opts.model.dispose();
+  });
+
+  it('reads at least every 2 s of run time even when fewer than readEvery steps are waiting', async () => {
+    // Every look at this clock moves it 1 s on, so 2 s pass between every other check.
+    const { metrics, sink } = recorder();
+    const opts = options({
+      readEvery: 100,
+      settings: { epochs: 1 },
+      data: { train: toyData(48, 1), val: EMPTY, test: EMPTY },
+      control: new RunControl(new ManualClock(1000)),
+      sink,
+    });
+    await trainModel(opts);
+    expect(metrics.map((m) => m.step)).toEqual([2, 4, 6]);
+    opts.model.dispose();
+  });
+
+  it('yields to the event loop between steps, so a stop message sent meanwhile is seen', async () => {
+    const control = steadyControl();
+    setTimeout(() => control.stop(), 0);
+    const opts = options({ settings: { epochs: 3 }, data: { train: toyData(32, 1), val: EMPTY, test: EMPTY }, control });
     const result = await trainModel(opts);
     expect(result.stopReason).toBe('user');
     expect(result.steps).toBeLessThanOrEqual(3); // of 12
@@ -276,50 +299,5 @@ describe('trainModel', () => {
     const gray = buildModel({ preset: 'tiny', color: 'gray', seed: 1 });
     await expect(trainModel(options({ model: gray }))).rejects.toThrow(RangeError);
     gray.dispose();
-  });
-});
-
-describe('evaluate', () => {
-  it('matches a direct computation, ignoring the padded rows of the last batch', async () => {
-    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
-    const split = toyData(10, 4);
-    // Batches of 4: 4 + 4 + 2 real rows, the last padded with 2 zero images.
-    const result = await evaluate(model, split, { color: 'rgb', stats: STATS, batchSize: 4, sampleCount: 3, misclassifiedLimit: 2 });
-
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from(split.pixels), [10, 32, 32, 3]);
-      const normalized = tf.div(tf.sub(x, tf.tensor1d([...STATS.mean])), tf.tensor1d([...STATS.std]));
-      return (model.predict(normalized) as tf.Tensor2D).arraySync();
-    });
-    const predicted = probs.map((p) => p.indexOf(Math.max(...p)));
-    const labels = Array.from(split.labels);
-    const loss = labels.reduce((sum, label, i) => sum - Math.log(Math.max(1e-7, probs[i]?.[label] as number)), 0) / 10;
-    expect(result.count).toBe(10);
-    expect(result.loss).toBeCloseTo(loss, 5);
-    expect(result.accuracy).toBeCloseTo(predicted.filter((p, i) => p === labels[i]).length / 10, 10);
-    expect(result.confusion.map((row) => row.reduce((a, b) => a + b))).toEqual(new Array(10).fill(1));
-    labels.forEach((label, i) => expect(result.confusion[label]?.[predicted[i] as number]).toBe(1));
-    expect(result.samples.map((s) => [s.index, s.label, s.predicted])).toEqual([0, 1, 2].map((i) => [i, labels[i], predicted[i]]));
-    const wrong = labels.flatMap((label, i) => (predicted[i] === label ? [] : [{ index: i, label, predicted: predicted[i] }]));
-    expect(result.misclassified).toEqual(wrong.slice(0, 2));
-    result.perClass.forEach((acc, c) => expect(acc).toBe(predicted[c] === c ? 1 : 0));
-    model.dispose();
-  });
-
-  it('refuses an empty split', async () => {
-    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 1 });
-    await expect(evaluate(model, EMPTY, { color: 'rgb', stats: STATS })).rejects.toThrow(RangeError);
-    model.dispose();
-  });
-});
-
-describe('crossEntropy', () => {
-  it('is the mean −ln p(label), clipped at 1e-7', async () => {
-    const probs = tf.tensor2d([
-      [0.5, 0.25, 0.25],
-      [0, 1, 0],
-    ]);
-    const loss = await crossEntropy(probs, tf.tensor1d([1, 0], 'int32')).data();
-    expect(loss[0]).toBeCloseTo((-Math.log(0.25) - Math.log(1e-7)) / 2, 4);
   });
 });

@@ -4,12 +4,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PIXELS_PER_IMAGE } from '../data/format';
-import { mulberry32 } from '../data/random';
 import { registerTrainingKernels, unregisterTrainingKernels } from './kernels';
 import { buildModel } from '../model/model';
-import { trainModel, type BatchMetrics, type EpochRecord, type LoopState, type SplitData } from './loop';
+import { ManualClock } from '../clock';
+import { RunControl } from './control';
+import { trainModel, type LoopState, type TrainEvent } from './loop';
+import type { BatchMetrics, EpochRecord } from './records';
 import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { TOY_STATS as STATS, toyData } from './toyData';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -18,24 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => unregisterTrainingKernels('cpu'));
 
-/** Dim noise with a bright square whose colour is the class (learnable, survives flips and shifts). */
-function toyData(n: number, seed: number): SplitData {
-  const random = mulberry32(seed);
-  const pixels = new Uint8Array(n * PIXELS_PER_IMAGE);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const cls = i % 10;
-    labels[i] = cls;
-    for (let j = 0; j < PIXELS_PER_IMAGE; j++) pixels[i * PIXELS_PER_IMAGE + j] = Math.floor(random() * 80);
-    for (let y = 10; y < 22; y++)
-      for (let x = 10; x < 22; x++)
-        pixels.set([(cls * 97) % 256, (cls * 53) % 256, (cls * 29) % 256], i * PIXELS_PER_IMAGE + (y * 32 + x) * 3);
-  }
-  return { pixels, labels, indices: Uint32Array.from({ length: n }, (_, i) => i) };
-}
-
 const DATA = { train: toyData(48, 1), val: toyData(20, 2), test: toyData(20, 3) };
-const STATS = { mean: [60, 60, 60], std: [70, 70, 70] } as const;
 const SETTINGS: Settings = { ...DEFAULT_SETTINGS, preset: 'tiny', epochs: 3, batchSize: 8, learningRate: 0.003, patience: 2, seed: 11 };
 const STEPS_PER_EPOCH = 48 / 8;
 
@@ -83,11 +68,11 @@ async function uninterrupted(settings: Settings) {
     data: DATA,
     stats: STATS,
     readEvery: 5,
-    hooks: {
-      onCheckpoint: async (state) => {
-        saved.push(copy(state, model));
-        iterations.push((await state.optimizerWeights[0]?.tensor.data())?.[0] as number);
-      },
+    control: new RunControl(new ManualClock(1)),
+    sink: async (event: TrainEvent) => {
+      if (event.type !== 'checkpoint') return;
+      saved.push(copy(event.state, model));
+      iterations.push((await event.state.optimizerWeights[0]?.tensor.data())?.[0] as number);
     },
   });
   const weights = await Promise.all(model.getWeights().map((w) => w.data()));
@@ -107,11 +92,10 @@ async function resumed(settings: Settings, from: Saved) {
     stats: STATS,
     readEvery: 5,
     resume: from.state,
-    hooks: {
-      onBatchMetrics: (m) => metrics.push(m),
-      onCheckpoint: async (state) => {
-        iterations.push((await state.optimizerWeights[0]?.tensor.data())?.[0] as number);
-      },
+    control: new RunControl(new ManualClock(1)),
+    sink: async (event: TrainEvent) => {
+      if (event.type === 'metrics') metrics.push(event.metrics);
+      if (event.type === 'checkpoint') iterations.push((await event.state.optimizerWeights[0]?.tensor.data())?.[0] as number);
     },
   });
   const weights = await Promise.all(model.getWeights().map((w) => w.data()));

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
-import { DEFAULT_SETTINGS, SETTING_KEYS, parseSettings, settingsFromQuery, settingsToQuery, toModelConfig } from './settings';
+import { COLOR_MODES, PRESETS } from '../model/config';
+import {
+  DEFAULT_SETTINGS,
+  OPTIMIZERS,
+  SETTINGS_SPEC,
+  SETTING_KEYS,
+  parseSettings,
+  presetDefaults,
+  settingsFromQuery,
+  settingsToQuery,
+  toModelConfig,
+} from './settings';
 
 type Input = Record<string, string | number | boolean>;
 
@@ -75,7 +86,7 @@ describe('parseSettings', () => {
   });
 
   it('refuses an unknown preset, colour or optimizer', () => {
-    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: tiny, seed, fast' });
+    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: seed, tiny, fast' });
     expect(badFields({ color: 'sepia' })).toHaveProperty('color');
     expect(badFields({ optimizer: 'rmsprop' })).toHaveProperty('optimizer');
   });
@@ -87,6 +98,13 @@ describe('parseSettings', () => {
     expect(badFields({ epochs: Number.NaN })).toHaveProperty('epochs');
     expect(badFields({ epochs: true })).toHaveProperty('epochs');
     expect(badFields({ augment: 'maybe' })).toHaveProperty('augment');
+  });
+
+  it('says what 0 means where it is special', () => {
+    expect(badFields({ patience: 101 })).toEqual({ patience: 'Early-stopping patience must be a whole number from 0 (off) to 100' });
+    expect(badFields({ trainLimit: -1 })).toEqual({ trainLimit: 'Training images must be a whole number from 0 up (0 = all)' });
+    expect(badFields({ validationShare: 1 })).toEqual({ validationShare: 'Validation share must be a number from 0 to 0.5' });
+    expect(badFields({ learningRate: 0 })).toEqual({ learningRate: 'Learning rate must be a number greater than 0 and at most 1' });
   });
 
   it('refuses an unknown key', () => {
@@ -118,6 +136,23 @@ describe('parseSettings', () => {
     const error = settingsError({ batchSize: 0, epochs: 0 });
     expect(error.code).toBe('invalid-settings');
     expect(error.message).toBe('2 settings are invalid: batchSize, epochs');
+  });
+});
+
+describe('SETTINGS_SPEC', () => {
+  it("lists exactly the model's presets and colours and the loop's optimizers", () => {
+    const values = (key: 'preset' | 'color' | 'optimizer') => SETTINGS_SPEC[key].options.map((o) => o.value as string).sort();
+    expect(values('preset')).toEqual([...PRESETS].sort());
+    expect(values('color')).toEqual([...COLOR_MODES].sort());
+    expect(values('optimizer')).toEqual([...OPTIMIZERS].sort());
+  });
+
+  it('gives every field a label, help and a default that its own parsing accepts, for every preset', () => {
+    for (const key of SETTING_KEYS) {
+      expect(SETTINGS_SPEC[key].label.length, key).toBeGreaterThan(0);
+      expect(SETTINGS_SPEC[key].help.length, key).toBeGreaterThan(0);
+    }
+    for (const preset of PRESETS) expect(parseSettings({ ...presetDefaults(preset) })).toEqual(presetDefaults(preset));
   });
 });
 

@@ -1,7 +1,15 @@
-import { COLOR_MODES, PRESETS, presetRecipe, type ColorMode, type ModelConfig, type Preset } from '../model/config';
+/**
+ * Every knob of a training run, specified once: its type and bounds, its
+ * default (per preset where a preset brings its own), its label, help text
+ * and options. Parsing (form, URL, CLI, saved runs), the settings form, the
+ * URL parameters and `npm run train --help` are all driven by SETTINGS_SPEC,
+ * and a SettingsError's `fields` name the same keys, so the form can
+ * highlight them wherever the error was raised.
+ */
+import { FAST_RECIPE, type ColorMode, type ModelConfig, type Preset } from '../model/config';
 import { SettingsError } from '../errors';
 
-/** `sgd` is SGD with momentum 0.9 (see `SGD_MOMENTUM` in loop.ts). */
+/** `sgd` is SGD with momentum 0.9 (see `SGD_MOMENTUM` in step.ts). */
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
@@ -20,100 +28,251 @@ export interface Settings {
   testLimit: number;
 }
 
-/** Every training knob, with its default. The URL only carries the ones that differ from these. */
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
-  /** Network architecture, one of PRESETS (`seed` = the blog's ≈309k-parameter CNN). */
-  preset: 'seed',
-  /** Input colour: `rgb` (3 channels) or `gray` (1 channel, BT.601 luma). */
-  color: 'rgb',
-  /** Passes over the training images; an upper bound when early stopping is on. Unit: epochs. */
-  epochs: 10,
-  /** Images per optimizer step; larger is faster per image on a GPU but needs more memory. Unit: images. */
-  batchSize: 64,
-  /** Step size of the optimizer. Unit: dimensionless (Adam's default 0.001). */
-  learningRate: 0.001,
-  /**
-   * `adam` (Kingma & Ba 2015, β = 0.9 / 0.999) or `sgd` (with momentum 0.9).
-   * Adam's extra kernels per step cost nothing measurable next to the
-   * convolutions (seed, batch 16, SwiftShader WebGPU: 10.9 s per step, SGD
-   * 12.1 s, within the noise), so the default stays the blog's Adam.
-   */
-  optimizer: 'adam',
-  /** Random horizontal flips and shifts of up to 4 pixels on every training batch. Unit: on/off. */
-  augment: true,
-  /** Part of the 50 000 training images held out (stratified) to measure progress. Unit: fraction, 0–0.5. */
-  validationShare: 0.1,
-  /** Stop after this many epochs without a lower validation loss, then restore the best weights. Unit: epochs; 0 = never stop early. */
-  patience: 3,
-  /** Seeds the split, the sample, the weights, the shuffles and the augmentation. Unit: integer 0 … 2³²−1. */
-  seed: 1,
-  /** Train on a stratified sample of this many images (after holding out validation). Unit: images; 0 = all. */
-  trainLimit: 0,
-  /** Evaluate on a stratified sample of this many test images. Unit: images; 0 = all 10,000. */
-  testLimit: 0,
+export type SettingKey = keyof Settings;
+
+interface FieldCommon<T> {
+  /** The form's label, also the subject of every error message about the field. */
+  label: string;
+  /** One line under the field (and in `--help`): what the value means. */
+  help: string;
+  default: T;
+  /** Where a preset's own recipe has another default (`fast` trains at batch 512). */
+  presetDefaults?: Partial<Record<Preset, T>>;
+}
+
+/** A whole number in [min, max]; `zero` says what 0 means where it is special. */
+export interface IntegerSpec extends FieldCommon<number> {
+  kind: 'integer';
+  min: number;
+  max: number;
+  unit: string;
+  zero?: string;
+}
+
+/** A number in (min, max] when `minExclusive`, else [min, max]. */
+export interface NumberSpec extends FieldCommon<number> {
+  kind: 'number';
+  min: number;
+  minExclusive?: boolean;
+  max: number;
+  unit: string;
+}
+
+export interface ChoiceSpec<T extends string> extends FieldCommon<T> {
+  kind: 'choice';
+  /** In the order the form lists them. */
+  options: readonly { value: T; label: string }[];
+}
+
+export interface SwitchSpec extends FieldCommon<boolean> {
+  kind: 'switch';
+}
+
+/** The spec a field of type T must have (the tuple stops TypeScript from splitting a union of choices). */
+export type FieldSpec<T> = [T] extends [boolean] ? SwitchSpec : [T] extends [number] ? IntegerSpec | NumberSpec : ChoiceSpec<T & string>;
+
+export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Settings[K]>> } = Object.freeze({
+  preset: {
+    kind: 'choice',
+    label: 'Model',
+    help: 'tiny: two small conv blocks, for quick runs. seed: the Keras blog CNN (6 conv layers, 0.3M weights). fast: a 2M-weight net with its own recipe (Nesterov SGD schedule, label smoothing, flip TTA; ignores optimizer and learning rate), made for batch 512 on a real GPU.',
+    default: 'seed',
+    options: [
+      { value: 'seed', label: 'seed — the blog CNN' },
+      { value: 'tiny', label: 'tiny — quick' },
+      { value: 'fast', label: 'fast — whitened, own recipe' },
+    ],
+  },
+  color: {
+    kind: 'choice',
+    label: 'Colour',
+    help: 'Grayscale uses ITU-R BT.601 luma (1 input channel instead of 3).',
+    default: 'rgb',
+    options: [
+      { value: 'rgb', label: 'RGB' },
+      { value: 'gray', label: 'Grayscale' },
+    ],
+  },
+  epochs: {
+    kind: 'integer',
+    label: 'Epochs',
+    help: 'passes over the training set; an upper bound when early stopping is on',
+    unit: 'epochs',
+    min: 1,
+    max: 1000,
+    default: 10,
+  },
+  batchSize: {
+    kind: 'integer',
+    label: 'Batch size',
+    help: 'images per step; larger is faster per image on a GPU but needs more memory',
+    unit: 'images',
+    min: 1,
+    max: 1024,
+    default: 64,
+    presetDefaults: { fast: FAST_RECIPE.batchSize },
+  },
+  learningRate: {
+    kind: 'number',
+    label: 'Learning rate',
+    help: "step size of the optimizer (Adam's default 0.001)",
+    unit: 'dimensionless',
+    min: 0,
+    minExclusive: true,
+    max: 1,
+    default: 0.001,
+  },
+  optimizer: {
+    kind: 'choice',
+    label: 'Optimizer',
+    help: 'Adam (Kingma & Ba 2015, β = 0.9 / 0.999), as in the blog, or SGD with momentum 0.9',
+    default: 'adam',
+    options: [
+      { value: 'adam', label: 'Adam' },
+      { value: 'sgd', label: 'SGD + momentum' },
+    ],
+  },
+  augment: {
+    kind: 'switch',
+    label: 'Augmentation',
+    help: 'random flips and shifts of up to 4 px on every training batch, on the GPU',
+    default: true,
+  },
+  validationShare: {
+    kind: 'number',
+    label: 'Validation share',
+    help: 'fraction of training images held out to measure progress, same share per class',
+    unit: 'fraction',
+    min: 0,
+    max: 0.5,
+    default: 0.1,
+  },
+  patience: {
+    kind: 'integer',
+    label: 'Early-stopping patience',
+    help: 'epochs without a lower validation loss before stopping (the best weights are restored)',
+    unit: 'epochs',
+    min: 0,
+    max: 100,
+    zero: 'off',
+    default: 3,
+  },
+  seed: {
+    kind: 'integer',
+    label: 'Seed',
+    help: 'for the split, the sample, the weights, the shuffles and the augmentation',
+    unit: 'integer',
+    min: 0,
+    max: 0xffffffff,
+    default: 1,
+  },
+  trainLimit: {
+    kind: 'integer',
+    label: 'Training images',
+    help: 'use only this many (a stratified sample, after the validation hold-out)',
+    unit: 'images',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    zero: 'all',
+    default: 0,
+  },
+  testLimit: {
+    kind: 'integer',
+    label: 'Test images',
+    help: 'evaluate on this many (a stratified sample) of the 10,000',
+    unit: 'images',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    zero: 'all',
+    default: 0,
+  },
 });
 
-export const SETTING_KEYS = Object.freeze(Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]);
+export const SETTING_KEYS = Object.freeze(Object.keys(SETTINGS_SPEC) as SettingKey[]);
+
+/** The defaults of every field when `preset` is chosen. */
+export function presetDefaults(preset: Preset): Readonly<Settings> {
+  const entries = SETTING_KEYS.map((key) => {
+    const spec = SETTINGS_SPEC[key] as FieldCommon<unknown>;
+    return [key, key === 'preset' ? preset : (spec.presetDefaults?.[preset] ?? spec.default)];
+  });
+  return Object.freeze(Object.fromEntries(entries) as unknown as Settings);
+}
+
+/** Every knob's default. The URL only carries the settings that differ from their preset's defaults. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = presetDefaults(SETTINGS_SPEC.preset.default);
 
 type Raw = string | number | boolean;
 
-/** Each field's converter: returns the typed value, or a message a user understands. */
-const FIELDS: { [K in keyof Settings]: (raw: Raw) => Settings[K] | { error: string } } = {
-  preset: oneOf(PRESETS, `Model must be one of: ${PRESETS.join(', ')}`),
-  color: oneOf(COLOR_MODES, 'Colour must be rgb or gray'),
-  epochs: wholeNumber(1, 1000, 'Epochs must be a whole number from 1 to 1000'),
-  batchSize: wholeNumber(1, 1024, 'Batch size must be a whole number from 1 to 1024'),
-  learningRate: (raw) => {
-    const n = toNumber(raw);
-    return n !== null && n > 0 && n <= 1 ? n : { error: 'Learning rate must be a number greater than 0 and at most 1' };
-  },
-  optimizer: oneOf(OPTIMIZERS, 'Optimizer must be adam or sgd'),
-  augment: (raw) => toBoolean(raw) ?? { error: 'Augmentation must be on or off (true or false)' },
-  validationShare: (raw) => {
-    const n = toNumber(raw);
-    return n !== null && n >= 0 && n <= 0.5 ? n : { error: 'Validation share must be a number from 0 to 0.5' };
-  },
-  patience: wholeNumber(0, 100, 'Patience must be a whole number from 0 (off) to 100'),
-  seed: wholeNumber(0, 0xffffffff, 'Seed must be a whole number from 0 to 4294967295'),
-  trainLimit: wholeNumber(0, Number.MAX_SAFE_INTEGER, 'Training image limit must be a whole number (0 = all images)'),
-  testLimit: wholeNumber(0, Number.MAX_SAFE_INTEGER, 'Test image limit must be a whole number (0 = all images)'),
-};
-
 /**
- * Settings from a form, a URL query or a saved run. Missing fields take their
- * default; strings are converted ('32' → 32, 'on' → true). All problems are
- * reported at once in ONE SettingsError whose `fields` maps field → message.
+ * Settings from a form, a URL query, the command line or a saved run. Missing
+ * fields take their preset's default; strings are converted ('32' → 32,
+ * 'on' → true). All problems are reported at once in ONE SettingsError whose
+ * `fields` maps field → message.
  */
 export function parseSettings(input: Readonly<Record<string, Raw>>): Settings {
   const fields: Record<string, string> = {};
-  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  const given: Partial<Record<SettingKey, unknown>> = {};
   for (const [key, raw] of Object.entries(input)) {
-    if (!Object.hasOwn(FIELDS, key)) {
+    if (!Object.hasOwn(SETTINGS_SPEC, key)) {
       fields[key] = `Unknown setting "${key}"`;
       continue;
     }
-    const value = FIELDS[key as keyof Settings](raw);
-    if (typeof value === 'object') fields[key] = value.error;
-    else settings[key] = value;
+    const spec = SETTINGS_SPEC[key as SettingKey] as AnySpec;
+    const value = parseField(spec, raw);
+    if (value === undefined) fields[key] = fieldError(spec);
+    else given[key as SettingKey] = value;
   }
   const bad = Object.keys(fields);
   if (bad.length > 0) {
     throw new SettingsError(`${bad.length === 1 ? 'One setting is' : `${bad.length} settings are`} invalid: ${bad.join(', ')}`, fields);
   }
-  if (!Object.hasOwn(input, 'batchSize')) settings.batchSize = presetDefaults(settings.preset as Preset).batchSize;
-  return settings as unknown as Settings;
+  return { ...presetDefaults((given.preset as Preset | undefined) ?? DEFAULT_SETTINGS.preset), ...given } as Settings;
 }
 
-/** The defaults of every field but `preset` when `preset` is chosen: DEFAULT_SETTINGS, except where its recipe has its own (`fast`: batch size 512). */
-export function presetDefaults(preset: Preset): Readonly<Settings> {
-  const recipe = presetRecipe(preset);
-  return recipe ? { ...DEFAULT_SETTINGS, batchSize: recipe.batchSize } : DEFAULT_SETTINGS;
+export type AnySpec = IntegerSpec | NumberSpec | ChoiceSpec<string> | SwitchSpec;
+
+/** The typed value, or undefined when `raw` is not one the field accepts. */
+function parseField(spec: AnySpec, raw: Raw): number | string | boolean | undefined {
+  switch (spec.kind) {
+    case 'integer': {
+      const n = toNumber(raw);
+      return n !== null && Number.isInteger(n) && n >= spec.min && n <= spec.max ? n : undefined;
+    }
+    case 'number': {
+      const n = toNumber(raw);
+      return n !== null && (spec.minExclusive ? n > spec.min : n >= spec.min) && n <= spec.max ? n : undefined;
+    }
+    case 'choice':
+      return spec.options.some((o) => o.value === raw) ? (raw as string) : undefined;
+    case 'switch':
+      return toBoolean(raw) ?? undefined;
+  }
 }
 
-/** The settings that differ from the defaults, for a shareable URL; `parseSettings` reads it back. */
+/** What a user is told when a field's value is refused. */
+export function fieldError(spec: AnySpec): string {
+  switch (spec.kind) {
+    case 'integer': {
+      return spec.max === Number.MAX_SAFE_INTEGER
+        ? `${spec.label} must be a whole number from ${spec.min} up${spec.zero ? ` (0 = ${spec.zero})` : ''}`
+        : `${spec.label} must be a whole number from ${spec.min}${spec.zero ? ` (${spec.zero})` : ''} to ${spec.max}`;
+    }
+    case 'number':
+      return spec.minExclusive
+        ? `${spec.label} must be a number greater than ${spec.min} and at most ${spec.max}`
+        : `${spec.label} must be a number from ${spec.min} to ${spec.max}`;
+    case 'choice':
+      return `${spec.label} must be one of: ${spec.options.map((o) => o.value).join(', ')}`;
+    case 'switch':
+      return `${spec.label} must be on or off (true or false)`;
+  }
+}
+
+/** The settings that differ from their preset's defaults, for a shareable URL; `parseSettings` reads it back. */
 export function settingsToQuery(settings: Settings): URLSearchParams {
   const query = new URLSearchParams();
-  const defaults = presetDefaults(settings.preset);
+  const defaults = { ...presetDefaults(settings.preset), preset: DEFAULT_SETTINGS.preset };
   for (const key of SETTING_KEYS) {
     if (settings[key] !== defaults[key]) query.set(key, String(settings[key]));
   }
@@ -146,15 +305,4 @@ function toBoolean(raw: Raw): boolean | null {
   if (['true', '1', 'on', 'yes'].includes(text)) return true;
   if (['false', '0', 'off', 'no'].includes(text)) return false;
   return null;
-}
-
-function wholeNumber(min: number, max: number, error: string): (raw: Raw) => number | { error: string } {
-  return (raw) => {
-    const n = toNumber(raw);
-    return n !== null && Number.isInteger(n) && n >= min && n <= max ? n : { error };
-  };
-}
-
-function oneOf<T extends string>(allowed: readonly T[], error: string): (raw: Raw) => T | { error: string } {
-  return (raw) => (allowed.includes(raw as T) ? (raw as T) : { error });
 }

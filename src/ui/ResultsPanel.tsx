@@ -1,11 +1,11 @@
-import type { Evaluation as TestResult } from '../train/loop';
+import type { Evaluation } from '../train/records';
 import type { SampleImages } from '../worker/protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { VisChart } from './VisChart';
 
 type Vis = typeof import('@tensorflow/tfjs-vis');
 interface ChartInput {
-  result: TestResult;
+  result: Evaluation;
   classes: string[];
 }
 
@@ -27,7 +27,7 @@ const drawPerClass = async (vis: Vis, el: HTMLElement, { result, classes }: Char
  * `images` holds the pixels of `result.samples` followed by those of
  * `result.misclassified`, in that order.
  */
-export function ResultsPanel({ result, images, classes }: { result: TestResult; images: SampleImages; classes: string[] }) {
+export function ResultsPanel({ result, images, classes }: { result: Evaluation; images: SampleImages; classes: string[] }) {
   const chartInput = { result, classes };
   const name = (c: number) => classes[c] ?? String(c);
   return (

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import type { AppState } from './state';
 import { curves } from './curves';
 import { VisChart } from './VisChart';
+import { runProgress } from './progress';
 import type { Point } from './curves';
 
 type Vis = typeof import('@tensorflow/tfjs-vis');
@@ -55,29 +56,14 @@ export interface TrainControls {
   onStop(): void;
 }
 
-export function TrainPanel({
-  state,
-  totalEpochs,
-  now,
-  controls,
-}: {
-  state: AppState;
-  totalEpochs: number;
-  now: number;
-  controls: TrainControls;
-}) {
+export function TrainPanel({ state, now, controls }: { state: AppState; now: number; controls: TrainControls }) {
   const { steps, epochs, status, memory } = state;
   const last = steps.at(-1);
   const lastEpoch = epochs.at(-1);
   const chartData = useMemo(() => curves(steps, epochs), [steps, epochs]);
   const hasPoints = (points: Point[]) => points.length > 0;
 
-  const epochFraction = last ? (last.batchInEpoch + 1) / last.batchesPerEpoch : 0;
-  const doneEpochs = lastEpoch?.epoch ?? 0;
-  const currentEpoch = last && (!lastEpoch || last.epoch > lastEpoch.epoch) ? last.epoch : doneEpochs;
-  const runFraction = totalEpochs > 0 ? Math.min(1, (currentEpoch - 1 + (currentEpoch > doneEpochs ? epochFraction : 1)) / totalEpochs) : 0;
-  const elapsed = state.startedAt !== undefined ? (now - state.startedAt) / 1000 : 0;
-  const eta = runFraction > 0 && status === 'training' ? (elapsed / runFraction) * (1 - runFraction) : NaN;
+  const { currentEpoch, epochFraction, runFraction, elapsedSeconds, etaSeconds } = runProgress(state, now);
   const running = status === 'training' || status === 'paused';
 
   return (
@@ -101,7 +87,7 @@ export function TrainPanel({
         <div>
           <dt>Epoch</dt>
           <dd data-testid="epoch">
-            {currentEpoch} / {totalEpochs}
+            {currentEpoch} / {state.totalEpochs}
           </dd>
         </div>
         <div>
@@ -122,11 +108,11 @@ export function TrainPanel({
         </div>
         <div>
           <dt>Elapsed</dt>
-          <dd>{formatSeconds(elapsed)}</dd>
+          <dd>{formatSeconds(elapsedSeconds)}</dd>
         </div>
         <div>
           <dt>Remaining (estimate)</dt>
-          <dd data-testid="eta">{formatSeconds(eta)}</dd>
+          <dd data-testid="eta">{formatSeconds(etaSeconds)}</dd>
         </div>
         <div>
           <dt>Tensors / memory</dt>
@@ -138,7 +124,7 @@ export function TrainPanel({
         </div>
       </dl>
       <label className="bar">
-        Epoch <progress data-testid="epoch-progress" max={1} value={currentEpoch > doneEpochs ? epochFraction : 1} />
+        Epoch <progress data-testid="epoch-progress" max={1} value={epochFraction} />
       </label>
       <label className="bar">
         Run <progress data-testid="run-progress" max={1} value={runFraction} />

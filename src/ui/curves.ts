@@ -3,7 +3,7 @@
  * (fractional for steps), so per-step training curves and per-epoch
  * validation points share one axis.
  */
-import type { BatchMetrics, EpochRecord } from '../train/loop';
+import type { BatchMetrics, EpochRecord } from '../train/records';
 
 export interface Point {
   x: number;

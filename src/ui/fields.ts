@@ -3,7 +3,7 @@
  * what choosing another preset does to the fields the user has not touched.
  */
 import { PRESETS, type Preset } from '../model/config';
-import { DEFAULT_SETTINGS, SETTING_KEYS, presetDefaults } from '../train/settings';
+import { DEFAULT_SETTINGS, SETTINGS_SPEC, SETTING_KEYS, presetDefaults, type SettingKey } from '../train/settings';
 
 export type FieldValues = Record<string, string>;
 
@@ -28,4 +28,28 @@ export function choosePreset(values: FieldValues, preset: string): FieldValues {
     if (key !== 'preset' && values[key] === before[key]) next[key] = after[key] as string;
   }
   return next;
+}
+
+/** How the form shows one field: a list to choose from, or text to type. */
+export type FieldControl =
+  { kind: 'select'; options: readonly { value: string; label: string }[] } | { kind: 'text'; inputMode: 'numeric' | 'decimal' };
+
+export function fieldControl(key: SettingKey): FieldControl {
+  const spec = SETTINGS_SPEC[key];
+  switch (spec.kind) {
+    case 'choice':
+      return { kind: 'select', options: spec.options };
+    case 'switch':
+      return {
+        kind: 'select',
+        options: [
+          { value: 'true', label: 'on' },
+          { value: 'false', label: 'off' },
+        ],
+      };
+    case 'integer':
+      return { kind: 'text', inputMode: 'numeric' };
+    case 'number':
+      return { kind: 'text', inputMode: 'decimal' };
+  }
 }

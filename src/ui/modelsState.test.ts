@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorData } from '../errors';
-import type { ClassifierInfo } from '../worker/protocol';
+import type { ClassifierInfo } from '../classify/classifier';
 import { initialModelsState, reduceModels, topClasses, type Card, type ModelsState } from './modelsState';
 
 const file = new File([], 'x.png');

@@ -5,7 +5,9 @@
  */
 import type { ErrorData } from '../errors';
 import type { LibraryEntry } from '../store/library';
-import type { CheckpointSummary, ClassifierInfo, FromWorker, MemoryInfo } from '../worker/protocol';
+import type { ClassifierInfo } from '../classify/classifier';
+import type { MemoryInfo } from '../train/records';
+import type { CheckpointSummary, FromWorker } from '../worker/protocol';
 
 export type CardStatus =
   /** No model yet: sent as soon as there is one. */

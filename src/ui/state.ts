@@ -5,8 +5,8 @@
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
 import type { ModelSummary } from '../model/summary';
-import type { BatchMetrics, EpochRecord, Evaluation as TestResult } from '../train/loop';
-import { assertNever, type BackendInfo, type FromWorker, type MemoryInfo, type RunStatus, type SampleImages } from '../worker/protocol';
+import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
+import { assertNever, type BackendInfo, type FromWorker, type RunStatus, type SampleImages } from '../worker/protocol';
 import type { DataReady } from './DataPanel';
 
 export interface AppState {
@@ -22,22 +22,26 @@ export interface AppState {
   memory?: MemoryInfo;
   /** Wall-clock ms when the current run started, for elapsed time and ETA. */
   startedAt?: number;
-  test?: { result: TestResult; images: SampleImages };
+  /** Epochs the current run is set to train; 0 before the first run. */
+  totalEpochs: number;
+  test?: { result: Evaluation; images: SampleImages };
   error?: ErrorData;
   /** The latest message that is not an error (e.g. a run recovered from a lost GPU). */
   notice?: string;
 }
 
-export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [] };
+export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [], totalEpochs: 0 };
 
 /** Local actions the page dispatches itself, beside the worker's messages. */
-export type LocalAction = { type: 'run-requested'; at: number } | { type: 'dismiss-error' } | { type: 'worker-restarted' };
+export type LocalAction =
+  /** `epochs`: the run's length when the page knows it (a resumed run's comes with 'run-restored'). */
+  { type: 'run-requested'; at: number; epochs?: number } | { type: 'dismiss-error' } | { type: 'worker-restarted' };
 
 export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
   switch (action.type) {
     case 'run-requested': {
       const { error: _dropped, test: _old, ...rest } = state;
-      return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at };
+      return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at, totalEpochs: action.epochs ?? rest.totalEpochs };
     }
     case 'worker-restarted':
       // A new worker knows nothing: start from the first screen again.
@@ -83,6 +87,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
         steps: action.steps,
         epochs: action.epochs,
         epochMemory: action.memory,
+        totalEpochs: action.settings.epochs,
         ...(startedAt === undefined ? {} : { startedAt }),
       };
     }

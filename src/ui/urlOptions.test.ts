@@ -25,3 +25,16 @@ describe('readUrlOptions and presets', () => {
     expect(readUrlOptions('?preset=fast&batchSize=64').fields.batchSize).toBe('64');
   });
 });
+
+describe('readUrlOptions and the data folder', () => {
+  it('takes a folder of this site, and refuses another site with a message', () => {
+    expect(readUrlOptions('').dataPath).toBe('/data/cifar10/');
+    expect(readUrlOptions('', '/app/data/cifar10/').dataPath).toBe('/app/data/cifar10/');
+    expect(readUrlOptions('?data=/mirror/shards').dataPath).toBe('/mirror/shards/');
+    for (const foreign of ['//evil.example/x/', 'https://evil.example/', 'data/cifar10']) {
+      const o = readUrlOptions(`?data=${encodeURIComponent(foreign)}`);
+      expect(o.dataPath).toBe('/data/cifar10/');
+      expect(o.dataError).toContain('not a path on this site');
+    }
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * Everything a URL can say: every setting (so a run can be shared and
- * automated) plus three page options. Unknown or invalid values are reported,
- * never silently ignored.
+ * automated) plus the page options below. Unknown or invalid values are
+ * reported, never silently ignored.
  */
 import { BACKEND_REQUESTS, type BackendRequest } from '../worker/protocol';
 import { SETTING_KEYS } from '../train/settings';
@@ -9,6 +9,9 @@ import { defaultFields } from './fields';
 
 /** Page options that are not training settings. */
 const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu'] as const;
+
+/** A folder of this site: starts with one slash (two would name another host), then plain path characters. */
+const SAME_ORIGIN_PATH = /^\/(?!\/)[\w\-./]*$/;
 
 export interface UrlOptions {
   /** Text for each settings field: the URL's value, else the default under the URL's preset. */
@@ -20,9 +23,12 @@ export interface UrlOptions {
   autostart: boolean;
   /** Let `auto` pick a software-rendered GPU API (normally passed over for WASM): for trying the GPU code paths on a machine without a GPU. */
   softwareGpu: boolean;
+  /** The shard folder, ending in '/': `data=/some/path/`, else `defaultDataPath`. */
+  dataPath: string;
+  dataError?: string;
 }
 
-export function readUrlOptions(search: string): UrlOptions {
+export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/'): UrlOptions {
   const query = new URLSearchParams(search);
   const fields: Record<string, string> = {};
   const defaults = defaultFields(query.get('preset') ?? undefined);
@@ -31,14 +37,20 @@ export function readUrlOptions(search: string): UrlOptions {
   const unknown = [...new Set(query.keys())].filter((k) => !known.has(k));
   const backendText = query.get('backend') ?? 'auto';
   const backendOk = (BACKEND_REQUESTS as readonly string[]).includes(backendText);
+  const data = query.get('data');
+  const dataOk = data === null || SAME_ORIGIN_PATH.test(data);
   const options: UrlOptions = {
     fields,
     unknown,
     backend: backendOk ? (backendText as BackendRequest) : 'auto',
     autostart: isOn(query.get('autostart')),
     softwareGpu: isOn(query.get('softwareGpu')),
+    dataPath: data !== null && dataOk ? data.replace(/\/?$/, '/') : defaultDataPath,
   };
   if (!backendOk) options.backendError = `Unknown backend "${backendText}" in the URL: use one of ${BACKEND_REQUESTS.join(', ')}.`;
+  // The page must never be pointed at another site's files.
+  if (!dataOk)
+    options.dataError = `The data folder "${data}" in the URL is not a path on this site (such as /data/cifar10/); loading the default one.`;
   return options;
 }
 

@@ -6,9 +6,9 @@
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
 import type { Settings } from '../train/settings';
-import type { BatchMetrics, EpochRecord, Evaluation as TestResult } from '../train/loop';
+import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
 import type { ModelSummary } from '../model/summary';
-import type { ColorMode } from '../model/config';
+import type { ClassifierInfo } from '../classify/classifier';
 import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
 
@@ -72,7 +72,7 @@ export type FromWorker =
   /** Metrics since the previous message: a delta, never the whole history. */
   | { type: 'batch-metrics'; metrics: BatchMetrics[]; memory: MemoryInfo }
   | { type: 'epoch-end'; record: EpochRecord; memory: MemoryInfo }
-  | { type: 'test-result'; result: TestResult; images: SampleImages }
+  | { type: 'test-result'; result: Evaluation; images: SampleImages }
   | { type: 'error'; error: ErrorData }
   /** Something the user should know that is not an error, e.g. a run recovered from a lost GPU. */
   | { type: 'notice'; message: string }
@@ -103,18 +103,6 @@ export interface CheckpointSummary {
   stopped: boolean;
 }
 
-export interface ClassifierInfo {
-  /** `training`: snapshots of the run in progress; `trained`: the run that just finished; else a saved or imported model. */
-  source: 'training' | 'trained' | 'library' | 'imported';
-  /** Shown to the user, e.g. "tiny · rgb · 3 epochs". */
-  name: string;
-  color: ColorMode;
-  /** Output index → class name. */
-  classes: string[];
-  /** The library entry it came from or was saved as; null when not in the library. */
-  libraryId: string | null;
-}
-
 export interface ClassifyFile {
   /** A request id chosen by the page; results carry it back. */
   id: number;
@@ -125,14 +113,6 @@ export interface ClassifyFile {
 export type ClassifyResult =
   /** `pixels`: the 32 × 32 × 3 HWC bytes the model saw (luma in all three channels for a grayscale model). `probs`: 10 class probabilities. */
   { id: number; ok: true; pixels: Uint8Array; probs: number[] } | { id: number; ok: false; error: ErrorData };
-
-export interface MemoryInfo {
-  numTensors: number;
-  /** Bytes held by tensors, as `tf.memory().numBytes` reports. */
-  numBytes: number;
-  /** Bytes in GPU buffers or textures (WebGPU, WebGL); absent on WASM and CPU. */
-  gpuBytes?: number;
-}
 
 /** Compile-time guard for exhaustive switches. */
 export function assertNever(value: never): never {

@@ -1,122 +1,184 @@
 /**
- * One training run inside the worker: split the data as the settings say,
- * build the model, train it, and report everything to the page as protocol
- * messages. Pause and stop arrive as messages between steps.
+ * One training run inside the worker, from split to library: it owns the
+ * run's history (what the page's curves are drawn from), its checkpoints and
+ * the classifier's view of the model being trained. Pause, resume and stop
+ * arrive as messages and take effect between steps.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Classifier, ClassifierInfo } from '../classify/classifier';
 import type { Dataset } from '../data/loader';
-import { splitTrainingSet, stratifiedSample } from '../data/split';
 import { gatherImages } from '../data/samples';
+import { splitTrainingSet, stratifiedSample } from '../data/split';
 import { buildModel } from '../model/model';
+import type { ModelMetadata } from '../model/modelFiles';
+import { captureArtifacts } from '../model/modelIO';
 import { summarizeModel } from '../model/summary';
-import { trainModel, type BatchMetrics, type LoopState, type TrainResult } from '../train/loop';
+import type { Checkpoint } from '../store/checkpoints';
+import { RunControl } from '../train/control';
+import { trainModel, type TrainEvent } from '../train/loop';
+import type { Subset, TrainResult } from '../train/records';
 import { toModelConfig, type Settings } from '../train/settings';
-import type { FromWorker, MemoryInfo } from './protocol';
+import { toErrorData } from '../errors';
+import { restoreCheckpoint, type CheckpointSlot, type RunHistory } from './checkpointSlot';
+import { libraryEntry, type Library } from './library';
+import { tensorMemory } from './memory';
+import { assertNever, type FromWorker } from './protocol';
 
-type Post = (message: FromWorker, transfer?: Transferable[]) => void;
-
-/** What checkpoints, the classifier and the model library need from a run (src/worker/models.ts). */
-export interface RunExtras {
-  /** Puts a checkpoint's weights into the freshly built model; returns where the loop continues. */
-  restore?(model: tf.LayersModel): LoopState;
-  /** The model being trained, once built: classification takes snapshots of its weights between steps. */
-  onModel?(model: tf.LayersModel): void;
-  /** After every epoch; see TrainHooks.onCheckpoint. */
-  onCheckpoint?(state: LoopState, model: tf.LayersModel): Promise<void>;
-  /** After the test evaluation, before the model is disposed: keep what is worth keeping. */
-  onFinished?(model: tf.LayersModel, result: TrainResult): Promise<void>;
-  /** Always last, after success or failure. */
-  onEnd?(): void;
+/** The worker's long-lived parts a run works with. */
+export interface RunServices {
+  post: (message: FromWorker, transfer?: Transferable[]) => void;
+  checkpoints: CheckpointSlot;
+  library: Library;
+  classifier: Classifier;
 }
 
-export function memory(): MemoryInfo {
-  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
-  const info: MemoryInfo = { numTensors: m.numTensors, numBytes: m.numBytes };
-  if (m.numBytesInGPU !== undefined) info.gpuBytes = m.numBytesInGPU;
-  return info;
-}
-
-export class TrainingRun {
+export class Run {
+  private readonly control = new RunControl();
+  private readonly history: RunHistory;
+  private model: tf.LayersModel | null = null;
   active = false;
-  private paused = false;
-  private stopRequested = false;
-  private wakeUp: (() => void) | undefined;
 
   constructor(
+    private readonly services: RunServices,
     private readonly dataset: Dataset,
     private readonly settings: Settings,
-    private readonly post: Post,
-    private readonly extras: RunExtras = {},
-  ) {}
+    /** The checkpoint this run continues from; null for a new run. */
+    private readonly restored: Checkpoint | null,
+  ) {
+    this.history = restored ? { steps: [...restored.meta.steps], memory: [...restored.meta.memory] } : { steps: [], memory: [] };
+  }
 
   async start(): Promise<void> {
+    const { post, checkpoints, classifier } = this.services;
+    const { dataset, settings, restored } = this;
     this.active = true;
-    const { dataset, settings, post, extras } = this;
-    let model: tf.LayersModel | undefined;
+    let restoredTensors: tf.Tensor[] = [];
     try {
       post({ type: 'status', status: 'training' });
-      const { train, val } = splitTrainingSet(dataset.train.labels, settings);
-      const allTest = Uint32Array.from(dataset.test.labels.keys());
-      const testIndices =
-        settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
-      model = buildModel(toModelConfig(settings));
-      const resume = extras.restore?.(model);
-      extras.onModel?.(model);
-      const trained = model;
+      // A new run starts over: the old checkpoint is no longer to be resumed.
+      if (!restored) await checkpoints.clear();
+      const data = this.subsets();
+      const model = buildModel(toModelConfig(settings));
+      this.model = model;
+      let resume;
+      if (restored) {
+        ({ state: resume, tensors: restoredTensors } = restoreCheckpoint(model, restored));
+        const { steps, epochs, memory } = restored.meta;
+        post({ type: 'run-restored', settings, steps, epochs, memory });
+      }
+      this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
 
       const result = await trainModel({
         model,
         settings,
-        data: {
-          train: { ...dataset.train, indices: train },
-          val: { ...dataset.train, indices: val },
-          test: { ...dataset.test, indices: testIndices },
-        },
+        data,
         stats: { mean: dataset.manifest.mean, std: dataset.manifest.std },
-        hooks: {
-          onBatchMetrics: (metrics: BatchMetrics) => post({ type: 'batch-metrics', metrics: [metrics], memory: memory() }),
-          onEpochEnd: (record) => post({ type: 'epoch-end', record, memory: memory() }),
-          waitWhilePaused: () => (this.paused ? new Promise<void>((resolve) => (this.wakeUp = resolve)) : Promise.resolve()),
-          shouldStop: () => this.stopRequested,
-          ...(extras.onCheckpoint
-            ? { onCheckpoint: (state: LoopState) => extras.onCheckpoint?.(state, trained) ?? Promise.resolve() }
-            : {}),
-        },
+        sink: (event) => this.report(event),
+        control: this.control,
         ...(resume ? { resume } : {}),
       });
-
       if (result.test) {
         const shown = [...result.test.samples.map((s) => s.index), ...result.test.misclassified.map((m) => m.index)];
         const images = gatherImages(dataset.test.pixels, dataset.test.labels, shown);
         post({ type: 'test-result', result: result.test, images }, [images.pixels.buffer, images.labels.buffer]);
       }
-      await extras.onFinished?.(model, result);
+      await this.finish(model, result);
       post({ type: 'status', status: 'done' });
     } finally {
-      extras.onEnd?.();
-      model?.dispose();
+      if (this.model) classifier.unfollow(this.model);
+      if (!classifier.info) post({ type: 'classifier', info: null });
+      tf.dispose(restoredTensors);
+      this.model?.dispose();
+      this.model = null;
       this.active = false;
     }
   }
 
   pause(): void {
-    if (!this.active || this.paused) return;
-    this.paused = true;
-    this.post({ type: 'status', status: 'paused' });
+    if (this.active && this.control.pause()) this.services.post({ type: 'status', status: 'paused' });
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    this.wakeUp?.();
-    this.wakeUp = undefined;
-    this.post({ type: 'status', status: 'training' });
+    if (this.control.resume()) this.services.post({ type: 'status', status: 'training' });
   }
 
   /** Ends training after the current step; the best weights so far are still evaluated on the test set. */
   stop(): void {
-    this.stopRequested = true;
-    this.resume();
+    const wasPaused = this.control.paused;
+    this.control.stop();
+    if (wasPaused) this.services.post({ type: 'status', status: 'training' });
+  }
+
+  /** The training, validation and test images as the settings ask (validation share, limits, seed). */
+  private subsets(): { train: Subset; val: Subset; test: Subset } {
+    const { dataset, settings } = this;
+    const { train, val } = splitTrainingSet(dataset.train.labels, settings);
+    const allTest = Uint32Array.from(dataset.test.labels.keys());
+    const test = settings.testLimit > 0 ? stratifiedSample(dataset.test.labels, allTest, settings.testLimit, settings.seed) : allTest;
+    return {
+      train: { ...dataset.train, indices: train },
+      val: { ...dataset.train, indices: val },
+      test: { ...dataset.test, indices: test },
+    };
+  }
+
+  /** Everything the loop reports goes into the history and to the page; checkpoints to storage. */
+  private async report(event: TrainEvent): Promise<void> {
+    const { post, checkpoints } = this.services;
+    switch (event.type) {
+      case 'metrics':
+        this.history.steps.push(event.metrics);
+        post({ type: 'batch-metrics', metrics: [event.metrics], memory: tensorMemory() });
+        return;
+      case 'epoch-end': {
+        const memory = tensorMemory();
+        this.history.memory.push(memory);
+        post({ type: 'epoch-end', record: event.record, memory });
+        return;
+      }
+      case 'checkpoint':
+        if (this.model) await checkpoints.save(this.settings, event.state, this.model, this.history);
+        return;
+      default:
+        return assertNever(event);
+    }
+  }
+
+  /** Dropped pictures are classified with snapshots of the weights being trained. */
+  private followWithClassifier(model: tf.LayersModel): void {
+    const { settings } = this;
+    const info: ClassifierInfo = {
+      source: 'training',
+      name: `${settings.preset} · ${settings.color} · training`,
+      color: settings.color,
+      classes: this.dataset.manifest.classes,
+      libraryId: null,
+    };
+    this.services.classifier.follow(model, toModelConfig(settings), this.metadata(null, this.restored?.meta.epoch ?? 0), info);
+    this.services.post({ type: 'classifier', info });
+  }
+
+  /** The run is complete: nothing to resume any more, and its model goes into the library. */
+  private async finish(model: tf.LayersModel, result: TrainResult): Promise<void> {
+    const { checkpoints, library, post } = this.services;
+    await checkpoints.flushed();
+    await checkpoints.clear();
+    try {
+      const metadata = this.metadata(result.test?.accuracy ?? null, result.epochs.length);
+      const artifacts = await captureArtifacts(model);
+      const { preset, color } = this.settings;
+      const name = `${preset} · ${color} · ${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}`;
+      await library.keep(artifacts, metadata, libraryEntry('trained', name, metadata, artifacts));
+    } catch (error) {
+      // The run itself succeeded; only keeping its model failed.
+      post({ type: 'model-error', action: 'save', error: toErrorData(error) });
+    }
+  }
+
+  /** What this run's model is, for the classifier, the library and model.json. */
+  private metadata(testAccuracy: number | null, epochs: number): ModelMetadata {
+    const { classes, mean, std } = this.dataset.manifest;
+    return { version: 1, preset: this.settings.preset, color: this.settings.color, classes, mean, std, testAccuracy, epochs };
   }
 }

@@ -7,12 +7,17 @@ import { toErrorData, AppError, trainingElsewhere, type ErrorCode } from '../err
 import { loadDataset, openBrowserShardCache, type Dataset } from '../data/loader';
 import { gatherImages, pickPerClass } from '../data/samples';
 import { NUM_CLASSES } from '../data/format';
-import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
-import { TrainingRun } from './run';
-import { ModelService } from './models';
-import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
+import { Classifier } from '../classify/classifier';
+import { openDatabase } from '../store/db';
 import type { Checkpoint } from '../store/checkpoints';
 import type { Settings } from '../train/settings';
+import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
+import { CheckpointSlot } from './checkpointSlot';
+import { ClassifyQueue } from './classifyQueue';
+import { Library } from './library';
+import { exportModel, importModel } from './modelTransfer';
+import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
+import { Run } from './run';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -20,7 +25,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const SAMPLES_PER_CLASS = 10;
 
 let dataset: Dataset | undefined;
-let run: TrainingRun | undefined;
+let run: Run | undefined;
 /** Settles once the backend is chosen; training waits for it. */
 let backend: Promise<BackendInfo> | undefined;
 
@@ -28,8 +33,26 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
 }
 
-/** Checkpoints, classification and the model library. */
-const models = new ModelService(post, () => dataset);
+/** The model that classifies dropped pictures: the run's, a finished one, a library entry or an import. */
+const classifier = new Classifier();
+const checkpoints = new CheckpointSlot(post);
+const library = new Library(post, classifier);
+const classifyQueue = new ClassifyQueue(post, classifier);
+const transfer = { post, library, classifier, dataset: () => dataset };
+
+/** Opens IndexedDB once; the page hears whether a run waits to be resumed before it hears whether checkpoints are on. */
+async function openStorage(): Promise<void> {
+  // A fresh worker (also after a restart) has no model yet.
+  post({ type: 'classifier', info: classifier.info });
+  let failure: unknown;
+  const db = await openDatabase().catch((error: unknown) => {
+    failure = error;
+    return null;
+  });
+  await checkpoints.attach(db);
+  post(db ? { type: 'storage', checkpoints: true } : { type: 'storage', checkpoints: false, error: toErrorData(failure) });
+  await library.attach(db);
+}
 
 /** TensorFlow.js must not run an op before the chosen backend is set, or it would start a default one. */
 async function backendReady(): Promise<void> {
@@ -48,8 +71,7 @@ let allowSoftwareGpu = false;
 async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint | null): Promise<void> {
   let from = checkpoint;
   for (;;) {
-    const session = await models.runSession(settings, from);
-    run = new TrainingRun(data, settings, session.post, session.extras);
+    run = new Run({ post, checkpoints, library, classifier }, data, settings, from);
     try {
       return await run.start();
     } catch (error) {
@@ -59,7 +81,7 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
       backend = recoverBackend({ allowSoftwareGpu });
       const info = await backend;
       post({ type: 'backend', info });
-      const resumable = await models.loadCheckpointForResume();
+      const resumable = await checkpoints.loadForResume();
       if (!resumable) {
         throw new AppError(
           'training-failed',
@@ -166,27 +188,27 @@ async function handle(message: ToWorker): Promise<void> {
       const data = dataset;
       return exclusively(async () => {
         // null: the checkpoint was unusable; the page has been told and offered a new run.
-        const resumable = await models.loadCheckpointForResume();
+        const resumable = await checkpoints.loadForResume();
         if (resumable) await train(data, resumable.settings, resumable.checkpoint);
       });
     }
     case 'discard-checkpoint':
-      return models.discardCheckpoint();
+      return checkpoints.discard();
     case 'open-storage':
-      return models.openStorage();
+      return openStorage();
     case 'classify':
-      return models.classify(message.files);
+      return classifyQueue.add(message.files);
     case 'open-model':
       await backendReady();
-      return models.openModel(message.id);
+      return library.open(message.id);
     case 'delete-model':
-      return models.deleteModel(message.id);
+      return library.delete(message.id);
     case 'export-model':
       await backendReady();
-      return models.exportModel(message.id);
+      return exportModel(transfer, message.id);
     case 'import-model':
       await backendReady();
-      return models.importModel(message.files);
+      return importModel(transfer, message.files);
     case 'pause':
       return run?.pause();
     case 'resume':

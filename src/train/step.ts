@@ -1,0 +1,190 @@
+/**
+ * One optimizer step on one batch, and the optimizer it steps with. This is
+ * THE training step of `trainModel`; the benchmark (src/bench) times it on its
+ * own. Measurements behind its choices: docs/benchmarks.md.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
+import { toModelInput, type ChannelStats } from '../data/preprocess';
+import { presetRecipe, type ColorMode } from '../model/config';
+import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
+import { applyForTraining } from './batchnorm';
+import { warmupDecayRate } from './schedule';
+import type { Settings } from './settings';
+
+/** Momentum of the `sgd` optimizer (the usual value; Sutskever et al. 2013). */
+export const SGD_MOMENTUM = 0.9;
+/**
+ * Probabilities are clipped to [CE_EPSILON, 1] before the log, exactly like
+ * Keras's cross-entropy on softmax outputs (its backend epsilon), so one
+ * confidently wrong image costs at most −ln 1e−7 ≈ 16 instead of ∞.
+ */
+export const CE_EPSILON = 1e-7;
+
+/** An optimizer with the learning rate of each step: constant, or the `fast` recipe's schedule. */
+export interface ScheduledOptimizer {
+  readonly optimizer: tf.Optimizer;
+  /** Sets the rate of optimizer step `step` (0-based); a no-op for a constant rate. */
+  setStep(step: number): void;
+  dispose(): void;
+}
+
+/**
+ * The optimizer a run of `totalSteps` steps trains with: a preset with its own
+ * recipe (`fast`) brings Nesterov SGD and a warm-up/decay schedule; the
+ * others use the user's optimizer at a constant rate.
+ */
+export function createOptimizer(settings: Pick<Settings, 'preset' | 'optimizer' | 'learningRate'>, totalSteps: number): ScheduledOptimizer {
+  const recipe = presetRecipe(settings.preset);
+  if (recipe) {
+    const rateAt = (step: number) => warmupDecayRate(step, totalSteps, recipe.schedule);
+    const optimizer = tf.train.momentum(rateAt(0), recipe.momentum, true);
+    return { optimizer, setStep: (step) => optimizer.setLearningRate(rateAt(step)), dispose: () => disposeOptimizer(optimizer) };
+  }
+  const optimizer =
+    settings.optimizer === 'sgd' ? tf.train.momentum(settings.learningRate, SGD_MOMENTUM) : tf.train.adam(settings.learningRate);
+  return { optimizer, setStep: () => {}, dispose: () => disposeOptimizer(optimizer) };
+}
+
+/**
+ * optimizer.dispose(), plus the learning-rate scalar that tfjs 4.22's
+ * MomentumOptimizer.dispose() forgets (SGDOptimizer keeps it in `c`).
+ */
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer) (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+}
+
+/**
+ * Mean sparse categorical cross-entropy of softmax outputs, clipped like Keras.
+ * With `labelSmoothing` ε > 0 the target puts 1 − ε + ε/K on the label and ε/K
+ * on each of the K classes' others (Szegedy et al. 2016, §7).
+ */
+export function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new RangeError(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  return tf.tidy(() => {
+    const classes = probs.shape[1];
+    if (labelSmoothing === 0) {
+      const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, classes)), 1);
+      return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, CE_EPSILON, 1)))) as tf.Scalar;
+    }
+    const target = tf.oneHot(labels, classes, 1 - labelSmoothing + labelSmoothing / classes, labelSmoothing / classes, 'float32');
+    return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(probs, CE_EPSILON, 1))), 1))) as tf.Scalar;
+  });
+}
+
+export interface TrainStepOptions {
+  /** Trained in place: its trainable weights are the optimizer's variables. */
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  /** Images per step. Unit: images. */
+  batchSize: number;
+  color: ColorMode;
+  /** Training-set channel statistics, 0–255 scale. */
+  stats: ChannelStats;
+  /** Flip and shift every batch on the device (augmentParams of the step and seed). */
+  augment: boolean;
+  seed: number;
+  /** Largest shift of the augmentation. Unit: pixels; defaults to MAX_SHIFT. */
+  maxShift?: number;
+  /** See crossEntropy. Unit: fraction; defaults to 0. */
+  labelSmoothing?: number;
+  /** Adds ½·λ·Σw² over the conv and dense kernels to the loss (L2, as SGD's weight decay). Unit: λ; defaults to 0. */
+  weightDecay?: number;
+  /**
+   * BatchNorm as one closed-form-gradient op per layer (batchnorm.ts) instead
+   * of tfjs-layers' op-by-op autodiff; same numbers, fewer kernels. Defaults
+   * to true; false is for the benchmark's A/B.
+   */
+  closedFormBatchNorm?: boolean;
+}
+
+/** The step's options as the settings ask, with the preset's recipe (`fast`) where it has its own. */
+export function stepSettings(
+  settings: Settings,
+): Pick<TrainStepOptions, 'batchSize' | 'color' | 'augment' | 'seed' | 'maxShift' | 'labelSmoothing' | 'weightDecay'> {
+  const recipe = presetRecipe(settings.preset);
+  return {
+    batchSize: settings.batchSize,
+    color: settings.color,
+    augment: settings.augment,
+    seed: settings.seed,
+    maxShift: recipe?.maxShift ?? MAX_SHIFT,
+    labelSmoothing: recipe?.labelSmoothing ?? 0,
+    weightDecay: recipe?.weightDecay ?? 0,
+  };
+}
+
+export interface TrainStep {
+  /** The batch's pixels (B × 32 × 32 × 3, 0–255, HWC): fill before each `run`. Reused by every step. */
+  readonly x: Float32Array;
+  /** The batch's labels, 0–9. */
+  readonly y: Int32Array;
+  /**
+   * One optimizer step on the batch now in `x` and `y`, `step` (0-based) seeding
+   * its augmentation. Returns [cross-entropy, accuracy] of the batch (without
+   * label smoothing or weight decay), still on the device: nothing is read
+   * back, so the caller decides when the CPU waits for the GPU.
+   */
+  run(step: number): tf.Tensor1D;
+}
+
+/** No shader warm-up before the first step: it did not bring the first step sooner (docs/benchmarks.md). */
+export function createTrainStep(opts: TrainStepOptions): TrainStep {
+  const { model, optimizer, batchSize, color, stats, augment, seed } = opts;
+  const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const labelSmoothing = opts.labelSmoothing ?? 0;
+  const weightDecay = opts.weightDecay ?? 0;
+  const forward =
+    (opts.closedFormBatchNorm ?? true)
+      ? (t: tf.Tensor) => applyForTraining(model, t)
+      : (t: tf.Tensor) => model.apply(t, { training: true }) as tf.Tensor;
+  // Passed explicitly: without a list, minimize() updates every trainable
+  // variable in the engine, including those of other models in this tab.
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  // originalName, not name: a model built after another with the same layer names has conv1/kernel_1.
+  const decayed = model.trainableWeights.filter((w) => w.originalName.endsWith('/kernel')).map((w) => w.read() as tf.Variable);
+  // Reused by every step: one batch of floats, never a whole split.
+  const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
+  const y = new Int32Array(batchSize);
+  const run = (step: number): tf.Tensor1D =>
+    tf.tidy(() => {
+      // Wraps x without a copy; backends upload it in the first op below, and
+      // the tensor dies with this tidy, before the buffer is refilled.
+      const raw = tf.tensor4d(x, [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
+      const normalized = toModelInput(raw, { color, ...stats });
+      const input = augment ? augmentBatch(normalized, augmentParams(step, seed, batchSize, maxShift), maxShift) : normalized;
+      const labels = tf.tensor1d(y, 'int32');
+      // Accuracy (and, when smoothing or decay change the objective, the plain
+      // cross-entropy, comparable with the validation loss) come from the same
+      // forward pass; kept so they survive minimize()'s inner tidy, and
+      // disposed by hand below.
+      const held: { accuracy?: tf.Scalar; crossEntropy?: tf.Scalar } = {};
+      const objective = optimizer.minimize(
+        () => {
+          // training: true makes BatchNorm use batch statistics (and update its
+          // running averages) and Dropout drop.
+          const probs = forward(input) as tf.Tensor2D;
+          held.accuracy = tf.keep(accuracyOf(probs, labels));
+          const plain = crossEntropy(probs, labels);
+          if (labelSmoothing === 0 && weightDecay === 0) return plain;
+          held.crossEntropy = tf.keep(plain);
+          const smoothed = labelSmoothing > 0 ? crossEntropy(probs, labels, labelSmoothing) : plain;
+          if (weightDecay === 0) return smoothed;
+          return tf.add(smoothed, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
+        },
+        true,
+        trainable,
+      ) as tf.Scalar;
+      const accuracy = held.accuracy as tf.Scalar;
+      const out = tf.stack([held.crossEntropy ?? objective, accuracy]) as tf.Tensor1D;
+      accuracy.dispose();
+      held.crossEntropy?.dispose();
+      return out;
+    });
+  return { x, y, run };
+}
+
+function accuracyOf(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32')));
+}
