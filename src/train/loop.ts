@@ -88,7 +88,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const hasVal = data.val.indices.length > 0;
   const best = new BestEpoch(model, settings.patience, settings.patience > 0 && hasVal);
   const epochs: EpochRecord[] = resume ? [...resume.epochs] : [];
-  const epoch: EpochRun = {
+  const training: Training = {
     settings,
     data: data.train,
     batchesPerEpoch,
@@ -109,9 +109,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       best.resume(resume.epochs, resume.bestWeights);
     }
     const first = resume?.stopped ? settings.epochs + 1 : epochs.length + 1;
-    for (let n = first; n <= settings.epochs; n++) {
+    for (let epoch = first; epoch <= settings.epochs; epoch++) {
       const start = control.now();
-      const trained = await trainEpoch(epoch, n);
+      const trained = await trainEpoch(training, epoch);
       if (!trained) {
         stopReason = 'user';
         break;
@@ -119,7 +119,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       const val = hasVal ? await evaluate(model, data.val, evalOptions) : null;
       const decision: EarlyStoppingDecision | null = val ? best.update(val.loss) : null;
       const record: EpochRecord = {
-        epoch: n,
+        epoch,
         trainLoss: trained.loss,
         trainAccuracy: trained.accuracy,
         valLoss: val?.loss ?? null,
@@ -133,8 +133,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       const stop = decision?.stop ?? false;
       await checkpoint(sink, optimizer.optimizer, {
         epochs: epochs.slice(),
-        step: epoch.step,
-        bestWeights: best.savedFor(n),
+        step: training.step,
+        bestWeights: best.savedFor(epoch),
         stopped: stop,
       });
       if (stop) {
@@ -145,17 +145,17 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
 
     const restoredBestWeights = best.restore(epochs.length);
     const test = data.test.indices.length > 0 ? await evaluate(model, data.test, evalOptions) : null;
-    return { epochs, bestEpoch: best.bestEpoch, stopReason, restoredBestWeights, steps: epoch.step, test };
+    return { epochs, bestEpoch: best.bestEpoch, stopReason, restoredBestWeights, steps: training.step, test };
   } finally {
-    epoch.reader.dispose();
-    epoch.yielder.close();
+    training.reader.dispose();
+    training.yielder.close();
     best.dispose();
     optimizer.dispose();
   }
 }
 
-/** Everything one epoch of steps needs; `step` counts on across epochs. */
-interface EpochRun {
+/** What every epoch's steps share; `step` counts on across epochs. */
+interface Training {
   settings: Settings;
   data: Subset;
   batchesPerEpoch: number;
@@ -169,7 +169,7 @@ interface EpochRun {
 }
 
 /** One pass over the training images in this epoch's order; null when the user stopped it. */
-async function trainEpoch(run: EpochRun, epoch: number): Promise<{ loss: number; accuracy: number; seconds: number } | null> {
+async function trainEpoch(run: Training, epoch: number): Promise<{ loss: number; accuracy: number; seconds: number } | null> {
   const { settings, data, batchesPerEpoch, trainStep, reader } = run;
   const start = run.control.now();
   const order = epochOrder(data.indices, epoch, settings.seed);
