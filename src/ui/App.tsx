@@ -16,6 +16,8 @@ import type { AppState } from './state';
 import { useTrainer } from './useTrainer';
 import { readUrlOptions } from './urlOptions';
 import { useSettingsForm } from './useSettingsForm';
+import { PresetCostTable } from './PresetCostTable';
+import { estimateInputs, useCpuDefault, usePresetCosts } from './usePresetCosts';
 
 export function App() {
   const url = useMemo(() => readUrlOptions(location.search, `${import.meta.env.BASE_URL}data/cifar10/`), []);
@@ -42,6 +44,8 @@ export function App() {
   }, [dispatch, models.actions, refusedElsewhere]);
 
   useAutostart(url.autostart && state.status === 'ready', models.state.checkpoint, start);
+  usePresetCosts(client, state, dispatch, !url.autostart);
+  useCpuDefault(state, form.values, form.suggestPreset);
   const running = state.status === 'training' || state.status === 'paused';
   const now = useNow(running);
   const pageError =
@@ -79,17 +83,39 @@ export function App() {
         canResume={canStart}
         running={running}
       />
-      <SettingsPanel
-        values={form.values}
-        errors={form.fieldErrors}
-        disabled={!canStart}
-        onChange={form.onChange}
-        onSubmit={() => void start()}
-      />
+      <SettingsSection form={form} state={state} canStart={canStart} showCosts={!url.autostart} onStart={() => void start()} />
       <RunSection state={state} client={client} now={now} running={running} />
       <ClassifyPanel models={models.state} actions={models.actions} classes={state.data?.classes} />
       <LibraryPanel models={models.state} actions={models.actions} />
     </main>
+  );
+}
+
+/** The settings form, with what each preset would cost here under it. */
+function SettingsSection({
+  form,
+  state,
+  canStart,
+  showCosts,
+  onStart,
+}: {
+  form: ReturnType<typeof useSettingsForm>;
+  state: AppState;
+  canStart: boolean;
+  showCosts: boolean;
+  onStart(): void;
+}) {
+  return (
+    <SettingsPanel values={form.values} errors={form.fieldErrors} disabled={!canStart} onChange={form.onChange} onSubmit={onStart}>
+      {showCosts && state.data && state.backend && (
+        <PresetCostTable
+          costs={state.presetCosts}
+          measuring={state.status === 'ready'}
+          selected={form.values.preset ?? ''}
+          {...estimateInputs(form.values, state.data.counts.train)}
+        />
+      )}
+    </SettingsPanel>
   );
 }
 

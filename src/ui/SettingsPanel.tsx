@@ -3,6 +3,7 @@
  * typed; validation is the same `parseSettings` the URL and the worker use,
  * and its per-field messages are shown beside each field.
  */
+import type { ReactNode } from 'react';
 import { SETTINGS_SPEC, SETTING_KEYS } from '../train/settings';
 import { fieldControl, type FieldValues } from './fields';
 
@@ -12,12 +13,15 @@ export function SettingsPanel({
   disabled,
   onChange,
   onSubmit,
+  children,
 }: {
   values: FieldValues;
   errors: Record<string, string>;
   disabled: boolean;
   onChange(name: string, value: string): void;
   onSubmit(): void;
+  /** Shown under the fields, above Train (what each preset would cost here). */
+  children?: ReactNode;
 }) {
   return (
     <section className="panel" aria-label="Settings">
@@ -74,6 +78,7 @@ export function SettingsPanel({
             );
           })}
         </div>
+        {children}
         <button type="submit" className="primary" data-testid="start" disabled={disabled}>
           Train
         </button>

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { AppState } from './state';
 import { curves } from './curves';
 import { VisChart } from './VisChart';
-import { runProgress } from './progress';
+import { formatSeconds, runProgress } from './progress';
 import type { Point } from './curves';
 
 type Vis = typeof import('@tensorflow/tfjs-vis');
@@ -43,12 +43,6 @@ const drawAccuracy = drawCurves('accuracy', (c) => [c.trainAccuracy, c.valAccura
 
 const percent = (fraction: number | null | undefined) =>
   fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
-
-function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '–';
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(0)} s`;
-}
 
 export interface TrainControls {
   onPause(): void;

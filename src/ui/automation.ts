@@ -43,6 +43,8 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'model-files':
     case 'model-error':
     case 'notice':
+    case 'preset-cost':
+    case 'run-plan':
       return;
     default:
       message satisfies never;

@@ -137,6 +137,8 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     case 'run-restored':
     case 'model-files':
     case 'notice':
+    case 'preset-cost':
+    case 'run-plan':
       return state;
     default:
       return action satisfies never;

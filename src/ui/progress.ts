@@ -17,8 +17,17 @@ export interface RunProgress {
   etaSeconds: number;
 }
 
+/**
+ * A forward pass costs about a third of a training step (forward, then a
+ * backward pass of about twice its work), so evaluation runs at about this
+ * many times the training throughput.
+ */
+const EVAL_SPEEDUP = 3;
+/** Metric reports whose throughput the estimate averages. */
+const PACE_REPORTS = 5;
+
 export function runProgress(
-  state: Pick<AppState, 'steps' | 'epochs' | 'status' | 'startedAt' | 'totalEpochs'>,
+  state: Pick<AppState, 'steps' | 'epochs' | 'status' | 'startedAt' | 'totalEpochs' | 'plan' | 'presetCosts'>,
   /** Wall-clock ms, on the same scale as `state.startedAt`. */
   now: number,
 ): RunProgress {
@@ -30,6 +39,31 @@ export function runProgress(
   const epochFraction = inEpoch ? (last.batchInEpoch + 1) / last.batchesPerEpoch : 1;
   const runFraction = totalEpochs > 0 ? Math.min(1, (currentEpoch - 1 + (inEpoch ? epochFraction : 1)) / totalEpochs) : 0;
   const elapsedSeconds = state.startedAt !== undefined ? (now - state.startedAt) / 1000 : 0;
-  const etaSeconds = runFraction > 0 && state.status === 'training' ? (elapsedSeconds / runFraction) * (1 - runFraction) : Number.NaN;
+  const etaSeconds = state.status === 'training' ? secondsLeft(state) : Number.NaN;
   return { currentEpoch, epochFraction: Math.min(1, epochFraction), runFraction, elapsedSeconds, etaSeconds };
+}
+
+/**
+ * The steps and evaluations still to run, at the run's own recent pace, or
+ * before its first report at the pace measured for its preset on this
+ * device; NaN while neither is known.
+ */
+function secondsLeft({ steps, epochs, plan, presetCosts }: Pick<AppState, 'steps' | 'epochs' | 'plan' | 'presetCosts'>): number {
+  if (!plan) return Number.NaN;
+  const recent = steps.slice(-PACE_REPORTS).filter((m) => Number.isFinite(m.imagesPerSecond) && m.imagesPerSecond > 0);
+  const pace =
+    recent.length > 0 ? recent.reduce((sum, m) => sum + m.imagesPerSecond, 0) / recent.length : presetCosts[plan.preset]?.imagesPerSecond;
+  if (pace === undefined) return Number.NaN;
+  const stepsLeft = Math.max(0, plan.batchesPerEpoch * plan.epochs - (steps.at(-1)?.step ?? 0));
+  const validationsLeft = Math.max(0, plan.epochs - (epochs.at(-1)?.epoch ?? 0));
+  const evaluationImages = validationsLeft * plan.valImages + plan.testImages;
+  return (stepsLeft * plan.batchSize) / pace + evaluationImages / (EVAL_SPEEDUP * pace);
+}
+
+/** A duration for people: "42 s", "7 min 5 s", "1 h 37 min"; "–" when unknown. */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '–';
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(0)} s`;
 }

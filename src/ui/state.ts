@@ -6,7 +6,16 @@ import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
 import type { ModelSummary } from '../model/summary';
 import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
-import { assertNever, type BackendInfo, type FromWorker, type RunStatus, type SampleImages } from '../worker/protocol';
+import type { Preset } from '../model/config';
+import {
+  assertNever,
+  type BackendInfo,
+  type FromWorker,
+  type PresetCost,
+  type RunPlan,
+  type RunStatus,
+  type SampleImages,
+} from '../worker/protocol';
 import type { DataReady } from './DataPanel';
 
 export interface AppState {
@@ -24,13 +33,17 @@ export interface AppState {
   startedAt?: number;
   /** Epochs the current run is set to train; 0 before the first run. */
   totalEpochs: number;
+  /** The current run's subsets and steps, once the worker has split the data. */
+  plan?: RunPlan;
+  /** What each preset costs on this device, measured before Train; null when it could not be measured. */
+  presetCosts: Partial<Record<Preset, PresetCost | null>>;
   test?: { result: Evaluation; images: SampleImages };
   error?: ErrorData;
   /** The latest message that is not an error (e.g. a run recovered from a lost GPU). */
   notice?: string;
 }
 
-export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [], totalEpochs: 0 };
+export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [], totalEpochs: 0, presetCosts: {} };
 
 /** Local actions the page dispatches itself, beside the worker's messages. */
 export type LocalAction =
@@ -40,12 +53,12 @@ export type LocalAction =
 export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
   switch (action.type) {
     case 'run-requested': {
-      const { error: _dropped, test: _old, ...rest } = state;
+      const { error: _dropped, test: _old, plan: _oldPlan, ...rest } = state;
       return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at, totalEpochs: action.epochs ?? rest.totalEpochs };
     }
     case 'worker-restarted':
-      // A new worker knows nothing: start from the first screen again.
-      return initialState;
+      // A new worker knows nothing: start from the first screen again (the costs of this device still hold).
+      return { ...initialState, presetCosts: state.presetCosts };
     case 'dismiss-error': {
       const { error: _dropped, ...rest } = state;
       return rest;
@@ -78,6 +91,10 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       return { ...state, test: { result: action.result, images: action.images } };
     case 'notice':
       return { ...state, notice: action.message };
+    case 'preset-cost':
+      return { ...state, presetCosts: { ...state.presetCosts, [action.preset]: action.cost } };
+    case 'run-plan':
+      return { ...state, plan: action.plan, totalEpochs: action.plan.epochs };
     case 'run-restored': {
       // The clock counts the restored epochs' time too, so elapsed time and ETA cover the whole run.
       const restoredMs = action.epochs.reduce((sum, e) => sum + e.seconds * 1000, 0);

@@ -16,6 +16,8 @@ const SAME_ORIGIN_PATH = /^\/(?!\/)[\w\-./]*$/;
 export interface UrlOptions {
   /** Text for each settings field: the URL's value, else the default under the URL's preset. */
   fields: Record<string, string>;
+  /** The settings the URL gives, as opposed to defaults. */
+  given: string[];
   /** URL parameters that are neither a setting nor a page option. */
   unknown: string[];
   backend: BackendRequest;
@@ -41,6 +43,7 @@ export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/
   const dataOk = data === null || SAME_ORIGIN_PATH.test(data);
   const options: UrlOptions = {
     fields,
+    given: SETTING_KEYS.filter((key) => query.has(key)),
     unknown,
     backend: backendOk ? (backendText as BackendRequest) : 'auto',
     autostart: isOn(query.get('autostart')),

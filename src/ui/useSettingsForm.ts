@@ -21,7 +21,7 @@ function validate(values: FieldValues, unknown: string[]): { settings: Settings 
   }
 }
 
-export function useSettingsForm(url: Pick<UrlOptions, 'fields' | 'unknown'>) {
+export function useSettingsForm(url: Pick<UrlOptions, 'fields' | 'unknown' | 'given'>) {
   const [values, setValues] = useState<FieldValues>(url.fields);
   const [unknown, setUnknown] = useState(url.unknown);
   // Values from the URL are checked at once, so a bad shared link says so before anyone presses Train.
@@ -30,11 +30,22 @@ export function useSettingsForm(url: Pick<UrlOptions, 'fields' | 'unknown'>) {
     return 'error' in checked ? checked.error.fields : {};
   });
   const [error, setError] = useState<SettingsError | undefined>();
+  /** The preset was chosen (in the URL, by the user or by a resumed run): no suggestion replaces it. */
+  const [presetChosen, setPresetChosen] = useState(url.given.includes('preset'));
 
   const onChange = useCallback((name: string, value: string) => {
     setValues((v) => (name === 'preset' ? choosePreset(v, value) : { ...v, [name]: value }));
+    if (name === 'preset') setPresetChosen(true);
     setFieldErrors(({ [name]: _fixed, ...rest }) => rest);
   }, []);
+
+  /** Offers `preset` (one that fits this machine) unless a preset was chosen. */
+  const suggestPreset = useCallback(
+    (preset: string) => {
+      if (!presetChosen) setValues((v) => (v.preset === preset ? v : choosePreset(v, preset)));
+    },
+    [presetChosen],
+  );
 
   /** The settings to train with, or null after marking what is wrong. */
   const check = useCallback((): Settings | null => {
@@ -53,6 +64,7 @@ export function useSettingsForm(url: Pick<UrlOptions, 'fields' | 'unknown'>) {
   const follow = useCallback((message: FromWorker) => {
     if (message.type === 'error' && message.error.fields) setFieldErrors(message.error.fields);
     if (message.type === 'run-restored') {
+      setPresetChosen(true);
       setValues(Object.fromEntries(Object.entries(message.settings).map(([k, v]) => [k, String(v)])));
     }
   }, []);
@@ -68,6 +80,7 @@ export function useSettingsForm(url: Pick<UrlOptions, 'fields' | 'unknown'>) {
     onChange,
     check,
     follow,
+    suggestPreset,
     ignoreUnknown: () => setUnknown([]),
   };
 }

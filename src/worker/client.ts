@@ -3,6 +3,7 @@
  * typed methods and subscribes to typed messages; it never touches
  * `postMessage` itself.
  */
+import type { Preset } from '../model/config';
 import type { Settings } from '../train/settings';
 import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker } from './protocol';
 
@@ -120,6 +121,11 @@ export class TrainerClient {
 
   importModel(files: File[]): void {
     this.send({ type: 'import-model', files: files.map((file) => ({ name: file.name, file })) });
+  }
+
+  /** Times a few steps of each preset on the chosen backend; answered by 'preset-cost' messages. */
+  measurePresets(requests: { preset: Preset; batchSize: number }[]): void {
+    this.send({ type: 'measure-presets', requests });
   }
 
   terminate(): void {

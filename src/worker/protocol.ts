@@ -9,6 +9,7 @@ import type { Settings } from '../train/settings';
 import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
 import type { ModelSummary } from '../model/summary';
 import type { ClassifierInfo } from '../classify/classifier';
+import type { Preset } from '../model/config';
 import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
 
@@ -61,7 +62,9 @@ export type ToWorker =
   /** Export a library model, or with null the model that classifies now; answered by 'model-files'. */
   | { type: 'export-model'; id: string | null }
   /** A model.json and its weights .bin, as the user picked them (any order). */
-  | { type: 'import-model'; files: { name: string; file: Blob }[] };
+  | { type: 'import-model'; files: { name: string; file: Blob }[] }
+  /** Time a few training steps of each preset on this backend; answered by one 'preset-cost' each. A run stops the measuring. */
+  | { type: 'measure-presets'; requests: { preset: Preset; batchSize: number }[] };
 
 export type FromWorker =
   | { type: 'data-progress'; progress: LoadProgress }
@@ -89,8 +92,37 @@ export type FromWorker =
   | { type: 'classified'; results: ClassifyResult[]; memory: MemoryInfo }
   | { type: 'library'; models: LibraryEntry[] }
   | { type: 'model-files'; files: ModelFiles }
+  /** `cost` is null when the preset could not be measured here. */
+  | { type: 'preset-cost'; preset: Preset; cost: PresetCost | null }
+  /** What the run just started will do: its images and steps, for the progress bar and the estimate. */
+  | { type: 'run-plan'; plan: RunPlan }
   /** A library action or import that failed; nothing else changed. */
   | { type: 'model-error'; action: 'open' | 'delete' | 'export' | 'import' | 'save' | 'checkpoint'; error: ErrorData };
+
+/** What a preset costs on this device (measured by a few timed steps), for the estimate before Train. */
+export interface PresetCost {
+  preset: Preset;
+  backend: BackendName;
+  /** The backend's adapter line: the estimate holds for this device and these threads only. */
+  adapter: string;
+  /** Unit: images/s. */
+  imagesPerSecond: number;
+  /** Images per measured step. */
+  batchSize: number;
+  /** Steps timed; 0 when one slow first step gave the estimate. */
+  timedSteps: number;
+}
+
+export interface RunPlan {
+  preset: Preset;
+  /** Images in the training, validation and test subsets. */
+  trainImages: number;
+  valImages: number;
+  testImages: number;
+  batchSize: number;
+  batchesPerEpoch: number;
+  epochs: number;
+}
 
 export interface CheckpointSummary {
   /** Epochs done; "Resume from epoch epoch + 1". */

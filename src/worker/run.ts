@@ -14,6 +14,7 @@ import type { ModelMetadata } from '../model/modelFiles';
 import { captureArtifacts } from '../model/modelIO';
 import { summarizeModel } from '../model/summary';
 import type { Checkpoint } from '../store/checkpoints';
+import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
 import { trainModel, type TrainEvent } from '../train/loop';
 import type { Subset, TrainResult } from '../train/records';
@@ -22,7 +23,7 @@ import { toErrorData } from '../errors';
 import { restoreCheckpoint, type CheckpointSlot, type RunHistory } from './checkpointSlot';
 import { libraryEntry, type Library } from './library';
 import { tensorMemory } from './memory';
-import { assertNever, type FromWorker } from './protocol';
+import { assertNever, type FromWorker, type RunPlan } from './protocol';
 
 /** The worker's long-lived parts a run works with. */
 export interface RunServices {
@@ -58,6 +59,7 @@ export class Run {
       // A new run starts over: the old checkpoint is no longer to be resumed.
       if (!restored) await checkpoints.clear();
       const data = this.subsets();
+      post({ type: 'run-plan', plan: this.plan(data) });
       const model = buildModel(toModelConfig(settings));
       this.model = model;
       let resume;
@@ -120,6 +122,20 @@ export class Run {
       train: { ...dataset.train, indices: train },
       val: { ...dataset.train, indices: val },
       test: { ...dataset.test, indices: test },
+    };
+  }
+
+  private plan(data: { train: Subset; val: Subset; test: Subset }): RunPlan {
+    const { batchSize, epochs } = this.settings;
+    const trainImages = data.train.indices.length;
+    return {
+      preset: this.settings.preset,
+      trainImages,
+      valImages: data.val.indices.length,
+      testImages: data.test.indices.length,
+      batchSize,
+      batchesPerEpoch: trainBatchesPerEpoch(trainImages, batchSize),
+      epochs,
     };
   }
 

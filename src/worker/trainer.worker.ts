@@ -17,6 +17,7 @@ import { ClassifyQueue } from './classifyQueue';
 import { Library } from './library';
 import { exportModel, importModel } from './modelTransfer';
 import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
+import { CostMeter } from './presetCosts';
 import { Run } from './run';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -39,6 +40,8 @@ const checkpoints = new CheckpointSlot(post);
 const library = new Library(post, classifier);
 const classifyQueue = new ClassifyQueue(post, classifier);
 const transfer = { post, library, classifier, dataset: () => dataset };
+/** Timed steps per preset, for the estimate before Train; a run stops it first. */
+const costs = new CostMeter(post);
 
 /** Opens IndexedDB once; the page hears whether a run waits to be resumed before it hears whether checkpoints are on. */
 async function openStorage(): Promise<void> {
@@ -178,6 +181,7 @@ async function handle(message: ToWorker): Promise<void> {
       if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backend;
+      await costs.stop();
       const data = dataset;
       return exclusively(() => train(data, message.settings, null));
     }
@@ -185,6 +189,7 @@ async function handle(message: ToWorker): Promise<void> {
       if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backendReady();
+      await costs.stop();
       const data = dataset;
       return exclusively(async () => {
         // null: the checkpoint was unusable; the page has been told and offered a new run.
@@ -209,6 +214,13 @@ async function handle(message: ToWorker): Promise<void> {
     case 'import-model':
       await backendReady();
       return importModel(transfer, message.files);
+    case 'measure-presets': {
+      if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
+      if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
+      const info = await backend;
+      if (!run?.active) costs.measure(message.requests, dataset, info);
+      return;
+    }
     case 'pause':
       return run?.pause();
     case 'resume':

@@ -1,0 +1,55 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** Images/s of each preset as the cost table shows them, once all three are measured. */
+async function measuredCosts(page: Page): Promise<Record<string, number>> {
+  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  const rows = page.getByTestId('preset-costs').locator('tbody tr');
+  await expect(rows).toHaveCount(3);
+  await expect
+    .poll(() => rows.evaluateAll((trs) => trs.filter((tr) => tr.getAttribute('data-images-per-second')).length), { timeout: 120_000 })
+    .toBe(3);
+  const entries = await rows.evaluateAll((trs) => trs.map((tr) => [tr.dataset.preset, Number(tr.dataset.imagesPerSecond)] as const));
+  return Object.fromEntries(entries);
+}
+
+test('before Train the page shows what each preset costs here, offers the one that fits a CPU, and its estimate holds', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/?backend=wasm');
+  const costs = await measuredCosts(page);
+  for (const preset of ['tiny', 'seed', 'fast']) expect(costs[preset]).toBeGreaterThan(0);
+
+  // What the table says for a full run, and the preset it offers: the most capable one whose 10 epochs of 45,000 images fit in 15 minutes here.
+  const table = page.getByTestId('preset-costs');
+  await expect(table).toContainText('45,000 training images, 10 epochs');
+  const fits = (ips: number) => (10 * Math.floor(45_000 / 64) * 64) / ips <= 15 * 60;
+  const expected = fits(costs.fast as number) ? 'fast' : fits(costs.seed as number) ? 'seed' : 'tiny';
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue(expected);
+
+  // A short run of the tiny preset: its own speed agrees with the estimate within 30 %.
+  await page.getByLabel('Model', { exact: true }).selectOption('tiny');
+  await page.getByLabel('Epochs').fill('2');
+  await page.getByLabel('Training images').fill('2048');
+  await page.getByLabel('Test images').fill('200');
+  await page.getByRole('button', { name: 'Train' }).click();
+  // The estimate is there from the start, from the measured speed.
+  await expect(page.getByTestId('eta')).toHaveText(/\d/);
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 180_000 });
+  const speeds = await page.locator('table.epochs tbody tr td:nth-child(7)').allTextContents();
+  const measured = Number(speeds.at(-1));
+  expect(Math.abs(measured - (costs.tiny as number)) / measured).toBeLessThan(0.3);
+
+  // The measurement is kept for this device: a reload shows the same figures without measuring again.
+  await page.reload();
+  expect(await measuredCosts(page)).toEqual(costs);
+  expect(errors).toEqual([]);
+});
+
+test('a preset given in the URL is never replaced by the suggestion', async ({ page }) => {
+  await page.goto('/?backend=wasm&preset=seed');
+  await measuredCosts(page);
+  await expect(page.getByLabel('Model', { exact: true })).toHaveValue('seed');
+});

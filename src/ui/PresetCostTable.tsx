@@ -1,0 +1,70 @@
+/**
+ * Before Train: what each preset would cost here, from a few timed steps on
+ * this device, beside the accuracy it reached in the README's measured runs.
+ */
+import { PRESETS, type Preset } from '../model/config';
+import { SETTINGS_SPEC, presetDefaults } from '../train/settings';
+import type { PresetCost } from '../worker/protocol';
+import { MEASURED_ACCURACY, epochSeconds } from './presetCosts';
+import { formatSeconds } from './progress';
+
+export function PresetCostTable({
+  costs,
+  measuring,
+  selected,
+  epochs,
+  trainImages,
+}: {
+  costs: Partial<Record<Preset, PresetCost | null>>;
+  /** True while the worker may still send costs. */
+  measuring: boolean;
+  selected: string;
+  /** The form's epochs, when valid; else the default. */
+  epochs: number;
+  trainImages: number;
+}) {
+  const label = (p: Preset) => SETTINGS_SPEC.preset.options.find((o) => o.value === p)?.label ?? p;
+  return (
+    <table className="preset-costs" data-testid="preset-costs">
+      <caption>
+        What each model costs here: {trainImages.toLocaleString('en-US')} training images, {epochs} epoch{epochs === 1 ? '' : 's'}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">model</th>
+          <th scope="col">images/s here</th>
+          <th scope="col">one epoch</th>
+          <th scope="col">the run</th>
+          <th scope="col">test accuracy reached</th>
+        </tr>
+      </thead>
+      <tbody>
+        {PRESETS.map((preset) => {
+          const cost = costs[preset];
+          const epoch = cost ? epochSeconds(cost, trainImages, presetDefaults(preset).batchSize) : Number.NaN;
+          const reached = MEASURED_ACCURACY[preset];
+          return (
+            <tr
+              key={preset}
+              data-preset={preset}
+              data-images-per-second={cost?.imagesPerSecond}
+              className={preset === selected ? 'selected' : undefined}
+            >
+              <th scope="row">{label(preset)}</th>
+              <td>
+                {cost
+                  ? cost.imagesPerSecond.toFixed(cost.imagesPerSecond < 10 ? 1 : 0)
+                  : cost === undefined && measuring
+                    ? 'measuring…'
+                    : '–'}
+              </td>
+              <td>{formatSeconds(epoch)}</td>
+              <td>{formatSeconds(epoch * epochs)}</td>
+              <td title={reached?.run}>{reached ? `${(reached.accuracy * 100).toFixed(1)} %` : 'not measured yet'}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { Preset } from '../model/config';
+import type { PresetCost } from '../worker/protocol';
+import { cachedCost, epochSeconds, fittingPreset, probeBatch, storeCost, trainImagesFor, type CostStore } from './presetCosts';
+
+const cost = (preset: Preset, imagesPerSecond: number, batchSize = 64): PresetCost => ({
+  preset,
+  backend: 'wasm',
+  adapter: 'SIMD, 2 threads',
+  imagesPerSecond,
+  batchSize,
+  timedSteps: 3,
+});
+
+function memoryStore(): CostStore & { map: Map<string, string> } {
+  const map = new Map<string, string>();
+  return { map, getItem: (k) => map.get(k) ?? null, setItem: (k, v) => void map.set(k, v) };
+}
+
+describe('preset costs', () => {
+  it('measure on a CPU at a batch of at most 64, and on a GPU at the preset’s own', () => {
+    expect(probeBatch('fast', 'wasm')).toBe(64);
+    expect(probeBatch('tiny', 'cpu')).toBe(64);
+    expect(probeBatch('fast', 'webgpu')).toBe(512);
+  });
+
+  it('count the training images as the split and the limit make them', () => {
+    expect(trainImagesFor({ validationShare: 0.1, trainLimit: 0 }, 50_000)).toBe(45_000);
+    expect(trainImagesFor({ validationShare: 0.1, trainLimit: 5000 }, 50_000)).toBe(5000);
+    expect(trainImagesFor({ validationShare: 0, trainLimit: 0 }, 50_000)).toBe(50_000);
+  });
+
+  it('time an epoch of full batches only, as the loop trains', () => {
+    expect(epochSeconds({ imagesPerSecond: 100 }, 1000, 64)).toBeCloseTo(960 / 100);
+  });
+
+  it('pick the most capable preset whose 10 epochs fit in 15 minutes, once all are settled', () => {
+    // 45,000 images × 10 epochs in 900 s needs 500 images/s.
+    expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80) }, 45_000)).toBeNull();
+    expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80), fast: cost('fast', 20) }, 45_000)).toBe('tiny');
+    expect(fittingPreset({ tiny: cost('tiny', 5000), seed: cost('seed', 600), fast: cost('fast', 20) }, 45_000)).toBe('seed');
+    // Nothing fits: the cheapest measured one; an unmeasurable preset is passed over.
+    expect(fittingPreset({ tiny: cost('tiny', 100), seed: null, fast: cost('fast', 20) }, 45_000)).toBe('tiny');
+    // A small run lets the bigger networks in.
+    expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80), fast: cost('fast', 20) }, 1000)).toBe('fast');
+  });
+
+  it('are kept per backend, device and preset, and a damaged entry is ignored', () => {
+    const store = memoryStore();
+    storeCost(store, cost('seed', 77));
+    expect(cachedCost(store, 'wasm', 'SIMD, 2 threads', 'seed')?.imagesPerSecond).toBe(77);
+    expect(cachedCost(store, 'wasm', 'SIMD, 1 thread', 'seed')).toBeUndefined();
+    expect(cachedCost(store, 'cpu', 'SIMD, 2 threads', 'seed')).toBeUndefined();
+    for (const key of store.map.keys()) store.map.set(key, '{not json');
+    expect(cachedCost(store, 'wasm', 'SIMD, 2 threads', 'seed')).toBeUndefined();
+  });
+});
