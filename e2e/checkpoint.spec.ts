@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /**
  * Checkpoints after every epoch: a reloaded page offers to resume, and the
@@ -8,12 +9,6 @@ import { expect, test, type Page } from '@playwright/test';
 /** 2048 images at 32 per batch: 64 steps an epoch, long enough to pause in before it ends. */
 const RUN = 'preset=tiny&epochs=3&batchSize=32&trainLimit=2048&testLimit=200&backend=wasm';
 const STEPS_PER_EPOCH = 64;
-
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 const epochRows = (page: Page) =>
   page
@@ -31,8 +26,10 @@ async function trainThenPause(page: Page, epochs: number): Promise<void> {
   await expect(page.getByTestId('status')).toHaveText('paused');
 }
 
-test('train two epochs, reload, resume: epoch 3 continues the same curves, step counter and optimizer state', async ({ page }) => {
-  const errors = collectPageErrors(page);
+test('train two epochs, reload, resume: epoch 3 continues the same curves, step counter and optimizer state', async ({
+  page,
+  pageErrors: errors,
+}) => {
   await trainThenPause(page, 2);
   const before = (await epochRows(page)).slice(0, 2);
   expect(before).toHaveLength(2);
@@ -91,13 +88,9 @@ test('start over discards the checkpoint', async ({ page }) => {
   await expect(page.getByTestId('checkpoint')).toHaveCount(0);
 });
 
-test('without IndexedDB, training still runs and the page says checkpoints are off', async ({ page }) => {
+test('without IndexedDB, training still runs and the page says checkpoints are off', async ({ page, patchWorker }) => {
   // The worker as in a browser with site storage disabled.
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    const response = await route.fetch();
-    const body = `Object.defineProperty(self, 'indexedDB', { value: undefined });\n${await response.text()}`;
-    await route.fulfill({ response, body });
-  });
+  await patchWorker(`Object.defineProperty(self, 'indexedDB', { value: undefined });\n`);
   await page.goto('/?preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200&backend=wasm&autostart=1');
   await expect(page.getByTestId('checkpoints-off')).toContainText('Checkpoints are off', { timeout: 60_000 });
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });

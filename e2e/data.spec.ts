@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 const SHARD = /\/data\/cifar10\/train-003\.bin(\?.*)?$/;
 
@@ -7,9 +8,7 @@ async function expectLoaded(page: Page) {
   await expect(page.getByTestId('data-status')).toContainText('10,000 test images');
 }
 
-test('loads the real CIFAR-10 shards and shows the counts and ten images of each class', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+test('loads the real CIFAR-10 shards and shows the counts and ten images of each class', async ({ page, pageErrors: errors }) => {
   await page.goto('/');
   await expect(page.getByTestId('data-progress')).toBeVisible();
   await expectLoaded(page);

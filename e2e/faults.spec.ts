@@ -1,4 +1,5 @@
-import { expect, test, type Route } from '@playwright/test';
+import type { Route } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 const SHARD = /\/data\/cifar10\/train-004\.bin(\?.*)?$/;
 
@@ -41,18 +42,10 @@ test('after a missing shard, Retry succeeds once the shard is back', async ({ pa
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
-test('a worker that throws is reported, and Restart brings up a fresh one', async ({ page }) => {
-  let served = 0;
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    served += 1;
-    const response = await route.fetch();
-    // Only the first worker crashes; no-store so the restarted one is fetched again, unmodified.
-    const crash = served === 1 ? "setTimeout(() => { throw new Error('simulated crash'); }, 3000);\n" : '';
-    await route.fulfill({
-      response,
-      body: crash + (await response.text()),
-      headers: { ...response.headers(), 'cache-control': 'no-store' },
-    });
+test('a worker that throws is reported, and Restart brings up a fresh one', async ({ page, patchWorker }) => {
+  // Only the first worker crashes; no-store so the restarted one is fetched again, unmodified.
+  const worker = await patchWorker((served) => (served === 1 ? "setTimeout(() => { throw new Error('simulated crash'); }, 3000);\n" : ''), {
+    noStore: true,
   });
   await page.goto('/');
   const error = page.getByTestId('error');
@@ -64,28 +57,21 @@ test('a worker that throws is reported, and Restart brings up a fresh one', asyn
   await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('status')).toHaveText('ready');
-  expect(served).toBe(2);
+  expect(worker.served).toBe(2);
 });
 
-test('a worker that crashes mid-run leaves its checkpoint intact: after Restart the run resumes', async ({ page }) => {
+test('a worker that crashes mid-run leaves its checkpoint intact: after Restart the run resumes', async ({ page, patchWorker }) => {
   test.setTimeout(240_000);
-  let served = 0;
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    served += 1;
-    const response = await route.fetch();
-    // The first worker dies right after saving its first checkpoint: an
-    // uncaught exception, then the worker closes, as a crashed one would.
-    const crash =
+  // The first worker dies right after saving its first checkpoint: an
+  // uncaught exception, then the worker closes, as a crashed one would.
+  await patchWorker(
+    (served) =>
       served === 1
         ? `(() => { const post = self.postMessage.bind(self); self.postMessage = (m, ...r) => { post(m, ...r);
              if (m && m.type === 'checkpoint-saved') setTimeout(() => { setTimeout(() => self.close(), 0); throw new Error('simulated crash'); }, 0); }; })();\n`
-        : '';
-    await route.fulfill({
-      response,
-      body: crash + (await response.text()),
-      headers: { ...response.headers(), 'cache-control': 'no-store' },
-    });
-  });
+        : '',
+    { noStore: true },
+  );
   await page.goto('/?preset=tiny&epochs=3&batchSize=32&trainLimit=512&testLimit=100&patience=0&backend=wasm&autostart=1');
   await expect(page.getByTestId('error')).toContainText('simulated crash', { timeout: 120_000 });
   await page.getByTestId('restart-worker').click();

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { expect, test, type Download, type Page } from '@playwright/test';
+import type { Download, Page } from '@playwright/test';
+import { collectPageErrors, expect, test } from './fixtures';
 import { bmp, gif, png } from './images';
 
 /**
@@ -66,14 +67,11 @@ function expectSamePredictions(actual: Map<string, [string, number[]]>, expected
   }
 }
 
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
-
-test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({ page, browser }, testInfo) => {
-  const errors = collectPageErrors(page);
+test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({
+  page,
+  pageErrors: errors,
+  browser,
+}, testInfo) => {
   await page.goto(`/?${QUICK}&autostart=1`);
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');

@@ -1,13 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /** A quick run on real data: 512 training images, 57 for validation, 200 test images. */
 const QUICK = 'preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200';
-
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 async function expectFinishedRun(page: Page) {
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 240_000 });
@@ -26,8 +21,7 @@ async function expectFinishedRun(page: Page) {
 }
 
 for (const backend of ['webgpu', 'webgl'] as const) {
-  test(`trains the tiny preset for one epoch on 512 real images on ${backend}`, async ({ page }) => {
-    const errors = collectPageErrors(page);
+  test(`trains the tiny preset for one epoch on 512 real images on ${backend}`, async ({ page, pageErrors: errors }) => {
     await page.goto(`/?${QUICK}&backend=${backend}&autostart=1`);
     await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', backend, { timeout: 60_000 });
     await expectFinishedRun(page);
@@ -37,17 +31,11 @@ for (const backend of ['webgpu', 'webgl'] as const) {
   });
 }
 
-/** Serves the training worker with `navigator.gpu` deleted, as in a browser without WebGPU. */
-async function removeWebGpuFromWorker(page: Page) {
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    const response = await route.fetch();
-    const body = `delete WorkerNavigator.prototype.gpu;\n${await response.text()}`;
-    await route.fulfill({ response, body });
-  });
-}
+/** The training worker as in a browser without WebGPU. */
+const NO_WEBGPU = 'delete WorkerNavigator.prototype.gpu;\n';
 
-test('without navigator.gpu the app falls back to WebGL and says why', async ({ page }) => {
-  await removeWebGpuFromWorker(page);
+test('without navigator.gpu the app falls back to WebGL and says why', async ({ page, patchWorker }) => {
+  await patchWorker(NO_WEBGPU);
   // softwareGpu=1: this machine's WebGL is SwiftShader, which `auto` would otherwise pass over for WASM.
   await page.goto('/?softwareGpu=1');
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgl', { timeout: 60_000 });
@@ -62,15 +50,14 @@ test('on a machine whose GPU APIs are software renderers, auto picks WASM and sa
   await expect(reasons).toContainText('WebGL renderer is a software renderer');
 });
 
-test('a forced backend that cannot run is an error, not a silent switch', async ({ page }) => {
-  await removeWebGpuFromWorker(page);
+test('a forced backend that cannot run is an error, not a silent switch', async ({ page, patchWorker }) => {
+  await patchWorker(NO_WEBGPU);
   await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('error')).toContainText('The requested backend "webgpu" cannot run here');
   await expect(page.getByTestId('backend')).toHaveCount(0);
 });
 
-test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page }) => {
-  const errors = collectPageErrors(page);
+test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page, pageErrors: errors }) => {
   // WASM: the fastest backend here; the run is long enough to pause in its first epoch.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=960&testLimit=100&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
