@@ -169,7 +169,7 @@ test('one drop of every kind of file: one card each, a prediction or an error in
 
   // Train the tiny preset; the waiting cards are classified as soon as there is a model.
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
 
   const predictions = page.getByTestId('prediction');
@@ -249,7 +249,7 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   // 4096 images at 16 per batch, 3 epochs: 768 steps, long enough to classify during.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=4096&testLimit=200&patience=0&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'training');
 
@@ -305,7 +305,7 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
 
 test('paste and the file picker add cards too, which wait for a model', async ({ page, pageErrors }, testInfo) => {
   await page.goto('/?backend=wasm');
-  await expect(page.getByTestId('library')).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
+  await expect(page.getByRole('region', { name: 'Model library' })).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
   const pasted = png(20, 20, () => RED).toString('base64');
   await page.evaluate((base64) => {
     const transfer = new DataTransfer();
@@ -320,7 +320,7 @@ test('paste and the file picker add cards too, which wait for a model', async ({
     picked,
     bmp(10, 10, () => BLUE),
   );
-  await page.getByTestId('classify-files').setInputFiles(picked);
+  await page.getByLabel('choose files').setInputFiles(picked);
   await expect(card(page, 'picked.bmp')).toHaveAttribute('data-testid', 'prediction-waiting');
   await expect(page.locator('.card')).toHaveCount(2);
   expect(pageErrors).toEqual([]);

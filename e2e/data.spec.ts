@@ -10,9 +10,9 @@ async function expectLoaded(page: Page) {
 
 test('loads the real CIFAR-10 shards and shows the counts and ten images of each class', async ({ page, pageErrors: errors }) => {
   await page.goto('/');
-  await expect(page.getByTestId('data-progress')).toBeVisible();
+  await expect(page.getByRole('progressbar', { name: 'Data loading progress' })).toBeVisible();
   await expectLoaded(page);
-  const grid = page.getByTestId('sample-grid');
+  const grid = page.getByRole('table', { name: 'Sample images of each class' });
   for (const name of ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']) {
     await expect(grid.getByRole('rowheader', { name })).toBeVisible();
     await expect(grid.locator(`canvas[title="${name}"]`)).toHaveCount(10);
