@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import type { BenchApi, CheckResult, ConvShape } from '../src/bench/protocol';
 
 /**
@@ -40,9 +40,7 @@ const SHAPES: ConvShape[] = [
   shape(2, 9, 8, 4, 5, 3, 'same', 2),
 ];
 
-test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative error < 1e-4)', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative error < 1e-4)', async ({ page, pageErrors: errors }) => {
   await page.goto('/bench.html');
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   const result = (await page.evaluate(

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /**
  * Checkpoints after every epoch: a reloaded page offers to resume, and the
@@ -9,52 +10,50 @@ import { expect, test, type Page } from '@playwright/test';
 const RUN = 'preset=tiny&epochs=3&batchSize=32&trainLimit=2048&testLimit=200&backend=wasm';
 const STEPS_PER_EPOCH = 64;
 
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
-
 const epochRows = (page: Page) =>
   page
     .locator('table.epochs tbody tr')
     .evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
 const step = async (page: Page) => Number(await page.getByTestId('step').textContent());
+/** What a reloaded page offers for an interrupted run. */
+const offer = (page: Page) => page.getByRole('region', { name: 'Unfinished run' });
+const resumeOffer = (page: Page) => offer(page).getByRole('button', { name: /^Resume from epoch/ });
 
 /** Starts the run, waits for the checkpoint after epoch `epochs`, then pauses so no later one can replace it. */
 async function trainThenPause(page: Page, epochs: number): Promise<void> {
   await page.goto(`/?${RUN}`);
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-epoch', String(epochs), { timeout: 120_000 });
-  await page.getByTestId('pause').click();
+  await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('status')).toHaveText('paused');
 }
 
-test('train two epochs, reload, resume: epoch 3 continues the same curves, step counter and optimizer state', async ({ page }) => {
-  const errors = collectPageErrors(page);
+test('train two epochs, reload, resume: epoch 3 continues the same curves, step counter and optimizer state', async ({
+  page,
+  pageErrors: errors,
+}) => {
   await trainThenPause(page, 2);
   const before = (await epochRows(page)).slice(0, 2);
   expect(before).toHaveLength(2);
   await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-optimizer-step', String(2 * STEPS_PER_EPOCH));
 
   await page.reload();
-  const offer = page.getByTestId('checkpoint');
-  await expect(offer).toBeVisible({ timeout: 30_000 });
-  await expect(offer).toHaveAttribute('data-epoch', '2');
-  await expect(page.getByTestId('resume')).toHaveText('Resume from epoch 3');
-  await expect(page.getByTestId('start-over')).toBeVisible();
+  await expect(offer(page)).toBeVisible({ timeout: 30_000 });
+  await expect(offer(page)).toHaveAttribute('data-epoch', '2');
+  await expect(resumeOffer(page)).toHaveText('Resume from epoch 3');
+  await expect(page.getByRole('button', { name: 'Start over' })).toBeVisible();
   // Nothing runs until the user chooses.
   await expect(page.getByTestId('status')).not.toHaveText('training');
-  await expect(page.getByTestId('resume')).toBeEnabled({ timeout: 120_000 });
-  await page.getByTestId('resume').click();
+  await expect(resumeOffer(page)).toBeEnabled({ timeout: 120_000 });
+  await resumeOffer(page).click();
 
   // The earlier epochs and step curve are back at once; the counter goes on from step 128.
-  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect(offer(page)).toHaveCount(0);
   await expect.poll(() => epochRows(page).then((rows) => rows.slice(0, 2)), { timeout: 60_000 }).toEqual(before);
   const restoredStep = await step(page);
   expect(restoredStep).toBeGreaterThanOrEqual(2 * STEPS_PER_EPOCH);
-  await expect(page.getByTestId('setting-epochs')).toHaveValue('3');
+  await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('3');
   await expect(page.getByTestId('epoch')).toHaveText(/^(2|3) \/ 3$/);
 
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
@@ -74,30 +73,26 @@ test('train two epochs, reload, resume: epoch 3 continues the same curves, step 
   await expect(page.getByTestId('library-entry')).toHaveCount(1);
   await page.reload();
   await expect(page.getByTestId('library-entry')).toHaveCount(1, { timeout: 30_000 });
-  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect(offer(page)).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 
 test('start over discards the checkpoint', async ({ page }) => {
   await trainThenPause(page, 1);
   await page.reload();
-  await expect(page.getByTestId('checkpoint')).toBeVisible({ timeout: 30_000 });
-  await page.getByTestId('start-over').click();
-  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect(offer(page)).toBeVisible({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Start over' }).click();
+  await expect(offer(page)).toHaveCount(0);
   await expect(page.getByTestId('status')).not.toHaveText('training');
   await page.reload();
   // Storage has answered, and there is no offer.
-  await expect(page.getByTestId('library')).toHaveAttribute('data-storage', 'ready');
-  await expect(page.getByTestId('checkpoint')).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'Model library' })).toHaveAttribute('data-storage', 'ready');
+  await expect(offer(page)).toHaveCount(0);
 });
 
-test('without IndexedDB, training still runs and the page says checkpoints are off', async ({ page }) => {
+test('without IndexedDB, training still runs and the page says checkpoints are off', async ({ page, patchWorker }) => {
   // The worker as in a browser with site storage disabled.
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    const response = await route.fetch();
-    const body = `Object.defineProperty(self, 'indexedDB', { value: undefined });\n${await response.text()}`;
-    await route.fulfill({ response, body });
-  });
+  await patchWorker(`Object.defineProperty(self, 'indexedDB', { value: undefined });\n`);
   await page.goto('/?preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200&backend=wasm&autostart=1');
   await expect(page.getByTestId('checkpoints-off')).toContainText('Checkpoints are off', { timeout: 60_000 });
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
@@ -131,12 +126,12 @@ test('a second tab cannot train while the first does (they share one checkpoint 
   // 5000 images at 32 per batch: several seconds an epoch, so the pause lands before the first checkpoint.
   await page.goto('/?preset=tiny&epochs=2&batchSize=32&trainLimit=5000&testLimit=100&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('training', { timeout: 60_000 });
-  await page.getByTestId('pause').click();
+  await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('status')).toHaveText('paused');
 
-  await second.getByTestId('start').click();
+  await second.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(second.getByTestId('error')).toHaveAttribute('data-code', 'training-elsewhere');
   await expect(second.getByTestId('error')).toContainText('Another tab of this app is training');
   await expect(second.getByTestId('status')).toHaveText('done'); // refused, not broken
@@ -148,7 +143,7 @@ test('a second tab cannot train while the first does (they share one checkpoint 
     const real = navigator.locks.query.bind(navigator.locks);
     navigator.locks.query = async () => ({ ...(await real()), held: [] });
   });
-  await second.getByTestId('start').click();
+  await second.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(second.getByTestId('test-accuracy')).toHaveCount(0); // past the page's check: a new run was requested
   await expect(second.getByTestId('error')).toHaveAttribute('data-code', 'training-elsewhere');
   await expect(second.getByTestId('status')).toHaveText('done');
@@ -156,9 +151,9 @@ test('a second tab cannot train while the first does (they share one checkpoint 
 
   // The first run goes on untouched, and its end frees the second tab.
   await expect(page.getByTestId('status')).toHaveText('paused');
-  await page.getByTestId('stop').click();
+  await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
-  await second.getByTestId('start').click();
+  await second.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(second.getByTestId('status')).toHaveText('training', { timeout: 30_000 });
   await expect(second.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   await expect(second.getByTestId('error')).toHaveCount(0);

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { bmp, gif, png } from './images';
 
 /**
@@ -145,18 +146,18 @@ async function modelInput(card: Locator): Promise<number[][]> {
 
 const card = (page: Page, name: string) => page.locator(`[data-name="${name}"]`);
 
-function watchPage(page: Page): { errors: string[]; dialogs: string[] } {
-  const seen = { errors: [] as string[], dialogs: [] as string[] };
-  page.on('pageerror', (e) => seen.errors.push(e.message));
+/** Dismisses every dialog (alert, confirm…) the page opens and keeps its message: none may open. */
+function dismissDialogs(page: Page): string[] {
+  const dialogs: string[] = [];
   page.on('dialog', (d) => {
-    seen.dialogs.push(d.message());
+    dialogs.push(d.message());
     void d.dismiss();
   });
-  return seen;
+  return dialogs;
 }
 
-test('one drop of every kind of file: one card each, a prediction or an error in words, nothing runs', async ({ page }) => {
-  const seen = watchPage(page);
+test('one drop of every kind of file: one card each, a prediction or an error in words, nothing runs', async ({ page, pageErrors }) => {
+  const dialogs = dismissDialogs(page);
   await page.goto(`/?${QUICK}`);
   await expect(page.getByTestId('dropzone')).toBeVisible();
 
@@ -168,7 +169,7 @@ test('one drop of every kind of file: one card each, a prediction or an error in
 
   // Train the tiny preset; the waiting cards are classified as soon as there is a model.
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
 
   const predictions = page.getByTestId('prediction');
@@ -219,8 +220,8 @@ test('one drop of every kind of file: one card each, a prediction or an error in
   expect(Math.max(...greys)).toBeLessThan(155);
 
   expect(await page.evaluate(() => (window as { __svgRan?: boolean }).__svgRan)).toBeUndefined();
-  expect(seen.dialogs).toEqual([]);
-  expect(seen.errors).toEqual([]);
+  expect(dialogs).toEqual([]);
+  expect(pageErrors).toEqual([]);
   await expect(page.getByTestId('error')).toHaveCount(0);
 
   // Removing a card revokes its thumbnail: the object URL no longer loads.
@@ -243,12 +244,12 @@ test('one drop of every kind of file: one card each, a prediction or an error in
 
 test('a hundred pictures while a run trains: results stream in per batch, the page stays responsive, the run is undisturbed', async ({
   page,
+  pageErrors,
 }) => {
-  const seen = watchPage(page);
   // 4096 images at 16 per batch, 3 epochs: 768 steps, long enough to classify during.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=4096&testLimit=200&patience=0&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'training');
 
@@ -299,13 +300,12 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   expect(Number(await page.getByTestId('step').textContent())).toBe(3 * 256);
   await expect(page.locator('table.epochs tbody tr')).toHaveCount(3);
   await expect(page.getByTestId('error')).toHaveCount(0);
-  expect(seen.errors).toEqual([]);
+  expect(pageErrors).toEqual([]);
 });
 
-test('paste and the file picker add cards too, which wait for a model', async ({ page }, testInfo) => {
-  const seen = watchPage(page);
+test('paste and the file picker add cards too, which wait for a model', async ({ page, pageErrors }, testInfo) => {
   await page.goto('/?backend=wasm');
-  await expect(page.getByTestId('library')).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
+  await expect(page.getByRole('region', { name: 'Model library' })).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
   const pasted = png(20, 20, () => RED).toString('base64');
   await page.evaluate((base64) => {
     const transfer = new DataTransfer();
@@ -320,8 +320,8 @@ test('paste and the file picker add cards too, which wait for a model', async ({
     picked,
     bmp(10, 10, () => BLUE),
   );
-  await page.getByTestId('classify-files').setInputFiles(picked);
+  await page.getByLabel('choose files').setInputFiles(picked);
   await expect(card(page, 'picked.bmp')).toHaveAttribute('data-testid', 'prediction-waiting');
   await expect(page.locator('.card')).toHaveCount(2);
-  expect(seen.errors).toEqual([]);
+  expect(pageErrors).toEqual([]);
 });

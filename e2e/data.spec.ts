@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 const SHARD = /\/data\/cifar10\/train-003\.bin(\?.*)?$/;
 
@@ -7,13 +8,11 @@ async function expectLoaded(page: Page) {
   await expect(page.getByTestId('data-status')).toContainText('10,000 test images');
 }
 
-test('loads the real CIFAR-10 shards and shows the counts and ten images of each class', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+test('loads the real CIFAR-10 shards and shows the counts and ten images of each class', async ({ page, pageErrors: errors }) => {
   await page.goto('/');
-  await expect(page.getByTestId('data-progress')).toBeVisible();
+  await expect(page.getByRole('progressbar', { name: 'Data loading progress' })).toBeVisible();
   await expectLoaded(page);
-  const grid = page.getByTestId('sample-grid');
+  const grid = page.getByRole('table', { name: 'Sample images of each class' });
   for (const name of ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']) {
     await expect(grid.getByRole('rowheader', { name })).toBeVisible();
     await expect(grid.locator(`canvas[title="${name}"]`)).toHaveCount(10);

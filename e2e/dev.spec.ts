@@ -1,13 +1,11 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /**
  * `npm run dev` is how the next engineer works on the app. React runs every
  * effect twice there (StrictMode), so the page asks the worker for a backend
  * and the data twice; both must settle into one backend and one data set.
  */
-test('the development server trains the tiny preset to the end, with no error on the way', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+test('the development server trains the tiny preset to the end, with no error on the way', async ({ page, pageErrors: errors }) => {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });

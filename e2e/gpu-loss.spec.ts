@@ -1,12 +1,13 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /**
- * Serves the training worker with a fault injected: right after the first
- * checkpoint is saved, the WebGPU device is destroyed — what a driver crash
- * or GPU reset does to a tab. With `noGpuAfter`, no adapter is offered again.
+ * A fault for the training worker: right after the first checkpoint is
+ * saved, the WebGPU device is destroyed — what a driver crash or GPU reset
+ * does to a tab. With `noGpuAfter`, no adapter is offered again.
  */
-async function loseDeviceAfterFirstCheckpoint(page: Page, noGpuAfter: boolean) {
-  const fault = `(() => {
+function loseDeviceAfterFirstCheckpoint(noGpuAfter: boolean): string {
+  return `(() => {
     const devices = [];
     const requestDevice = GPUAdapter.prototype.requestDevice;
     GPUAdapter.prototype.requestDevice = async function (...args) {
@@ -25,10 +26,6 @@ async function loseDeviceAfterFirstCheckpoint(page: Page, noGpuAfter: boolean) {
       }
     };
   })();\n`;
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({ response, body: fault + (await response.text()) });
-  });
 }
 
 const RUN = '/?preset=tiny&epochs=3&batchSize=32&trainLimit=128&testLimit=50&patience=0&backend=webgpu&autostart=1';
@@ -37,9 +34,9 @@ async function firstEpochRow(page: Page) {
   return page.locator('table.epochs tbody tr').first().innerText();
 }
 
-test('a lost WebGPU device mid-run: training resumes from the last checkpoint on a new WebGPU device', async ({ page }) => {
+test('a lost WebGPU device mid-run: training resumes from the last checkpoint on a new WebGPU device', async ({ page, patchWorker }) => {
   test.setTimeout(300_000);
-  await loseDeviceAfterFirstCheckpoint(page, false);
+  await patchWorker(loseDeviceAfterFirstCheckpoint(false));
   await page.goto(RUN);
   await expect(page.locator('table.epochs tbody tr')).toHaveCount(1, { timeout: 200_000 });
   const epoch1 = await firstEpochRow(page);
@@ -54,9 +51,9 @@ test('a lost WebGPU device mid-run: training resumes from the last checkpoint on
   await expect(page.getByTestId('test-accuracy')).toBeVisible();
 });
 
-test('a lost WebGPU device with no GPU to be had again: training resumes on the next backend', async ({ page }) => {
+test('a lost WebGPU device with no GPU to be had again: training resumes on the next backend', async ({ page, patchWorker }) => {
   test.setTimeout(300_000);
-  await loseDeviceAfterFirstCheckpoint(page, true);
+  await patchWorker(loseDeviceAfterFirstCheckpoint(true));
   await page.goto(RUN);
   await expect(page.locator('table.epochs tbody tr')).toHaveCount(1, { timeout: 200_000 });
   await expect(page.getByTestId('notice')).toContainText('resumed from the checkpoint after epoch 1, on wasm', { timeout: 200_000 });

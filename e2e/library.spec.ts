@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { expect, test, type Download, type Page } from '@playwright/test';
+import type { Download, Page } from '@playwright/test';
+import { collectPageErrors, expect, test } from './fixtures';
 import { bmp, gif, png } from './images';
 
 /**
@@ -66,14 +67,15 @@ function expectSamePredictions(actual: Map<string, [string, number[]]>, expected
   }
 }
 
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
+const library = (page: Page) => page.getByRole('region', { name: 'Model library' });
+/** The library's error message: the only alert in its panel. */
+const modelError = (page: Page) => library(page).getByRole('alert');
 
-test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({ page, browser }, testInfo) => {
-  const errors = collectPageErrors(page);
+test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({
+  page,
+  pageErrors: errors,
+  browser,
+}, testInfo) => {
   await page.goto(`/?${QUICK}&autostart=1`);
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');
@@ -84,7 +86,7 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   // Export: two downloads, model.json and its weights.
   const downloads: Download[] = [];
   page.on('download', (d) => downloads.push(d));
-  await page.getByTestId('export').click();
+  await page.getByRole('button', { name: 'Export model' }).click();
   await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
   const jsonDownload = downloads.find((d) => d.suggestedFilename().endsWith('.json')) as Download;
   const binDownload = downloads.find((d) => d.suggestedFilename().endsWith('.weights.bin')) as Download;
@@ -111,7 +113,7 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   const fresh = await context.newPage();
   const freshErrors = collectPageErrors(fresh);
   await fresh.goto('/?backend=wasm');
-  await expect(fresh.getByTestId('library')).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
+  await expect(library(fresh)).toHaveAttribute('data-storage', 'ready', { timeout: 60_000 });
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'none');
   await expect(fresh.getByTestId('library-entry')).toHaveCount(0);
 
@@ -120,21 +122,21 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   const bad = structuredClone(modelJson);
   bad.modelTopology.config.layers[0].config.batch_input_shape = [null, 64, 64, 3];
   await writeFile(badPath, JSON.stringify(bad));
-  await fresh.getByTestId('import').setInputFiles([badPath, binPath]);
-  await expect(fresh.getByTestId('model-error')).toContainText('The model was not imported');
-  await expect(fresh.getByTestId('model-error')).toContainText('input is 64×64×3; it must be 32×32×3');
+  await fresh.getByLabel('Import model').setInputFiles([badPath, binPath]);
+  await expect(modelError(fresh)).toContainText('The model was not imported');
+  await expect(modelError(fresh)).toContainText('input is 64×64×3; it must be 32×32×3');
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'none');
   // A weights file that does not belong to it: refused too.
   const shortPath = testInfo.outputPath('short.weights.bin');
   await writeFile(shortPath, (await readFile(binPath)).subarray(4));
-  await fresh.getByTestId('import').setInputFiles([jsonPath, shortPath]);
-  await expect(fresh.getByTestId('model-error')).toContainText('do not belong together');
+  await fresh.getByLabel('Import model').setInputFiles([jsonPath, shortPath]);
+  await expect(modelError(fresh)).toContainText('do not belong together');
   await expect(fresh.getByTestId('library-entry')).toHaveCount(0);
 
   // The real files: imported, kept in the library, and classifying exactly like the original.
-  await fresh.getByTestId('import').setInputFiles([jsonPath, binPath]);
+  await fresh.getByLabel('Import model').setInputFiles([jsonPath, binPath]);
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'imported', { timeout: 30_000 });
-  await expect(fresh.getByTestId('model-error')).toHaveCount(0);
+  await expect(modelError(fresh)).toHaveCount(0);
   await expect(fresh.getByTestId('library-entry')).toHaveCount(1);
   await drop(fresh);
   expectSamePredictions(await predictions(fresh), original);
@@ -143,11 +145,11 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   await fresh.reload();
   await expect(fresh.getByTestId('library-entry')).toHaveCount(1, { timeout: 60_000 });
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'none');
-  await fresh.getByTestId('library-open').click();
+  await library(fresh).getByRole('button', { name: 'Open', exact: true }).click();
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'library');
   await drop(fresh);
   expectSamePredictions(await predictions(fresh), original);
-  await fresh.getByTestId('library-delete').click();
+  await library(fresh).getByRole('button', { name: 'Delete' }).click();
   await expect(fresh.getByTestId('library-entry')).toHaveCount(0);
   // Still loaded, just no longer saved.
   await expect(fresh.getByTestId('current-model')).toHaveAttribute('data-source', 'library');

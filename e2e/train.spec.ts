@@ -1,13 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /** A quick run on real data: 512 training images, 57 for validation, 200 test images. */
 const QUICK = 'preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200';
-
-function collectPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 async function expectFinishedRun(page: Page) {
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 240_000 });
@@ -26,8 +21,7 @@ async function expectFinishedRun(page: Page) {
 }
 
 for (const backend of ['webgpu', 'webgl'] as const) {
-  test(`trains the tiny preset for one epoch on 512 real images on ${backend}`, async ({ page }) => {
-    const errors = collectPageErrors(page);
+  test(`trains the tiny preset for one epoch on 512 real images on ${backend}`, async ({ page, pageErrors: errors }) => {
     await page.goto(`/?${QUICK}&backend=${backend}&autostart=1`);
     await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', backend, { timeout: 60_000 });
     await expectFinishedRun(page);
@@ -37,17 +31,11 @@ for (const backend of ['webgpu', 'webgl'] as const) {
   });
 }
 
-/** Serves the training worker with `navigator.gpu` deleted, as in a browser without WebGPU. */
-async function removeWebGpuFromWorker(page: Page) {
-  await page.route(/\/assets\/trainer\.worker-[\w-]+\.js$/, async (route) => {
-    const response = await route.fetch();
-    const body = `delete WorkerNavigator.prototype.gpu;\n${await response.text()}`;
-    await route.fulfill({ response, body });
-  });
-}
+/** The training worker as in a browser without WebGPU. */
+const NO_WEBGPU = 'delete WorkerNavigator.prototype.gpu;\n';
 
-test('without navigator.gpu the app falls back to WebGL and says why', async ({ page }) => {
-  await removeWebGpuFromWorker(page);
+test('without navigator.gpu the app falls back to WebGL and says why', async ({ page, patchWorker }) => {
+  await patchWorker(NO_WEBGPU);
   // softwareGpu=1: this machine's WebGL is SwiftShader, which `auto` would otherwise pass over for WASM.
   await page.goto('/?softwareGpu=1');
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'webgl', { timeout: 60_000 });
@@ -62,28 +50,27 @@ test('on a machine whose GPU APIs are software renderers, auto picks WASM and sa
   await expect(reasons).toContainText('WebGL renderer is a software renderer');
 });
 
-test('a forced backend that cannot run is an error, not a silent switch', async ({ page }) => {
-  await removeWebGpuFromWorker(page);
+test('a forced backend that cannot run is an error, not a silent switch', async ({ page, patchWorker }) => {
+  await patchWorker(NO_WEBGPU);
   await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('error')).toContainText('The requested backend "webgpu" cannot run here');
   await expect(page.getByTestId('backend')).toHaveCount(0);
 });
 
-test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page }) => {
-  const errors = collectPageErrors(page);
+test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page, pageErrors: errors }) => {
   // WASM: the fastest backend here; the run is long enough to pause in its first epoch.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=960&testLimit=100&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('training');
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
 
-  await page.getByTestId('pause').click();
+  await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('status')).toHaveText('paused');
   const pausedAt = await page.getByTestId('step').textContent();
   await page.waitForTimeout(2_000);
   await expect(page.getByTestId('step')).toHaveText(pausedAt ?? '');
-  await page.getByTestId('resume').click();
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await expect(page.getByTestId('status')).not.toHaveText('paused');
 
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 180_000 });
@@ -98,23 +85,28 @@ test('pause and resume; the tensor count after epoch 3 equals that after epoch 1
 test('invalid settings are refused beside the field, and nothing starts', async ({ page }) => {
   await page.goto('/?batchSize=0&learningRate=-1&epochs=1000000000&preset=huge&trainLimit=abc');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  await page.getByTestId('start').click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   for (const field of ['batchSize', 'learningRate', 'epochs', 'preset', 'trainLimit']) {
     await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
   }
   await expect(page.getByTestId('status')).toHaveText('ready');
   // Fixing the form clears the message beside the field.
-  await page.getByTestId('setting-batchSize').fill('32');
+  await page.getByLabel('Batch size', { exact: true }).fill('32');
   await expect(page.getByTestId('setting-batchSize-error')).toHaveCount(0);
 });
 
 test('invalid values typed into the form are refused beside the field, and nothing starts', async ({ page }) => {
   await page.goto('/?preset=tiny');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
-  const typed = { batchSize: '0', learningRate: '-0.5', epochs: '1000000000', trainLimit: 'twelve' };
-  for (const [field, value] of Object.entries(typed)) await page.getByTestId(`setting-${field}`).fill(value);
-  await page.getByTestId('start').click();
-  for (const field of Object.keys(typed)) await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
+  const typed = [
+    { field: 'batchSize', label: 'Batch size', value: '0' },
+    { field: 'learningRate', label: 'Learning rate', value: '-0.5' },
+    { field: 'epochs', label: 'Epochs', value: '1000000000' },
+    { field: 'trainLimit', label: 'Training images', value: 'twelve' },
+  ];
+  for (const { label, value } of typed) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  for (const { field } of typed) await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
   await expect(page.getByTestId('setting-learningRate-error')).toContainText('greater than 0');
   await expect(page.getByTestId('status')).toHaveText('ready');
   await expect(page.getByTestId('step')).toHaveCount(0);
@@ -122,12 +114,14 @@ test('invalid values typed into the form are refused beside the field, and nothi
 
 test('choosing the fast preset in the form brings its batch of 512, and a typed batch size stays', async ({ page }) => {
   await page.goto('/');
-  await expect(page.getByTestId('setting-batchSize')).toHaveValue('64');
-  await page.getByTestId('setting-preset').selectOption('fast');
-  await expect(page.getByTestId('setting-batchSize')).toHaveValue('512');
-  await page.getByTestId('setting-preset').selectOption('tiny');
-  await expect(page.getByTestId('setting-batchSize')).toHaveValue('64');
-  await page.getByTestId('setting-batchSize').fill('100');
-  await page.getByTestId('setting-preset').selectOption('fast');
-  await expect(page.getByTestId('setting-batchSize')).toHaveValue('100');
+  const batchSize = page.getByLabel('Batch size', { exact: true });
+  const model = page.getByLabel('Model', { exact: true });
+  await expect(batchSize).toHaveValue('64');
+  await model.selectOption('fast');
+  await expect(batchSize).toHaveValue('512');
+  await model.selectOption('tiny');
+  await expect(batchSize).toHaveValue('64');
+  await batchSize.fill('100');
+  await model.selectOption('fast');
+  await expect(batchSize).toHaveValue('100');
 });

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 import { describe, expect, it } from 'vitest';
-import { ADVISORIES, findVulnerable, productionPackages, type Lockfile } from './advisories';
+import {
+  ADVISORIES,
+  MAX_AGE_DAYS,
+  REVIEWED,
+  ageInDays,
+  findVulnerable,
+  productionPackages,
+  staleListMessage,
+  type Lockfile,
+} from './advisories';
 
 const lockfile = (packages: Record<string, { version: string; dev?: boolean }>): Lockfile => ({
   lockfileVersion: 3,
@@ -67,5 +76,33 @@ describe('recorded advisories', () => {
 
   it('refuse a lockfile without a packages section', () => {
     expect(() => findVulnerable({ lockfileVersion: 1 })).toThrow(/lockfileVersion 2/);
+  });
+});
+
+describe('the age of the recorded list', () => {
+  const reviewed = '2026-11-29';
+
+  it('counts whole days from the review date, in UTC', () => {
+    expect(ageInDays(new Date('2026-11-29T23:59:59Z'), reviewed)).toBe(0);
+    expect(ageInDays(new Date('2026-12-01T00:00:00Z'), reviewed)).toBe(2);
+    expect(() => ageInDays(new Date('2026-12-01T00:00:00Z'), '29/11/2026')).toThrow(/YYYY-MM-DD/);
+  });
+
+  it(`passes up to ${MAX_AGE_DAYS} days after the review`, () => {
+    expect(staleListMessage(new Date('2026-12-01T12:00:00Z'), reviewed)).toBeUndefined();
+    expect(staleListMessage(new Date('2026-12-29T23:59:59Z'), reviewed)).toBeUndefined();
+  });
+
+  it('fails from the day after, saying how old the list is and what to do', () => {
+    const message = staleListMessage(new Date('2026-12-30T00:00:00Z'), reviewed);
+    expect(message).toContain('last checked on 2026-11-29, 31 days ago');
+    expect(message).toContain('npm audit --omit=dev');
+    expect(message).toContain('set REVIEWED');
+    expect(staleListMessage(new Date('2027-06-01T00:00:00Z'), reviewed)).toContain('184 days ago');
+  });
+
+  it('is read from REVIEWED, a real date', () => {
+    expect(REVIEWED).toMatch(/^\d{4}-\d\d-\d\d$/);
+    expect(ageInDays(new Date(`${REVIEWED}T00:00:00Z`))).toBe(0);
   });
 });

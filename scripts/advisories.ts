@@ -27,8 +27,36 @@ export interface Advisory {
   affects: readonly { package: string; range: string }[];
 }
 
-/** The date the list below was last compared with the advisory database. */
+/** The date the list below was last compared with the advisory database (YYYY-MM-DD, UTC). */
 export const REVIEWED = '2026-11-29';
+
+/**
+ * Past this many days since REVIEWED the fallback fails: advisories appear
+ * every week, and a list nobody has looked at for a month would pass a tree
+ * that `npm audit` would stop. Unit: days.
+ */
+export const MAX_AGE_DAYS = 30;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Whole days from `reviewed` (a YYYY-MM-DD date, read as UTC midnight) to `now`. */
+export function ageInDays(now: Date, reviewed: string = REVIEWED): number {
+  const start = Date.parse(`${reviewed}T00:00:00Z`);
+  if (!/^\d{4}-\d\d-\d\d$/.test(reviewed) || Number.isNaN(start)) throw new Error(`REVIEWED must be a YYYY-MM-DD date, not "${reviewed}"`);
+  return Math.floor((now.getTime() - start) / DAY_MS);
+}
+
+/** Why the list can no longer stand in for `npm audit`, or undefined while it is recent enough. */
+export function staleListMessage(now: Date, reviewed: string = REVIEWED): string | undefined {
+  const age = ageInDays(now, reviewed);
+  if (age <= MAX_AGE_DAYS) return undefined;
+  return (
+    `The advisory list in scripts/advisories.ts was last checked on ${reviewed}, ${age} days ago ` +
+    `(more than ${MAX_AGE_DAYS}), so it may miss advisories published since. ` +
+    'Run `npm audit --omit=dev` on a machine whose registry answers it, record any advisory it reports ' +
+    'against a production dependency in ADVISORIES, and set REVIEWED to the day you checked.'
+  );
+}
 
 export const ADVISORIES: readonly Advisory[] = [
   // The vega family: tfjs-vis 1.5.1 pins vega 5.20.0, vega-lite 4 and vega-embed 6; the `overrides` in

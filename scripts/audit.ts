@@ -8,13 +8,23 @@
  * only advisories someone has recorded there are found.
  *
  * Exit codes: 0 no high or critical advisory, 1 at least one, 2 bad command
- * line or unreadable lockfile.
+ * line or unreadable lockfile, 3 the fallback's list is too old to rely on
+ * (see MAX_AGE_DAYS in scripts/advisories.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADVISORIES, REVIEWED, findVulnerable, productionPackages, type Lockfile, type Severity } from './advisories';
+import {
+  ADVISORIES,
+  MAX_AGE_DAYS,
+  REVIEWED,
+  findVulnerable,
+  productionPackages,
+  staleListMessage,
+  type Lockfile,
+  type Severity,
+} from './advisories';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -23,7 +33,8 @@ const USAGE = `Usage: npm run audit -- [--offline]
 Fails when a production dependency has a high or critical advisory.
 
   --offline   skip the registry; check package-lock.json against the
-              advisories recorded in scripts/advisories.ts only
+              advisories recorded in scripts/advisories.ts only (fails
+              once that list is more than ${MAX_AGE_DAYS} days old)
   -h, --help  show this help
 `;
 
@@ -63,7 +74,7 @@ function askRegistry(): RegistryAnswer {
   };
 }
 
-function checkLockfile(): number {
+function checkLockfile(now: Date): number {
   let lock: Lockfile;
   try {
     lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as Lockfile;
@@ -83,10 +94,13 @@ function checkLockfile(): number {
   }
   const blocking = findings.filter((f) => BLOCKING.includes(f.advisory.severity)).length;
   process.stdout.write(`${blocking} high or critical, ${findings.length - blocking} lower.\n`);
-  return blocking > 0 ? 1 : 0;
+  const stale = staleListMessage(now);
+  if (stale) process.stderr.write(`error: ${stale}\n`);
+  return blocking > 0 ? 1 : stale ? 3 : 0;
 }
 
-function main(argv: string[]): number {
+/** `now` is a parameter so the age check of the advisory list reads no clock of its own. */
+function main(argv: string[], now: Date): number {
   let values: { offline?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -116,7 +130,7 @@ function main(argv: string[]): number {
     }
     process.stdout.write(`npm audit could not ask the registry (${answer.reason}).\n`);
   }
-  return checkLockfile();
+  return checkLockfile(now);
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = main(process.argv.slice(2), new Date());

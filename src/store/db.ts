@@ -21,7 +21,30 @@ export const STORES = Object.freeze({
 /** How long to wait for a database that another tab holds open at an older version. Unit: ms. */
 const BLOCKED_TIMEOUT_MS = 5000;
 
-export function openDatabase(factory: IDBFactory | undefined = globalThis.indexedDB, name = DB_NAME): Promise<IDBDatabase> {
+/** Starts a one-shot timer and returns what cancels it; a parameter so tests never wait on the wall clock. */
+export type StartTimer = (callback: () => void, ms: number) => () => void;
+
+const realTimer: StartTimer = (callback, ms) => {
+  const id = setTimeout(callback, ms);
+  return () => clearTimeout(id);
+};
+
+export interface OpenOptions {
+  name?: string;
+  /** DB_VERSION; a test asks for a later one to play a newer build of the app against a tab of an older one. */
+  version?: number;
+  startTimer?: StartTimer;
+}
+
+/**
+ * Opens (and creates or upgrades) the database. A slow open is waited for as
+ * long as it takes; only an open that is blocked (another tab holds the
+ * database at an older version and does not let go) gives up, after
+ * BLOCKED_TIMEOUT_MS. A connection that arrives after giving up is closed at
+ * once, so it cannot block the next open in its turn.
+ */
+export function openDatabase(factory: IDBFactory | undefined = globalThis.indexedDB, options: OpenOptions = {}): Promise<IDBDatabase> {
+  const { name = DB_NAME, version = DB_VERSION, startTimer = realTimer } = options;
   if (!factory)
     return Promise.reject(
       new StorageError('storage-unavailable', 'This browser offers no IndexedDB storage here (private mode or disabled site data).'),
@@ -29,21 +52,24 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {
-      request = factory.open(name, DB_VERSION);
+      request = factory.open(name, version);
     } catch (error) {
       reject(asStorageError(error, 'open the database'));
       return;
     }
-    const timer = setTimeout(
-      () =>
+    let gaveUp = false;
+    let cancelTimer: (() => void) | undefined;
+    request.onblocked = () => {
+      cancelTimer ??= startTimer(() => {
+        gaveUp = true;
         reject(
           new StorageError(
             'storage-unavailable',
             'The database is held by another tab of this app with an older version; close it and reload.',
           ),
-        ),
-      BLOCKED_TIMEOUT_MS,
-    );
+        );
+      }, BLOCKED_TIMEOUT_MS);
+    };
     request.onupgradeneeded = () => {
       const db = request.result;
       if (!db.objectStoreNames.contains(STORES.checkpoint)) db.createObjectStore(STORES.checkpoint);
@@ -51,14 +77,18 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
       if (!db.objectStoreNames.contains(STORES.modelData)) db.createObjectStore(STORES.modelData, { keyPath: 'id' });
     };
     request.onsuccess = () => {
-      clearTimeout(timer);
+      cancelTimer?.();
       const db = request.result;
+      if (gaveUp) {
+        db.close();
+        return;
+      }
       // Another tab upgrading the schema: step aside instead of blocking it.
       db.onversionchange = () => db.close();
       resolve(db);
     };
     request.onerror = () => {
-      clearTimeout(timer);
+      cancelTimer?.();
       reject(asStorageError(request.error, 'open the database'));
     };
   });

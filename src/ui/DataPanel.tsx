@@ -57,7 +57,7 @@ export function DataPanel({ progress, ready, controls }: { progress?: LoadProgre
         Loaded {ready.counts.train.toLocaleString('en-US')} training images and {ready.counts.test.toLocaleString('en-US')} test images
         {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}.
       </p>
-      <table className="sample-grid" data-testid="sample-grid">
+      <table className="sample-grid" data-testid="sample-grid" aria-label="Sample images of each class">
         <tbody>
           {ready.classes.map((name, c) => (
             <tr key={name}>

@@ -1,0 +1,71 @@
+/**
+ * What the specs share: the page's uncaught errors, collected from the start,
+ * and the training worker served with test code run before its own (a fault,
+ * a missing browser API).
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+
+/** The bundled training worker, whatever its content hash. */
+const TRAINER_WORKER = /\/assets\/trainer\.worker-[\w-]+\.js$/;
+
+/** The messages of `page`'s uncaught errors from now on; a test expects it empty at the points it chooses. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+export interface WorkerPatchOptions {
+  /**
+   * Forbids the browser to keep the patched script, so a worker started
+   * later (Restart) is requested, and patched, again.
+   */
+  noStore?: boolean;
+}
+
+/** How many training workers the page has requested so far. */
+export interface PatchedWorker {
+  readonly served: number;
+}
+
+/**
+ * Serves every training worker of `page` with `code` run before the worker's
+ * own script. `code` may depend on how many workers have been served,
+ * counting this one from 1, to patch only the first.
+ */
+async function patchWorker(
+  page: Page,
+  code: string | ((served: number) => string),
+  { noStore = false }: WorkerPatchOptions = {},
+): Promise<PatchedWorker> {
+  let served = 0;
+  await page.route(TRAINER_WORKER, async (route) => {
+    served += 1;
+    const prefix = typeof code === 'string' ? code : code(served);
+    const response = await route.fetch();
+    const body = prefix + (await response.text());
+    await route.fulfill(noStore ? { response, body, headers: { ...response.headers(), 'cache-control': 'no-store' } } : { response, body });
+  });
+  return {
+    get served() {
+      return served;
+    },
+  };
+}
+
+export const test = base.extend<{
+  /** Uncaught errors of `page`, collected from before the test's first step. */
+  pageErrors: string[];
+  /** `patchWorker` for `page`; call it before the page loads. */
+  patchWorker: (code: string | ((served: number) => string), options?: WorkerPatchOptions) => Promise<PatchedWorker>;
+}>({
+  // `provide` is Playwright's `use`, renamed so the React hooks lint does not take it for React's.
+  pageErrors: async ({ page }, provide) => {
+    await provide(collectPageErrors(page));
+  },
+  patchWorker: async ({ page }, provide) => {
+    await provide((code, options) => patchWorker(page, code, options));
+  },
+});
+
+export { expect };
