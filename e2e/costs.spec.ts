@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 /** Images/s of each preset as the cost table shows them, once all three are measured. */
 async function measuredCosts(page: Page): Promise<Record<string, number>> {
@@ -14,10 +15,9 @@ async function measuredCosts(page: Page): Promise<Record<string, number>> {
 
 test('before Train the page shows what each preset costs here, offers the one that fits a CPU, and its estimate holds', async ({
   page,
+  pageErrors,
 }) => {
   test.setTimeout(300_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/?backend=wasm');
   const costs = await measuredCosts(page);
   for (const preset of ['tiny', 'seed', 'fast']) expect(costs[preset]).toBeGreaterThan(0);
@@ -34,7 +34,7 @@ test('before Train the page shows what each preset costs here, offers the one th
   await page.getByLabel('Epochs').fill('2');
   await page.getByLabel('Training images').fill('2048');
   await page.getByLabel('Test images').fill('200');
-  await page.getByRole('button', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
   // The estimate is there from the start, from the measured speed.
   await expect(page.getByTestId('eta')).toHaveText(/\d/);
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 180_000 });
@@ -45,7 +45,7 @@ test('before Train the page shows what each preset costs here, offers the one th
   // The measurement is kept for this device: a reload shows the same figures without measuring again.
   await page.reload();
   expect(await measuredCosts(page)).toEqual(costs);
-  expect(errors).toEqual([]);
+  expect(pageErrors).toEqual([]);
 });
 
 test('a preset given in the URL is never replaced by the suggestion', async ({ page }) => {

@@ -3,6 +3,7 @@
  * the model library. Opened in the training worker (weights live there); the
  * factory is a parameter so tests run on `fake-indexeddb`.
  */
+import { systemClock, type Clock } from '../clock';
 import { StorageError } from '../errors';
 
 export const DB_NAME = 'cifar10-in-a-tab';
@@ -21,19 +22,12 @@ export const STORES = Object.freeze({
 /** How long to wait for a database that another tab holds open at an older version. Unit: ms. */
 const BLOCKED_TIMEOUT_MS = 5000;
 
-/** Starts a one-shot timer and returns what cancels it; a parameter so tests never wait on the wall clock. */
-export type StartTimer = (callback: () => void, ms: number) => () => void;
-
-const realTimer: StartTimer = (callback, ms) => {
-  const id = setTimeout(callback, ms);
-  return () => clearTimeout(id);
-};
-
 export interface OpenOptions {
   name?: string;
   /** DB_VERSION; a test asks for a later one to play a newer build of the app against a tab of an older one. */
   version?: number;
-  startTimer?: StartTimer;
+  /** What the blocked-open wait is timed by; the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -44,7 +38,7 @@ export interface OpenOptions {
  * once, so it cannot block the next open in its turn.
  */
 export function openDatabase(factory: IDBFactory | undefined = globalThis.indexedDB, options: OpenOptions = {}): Promise<IDBDatabase> {
-  const { name = DB_NAME, version = DB_VERSION, startTimer = realTimer } = options;
+  const { name = DB_NAME, version = DB_VERSION, clock = systemClock } = options;
   if (!factory)
     return Promise.reject(
       new StorageError('storage-unavailable', 'This browser offers no IndexedDB storage here (private mode or disabled site data).'),
@@ -60,7 +54,7 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
     let gaveUp = false;
     let cancelTimer: (() => void) | undefined;
     request.onblocked = () => {
-      cancelTimer ??= startTimer(() => {
+      cancelTimer ??= clock.after(BLOCKED_TIMEOUT_MS, () => {
         gaveUp = true;
         reject(
           new StorageError(
@@ -68,7 +62,7 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
             'The database is held by another tab of this app with an older version; close it and reload.',
           ),
         );
-      }, BLOCKED_TIMEOUT_MS);
+      });
     };
     request.onupgradeneeded = () => {
       const db = request.result;
