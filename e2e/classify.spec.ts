@@ -156,6 +156,32 @@ function dismissDialogs(page: Page): string[] {
   return dialogs;
 }
 
+/** What the model saw: the centre square, transparency on white, the first GIF frame, and no aliasing. */
+async function expectWhatTheModelSaw(page: Page): Promise<void> {
+  const wide = await modelInput(card(page, 'wide.png'));
+  expect(wide[0]).toEqual([255, 0, 0]); // top-left of the crop: red, not the green strip
+  expect(wide[31 * 32]).toEqual([0, 0, 255]); // bottom-left: blue
+  expect(wide.filter(([r = 0, g = 0, b = 0]) => g > 100 && r < 100 && b < 100)).toEqual([]);
+  const transparent = await modelInput(card(page, 'transparent.png'));
+  expect(transparent[16 * 32 + 2]).toEqual([255, 255, 255]);
+  expect(transparent[16 * 32 + 29]).toEqual([0, 0, 0]);
+  const animated = await modelInput(card(page, 'animated.gif'));
+  expect(new Set(animated.map((p) => p.join()))).toEqual(new Set(['255,0,0']));
+  // EXIF rotation honoured and the crop taken in the rotated picture: red above blue, nothing cut off (white).
+  const near = (p: number[] | undefined, rgb: number[]) => (p ?? []).every((v, i) => Math.abs(v - (rgb[i] as number)) <= 12);
+  for (const name of ['rotated.jpg', 'rotated.png']) {
+    const rotated = await modelInput(card(page, name));
+    for (const x of [0, 16, 31]) {
+      expect(near(rotated[2 * 32 + x], [255, 0, 0]), `${name} (${x}, 2): ${rotated[2 * 32 + x]}`).toBe(true);
+      expect(near(rotated[29 * 32 + x], [0, 0, 255]), `${name} (${x}, 29): ${rotated[29 * 32 + x]}`).toBe(true);
+    }
+  }
+  const huge = await modelInput(card(page, 'huge.png'));
+  const greys = huge.flat();
+  expect(Math.min(...greys)).toBeGreaterThan(100);
+  expect(Math.max(...greys)).toBeLessThan(155);
+}
+
 test('one drop of every kind of file: one card each, a prediction or an error in words, nothing runs', async ({ page, pageErrors }) => {
   const dialogs = dismissDialogs(page);
   await page.goto(`/?${QUICK}`);
@@ -195,29 +221,7 @@ test('one drop of every kind of file: one card each, a prediction or an error in
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
   }
 
-  // What the model saw: the centre square, transparency on white, the first GIF frame, and no aliasing.
-  const wide = await modelInput(card(page, 'wide.png'));
-  expect(wide[0]).toEqual([255, 0, 0]); // top-left of the crop: red, not the green strip
-  expect(wide[31 * 32]).toEqual([0, 0, 255]); // bottom-left: blue
-  expect(wide.filter(([r = 0, g = 0, b = 0]) => g > 100 && r < 100 && b < 100)).toEqual([]);
-  const transparent = await modelInput(card(page, 'transparent.png'));
-  expect(transparent[16 * 32 + 2]).toEqual([255, 255, 255]);
-  expect(transparent[16 * 32 + 29]).toEqual([0, 0, 0]);
-  const animated = await modelInput(card(page, 'animated.gif'));
-  expect(new Set(animated.map((p) => p.join()))).toEqual(new Set(['255,0,0']));
-  // EXIF rotation honoured and the crop taken in the rotated picture: red above blue, nothing cut off (white).
-  const near = (p: number[] | undefined, rgb: number[]) => (p ?? []).every((v, i) => Math.abs(v - (rgb[i] as number)) <= 12);
-  for (const name of ['rotated.jpg', 'rotated.png']) {
-    const rotated = await modelInput(card(page, name));
-    for (const x of [0, 16, 31]) {
-      expect(near(rotated[2 * 32 + x], [255, 0, 0]), `${name} (${x}, 2): ${rotated[2 * 32 + x]}`).toBe(true);
-      expect(near(rotated[29 * 32 + x], [0, 0, 255]), `${name} (${x}, 29): ${rotated[29 * 32 + x]}`).toBe(true);
-    }
-  }
-  const huge = await modelInput(card(page, 'huge.png'));
-  const greys = huge.flat();
-  expect(Math.min(...greys)).toBeGreaterThan(100);
-  expect(Math.max(...greys)).toBeLessThan(155);
+  await expectWhatTheModelSaw(page);
 
   expect(await page.evaluate(() => (window as { __svgRan?: boolean }).__svgRan)).toBeUndefined();
   expect(dialogs).toEqual([]);

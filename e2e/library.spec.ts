@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import type { Download, Page } from '@playwright/test';
+import type { Download, Page, TestInfo } from '@playwright/test';
 import { collectPageErrors, expect, test } from './fixtures';
 import { bmp, gif, png } from './images';
 
@@ -71,19 +71,8 @@ const library = (page: Page) => page.getByRole('region', { name: 'Model library'
 /** The library's error message: the only alert in its panel. */
 const modelError = (page: Page) => library(page).getByRole('alert');
 
-test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({
-  page,
-  pageErrors: errors,
-  browser,
-}, testInfo) => {
-  await page.goto(`/?${QUICK}&autostart=1`);
-  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
-  await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');
-  await expect(page.getByTestId('library-entry')).toHaveCount(1);
-  await drop(page);
-  const original = await predictions(page);
-
-  // Export: two downloads, model.json and its weights.
+/** Export: two downloads, model.json and its weights, saved under the test's output folder and checked against each other. */
+async function exportBothFiles(page: Page, testInfo: TestInfo) {
   const downloads: Download[] = [];
   page.on('download', (d) => downloads.push(d));
   await page.getByRole('button', { name: 'Export model' }).click();
@@ -106,6 +95,22 @@ test('export, import into a fresh browser profile: the same pictures get the sam
   );
   expect(weightBytes).toBe(described);
   expect(modelJson.userDefinedMetadata.cifar10InATab).toMatchObject({ preset: 'tiny', color: 'rgb', epochs: 1 });
+  return { jsonPath, binPath, modelJson };
+}
+
+test('export, import into a fresh browser profile: the same pictures get the same predictions', async ({
+  page,
+  pageErrors: errors,
+  browser,
+}, testInfo) => {
+  await page.goto(`/?${QUICK}&autostart=1`);
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
+  await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'trained');
+  await expect(page.getByTestId('library-entry')).toHaveCount(1);
+  await drop(page);
+  const original = await predictions(page);
+
+  const { jsonPath, binPath, modelJson } = await exportBothFiles(page, testInfo);
   expect(errors).toEqual([]);
 
   // A fresh profile: its own (empty) storage, no model.

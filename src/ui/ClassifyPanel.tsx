@@ -21,10 +21,20 @@ export function ClassifyPanel({
   actions: ModelsActions;
   classes: string[] | undefined;
 }) {
-  const [dragging, setDragging] = useState(false);
-  const { addFiles } = actions;
+  const dragging = useDropAndPaste(actions.addFiles);
+  const names = models.classifier?.classes ?? classes ?? [];
+  return (
+    <section className="panel" aria-label="Classify your own images">
+      <h2>Classify your own images</h2>
+      <DropZone models={models} dragging={dragging} classes={names} addFiles={actions.addFiles} />
+      {models.cards.length > 0 && <CardList models={models} actions={actions} classes={names} />}
+    </section>
+  );
+}
 
-  // Drop anywhere and paste anywhere: listeners on the window, not on one element.
+/** Drop anywhere and paste anywhere: listeners on the window, not on one element. True while files are dragged over the page. */
+function useDropAndPaste(addFiles: (files: File[]) => Promise<void>): boolean {
+  const [dragging, setDragging] = useState(false);
   useEffect(() => {
     const hasFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
     const onDragOver = (event: DragEvent) => {
@@ -59,75 +69,87 @@ export function ClassifyPanel({
       window.removeEventListener('paste', onPaste);
     };
   }, [addFiles]);
+  return dragging;
+}
 
+/** Where pictures go in, and which model will classify them. */
+function DropZone({
+  models,
+  dragging,
+  classes,
+  addFiles,
+}: {
+  models: ModelsState;
+  dragging: boolean;
+  classes: string[];
+  addFiles: (files: File[]) => Promise<void>;
+}) {
   const classifier = models.classifier;
-  const names = classifier?.classes ?? classes ?? [];
+  return (
+    <div
+      className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`}
+      data-testid="dropzone"
+      data-model={classifier ? 'yes' : 'no'}
+      data-tensors={models.memory?.numTensors}
+      data-bytes={models.memory?.numBytes}
+    >
+      <p>
+        Drop pictures anywhere on this page, paste them (Ctrl+V / ⌘V), or{' '}
+        <label className="file-button">
+          choose files
+          <input
+            type="file"
+            multiple
+            accept="image/jpeg,image/png,image/gif,image/webp,image/bmp,image/avif"
+            data-testid="classify-files"
+            onChange={(event) => {
+              void addFiles([...(event.target.files ?? [])]);
+              event.target.value = '';
+            }}
+          />
+        </label>
+        . JPEG, PNG, GIF, WebP, BMP and AVIF.
+      </p>
+      <p className="model-line" data-testid="classifier">
+        {classifier ? (
+          <>
+            Classifying with <strong>{classifier.name}</strong>
+            {classifier.source === 'training' ? ' (a snapshot of the weights as they are now, taken for each batch of pictures)' : ''}.
+          </>
+        ) : (
+          <>No trained model yet: train one, or open one from the library below. Pictures you drop wait here until there is one.</>
+        )}
+      </p>
+      <p className="hint">
+        The model knows only the 10 CIFAR-10 classes ({classes.join(', ') || 'airplane, automobile, bird, …'}): anything else is still
+        called one of them. Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
+      </p>
+    </div>
+  );
+}
+
+function CardList({ models, actions, classes }: { models: ModelsState; actions: ModelsActions; classes: string[] }) {
   const done = models.cards.filter((c) => c.status === 'done').length;
   const pending = models.cards.filter((c) => c.status === 'queued').length;
-
   return (
-    <section className="panel" aria-label="Classify your own images">
-      <h2>Classify your own images</h2>
-      <div
-        className={`dropzone${dragging ? ' dragging' : ''}${classifier ? '' : ' no-model'}`}
-        data-testid="dropzone"
-        data-model={classifier ? 'yes' : 'no'}
-        data-tensors={models.memory?.numTensors}
-        data-bytes={models.memory?.numBytes}
-      >
-        <p>
-          Drop pictures anywhere on this page, paste them (Ctrl+V / ⌘V), or{' '}
-          <label className="file-button">
-            choose files
-            <input
-              type="file"
-              multiple
-              accept="image/jpeg,image/png,image/gif,image/webp,image/bmp,image/avif"
-              data-testid="classify-files"
-              onChange={(event) => {
-                void addFiles([...(event.target.files ?? [])]);
-                event.target.value = '';
-              }}
-            />
-          </label>
-          . JPEG, PNG, GIF, WebP, BMP and AVIF.
-        </p>
-        <p className="model-line" data-testid="classifier">
-          {classifier ? (
-            <>
-              Classifying with <strong>{classifier.name}</strong>
-              {classifier.source === 'training' ? ' (a snapshot of the weights as they are now, taken for each batch of pictures)' : ''}.
-            </>
-          ) : (
-            <>No trained model yet: train one, or open one from the library below. Pictures you drop wait here until there is one.</>
-          )}
-        </p>
-        <p className="hint">
-          The model knows only the 10 CIFAR-10 classes ({names.join(', ') || 'airplane, automobile, bird, …'}): anything else is still
-          called one of them. Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
-        </p>
+    <>
+      <div className="controls">
+        <span className="count" data-testid="classify-count">
+          {done} of {models.cards.length} classified{pending > 0 ? `, ${pending} in progress` : ''}
+        </span>
+        <button type="button" data-testid="reclassify" onClick={actions.reclassify} disabled={!models.classifier}>
+          Classify again
+        </button>
+        <button type="button" data-testid="clear-cards" onClick={actions.clearCards}>
+          Remove all
+        </button>
       </div>
-      {models.cards.length > 0 && (
-        <>
-          <div className="controls">
-            <span className="count" data-testid="classify-count">
-              {done} of {models.cards.length} classified{pending > 0 ? `, ${pending} in progress` : ''}
-            </span>
-            <button type="button" data-testid="reclassify" onClick={actions.reclassify} disabled={!classifier}>
-              Classify again
-            </button>
-            <button type="button" data-testid="clear-cards" onClick={actions.clearCards}>
-              Remove all
-            </button>
-          </div>
-          <div className="cards">
-            {models.cards.map((card) => (
-              <PredictionCard key={card.id} card={card} classes={names} onRemove={() => actions.removeCard(card.id)} />
-            ))}
-          </div>
-        </>
-      )}
-    </section>
+      <div className="cards">
+        {models.cards.map((card) => (
+          <PredictionCard key={card.id} card={card} classes={classes} onRemove={() => actions.removeCard(card.id)} />
+        ))}
+      </div>
+    </>
   );
 }
 

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import type { AppState } from './state';
 import { curves } from './curves';
 import { VisChart } from './VisChart';
-import { formatSeconds, runProgress } from './progress';
+import { formatSeconds, runProgress, type RunProgress } from './progress';
 import type { Point } from './curves';
 
 type Vis = typeof import('@tensorflow/tfjs-vis');
@@ -51,13 +51,10 @@ export interface TrainControls {
 }
 
 export function TrainPanel({ state, now, controls }: { state: AppState; now: number; controls: TrainControls }) {
-  const { steps, epochs, status, memory } = state;
-  const last = steps.at(-1);
-  const lastEpoch = epochs.at(-1);
+  const { steps, epochs, status } = state;
   const chartData = useMemo(() => curves(steps, epochs), [steps, epochs]);
   const hasPoints = (points: Point[]) => points.length > 0;
-
-  const { currentEpoch, epochFraction, runFraction, elapsedSeconds, etaSeconds } = runProgress(state, now);
+  const progress = runProgress(state, now);
   const running = status === 'training' || status === 'paused';
 
   return (
@@ -77,51 +74,12 @@ export function TrainPanel({ state, now, controls }: { state: AppState; now: num
           Stop
         </button>
       </div>
-      <dl className="stats">
-        <div>
-          <dt>Epoch</dt>
-          <dd data-testid="epoch">
-            {currentEpoch} / {state.totalEpochs}
-          </dd>
-        </div>
-        <div>
-          <dt>Step</dt>
-          <dd data-testid="step">{last ? last.step : 0}</dd>
-        </div>
-        <div>
-          <dt>Training loss</dt>
-          <dd data-testid="train-loss">{last ? last.loss.toFixed(4) : '–'}</dd>
-        </div>
-        <div>
-          <dt>Validation accuracy</dt>
-          <dd data-testid="val-accuracy">{percent(lastEpoch?.valAccuracy)}</dd>
-        </div>
-        <div>
-          <dt>Images / s</dt>
-          <dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd>
-        </div>
-        <div>
-          <dt>Elapsed</dt>
-          <dd>{formatSeconds(elapsedSeconds)}</dd>
-        </div>
-        <div>
-          <dt>Remaining (estimate)</dt>
-          <dd data-testid="eta">{formatSeconds(etaSeconds)}</dd>
-        </div>
-        <div>
-          <dt>Tensors / memory</dt>
-          <dd data-testid="memory">
-            {memory
-              ? `${memory.numTensors} / ${(memory.numBytes / 1024 / 1024).toFixed(1)} MB${memory.gpuBytes === undefined ? '' : ` (GPU ${(memory.gpuBytes / 1024 / 1024).toFixed(1)} MB)`}`
-              : '–'}
-          </dd>
-        </div>
-      </dl>
+      <RunStats state={state} progress={progress} />
       <label className="bar">
-        Epoch <progress data-testid="epoch-progress" max={1} value={epochFraction} />
+        Epoch <progress data-testid="epoch-progress" max={1} value={progress.epochFraction} />
       </label>
       <label className="bar">
-        Run <progress data-testid="run-progress" max={1} value={runFraction} />
+        Run <progress data-testid="run-progress" max={1} value={progress.runFraction} />
       </label>
       <div className="charts">
         {hasPoints(chartData.trainLoss) && <VisChart data={chartData} draw={drawLoss} testId="loss-chart" label="Loss curves" />}
@@ -129,44 +87,96 @@ export function TrainPanel({ state, now, controls }: { state: AppState; now: num
           <VisChart data={chartData} draw={drawAccuracy} testId="accuracy-chart" label="Accuracy curves" />
         )}
       </div>
-      {epochs.length > 0 && (
-        <table className="epochs">
-          <thead>
-            <tr>
-              <th>epoch</th>
-              <th>train loss</th>
-              <th>train acc.</th>
-              <th>val. loss</th>
-              <th>val. acc.</th>
-              <th>seconds</th>
-              <th>images/s</th>
-            </tr>
-          </thead>
-          <tbody>
-            {epochs.map((e, i) => (
-              <tr
-                key={e.epoch}
-                className={e.best ? 'best' : undefined}
-                title={e.best ? 'best epoch so far' : undefined}
-                data-tensors={state.epochMemory[i]?.numTensors}
-                data-bytes={state.epochMemory[i]?.numBytes}
-                data-gpu-bytes={state.epochMemory[i]?.gpuBytes}
-              >
-                <td>
-                  {e.epoch}
-                  {e.best ? ' ★' : ''}
-                </td>
-                <td>{e.trainLoss.toFixed(4)}</td>
-                <td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
-                <td>{e.valLoss?.toFixed(4) ?? '–'}</td>
-                <td>{percent(e.valAccuracy)}</td>
-                <td>{e.seconds.toFixed(1)}</td>
-                <td>{e.imagesPerSecond.toFixed(1)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {epochs.length > 0 && <EpochTable state={state} />}
     </section>
+  );
+}
+
+function RunStats({ state, progress }: { state: AppState; progress: RunProgress }) {
+  const last = state.steps.at(-1);
+  const { memory } = state;
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+  return (
+    <dl className="stats">
+      <div>
+        <dt>Epoch</dt>
+        <dd data-testid="epoch">
+          {progress.currentEpoch} / {state.totalEpochs}
+        </dd>
+      </div>
+      <div>
+        <dt>Step</dt>
+        <dd data-testid="step">{last ? last.step : 0}</dd>
+      </div>
+      <div>
+        <dt>Training loss</dt>
+        <dd data-testid="train-loss">{last ? last.loss.toFixed(4) : '–'}</dd>
+      </div>
+      <div>
+        <dt>Validation accuracy</dt>
+        <dd data-testid="val-accuracy">{percent(state.epochs.at(-1)?.valAccuracy)}</dd>
+      </div>
+      <div>
+        <dt>Images / s</dt>
+        <dd data-testid="images-per-sec">{last ? last.imagesPerSecond.toFixed(1) : '–'}</dd>
+      </div>
+      <div>
+        <dt>Elapsed</dt>
+        <dd>{formatSeconds(progress.elapsedSeconds)}</dd>
+      </div>
+      <div>
+        <dt>Remaining (estimate)</dt>
+        <dd data-testid="eta">{formatSeconds(progress.etaSeconds)}</dd>
+      </div>
+      <div>
+        <dt>Tensors / memory</dt>
+        <dd data-testid="memory">
+          {memory
+            ? `${memory.numTensors} / ${mb(memory.numBytes)} MB${memory.gpuBytes === undefined ? '' : ` (GPU ${mb(memory.gpuBytes)} MB)`}`
+            : '–'}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+function EpochTable({ state }: { state: AppState }) {
+  return (
+    <table className="epochs">
+      <thead>
+        <tr>
+          <th>epoch</th>
+          <th>train loss</th>
+          <th>train acc.</th>
+          <th>val. loss</th>
+          <th>val. acc.</th>
+          <th>seconds</th>
+          <th>images/s</th>
+        </tr>
+      </thead>
+      <tbody>
+        {state.epochs.map((e, i) => (
+          <tr
+            key={e.epoch}
+            className={e.best ? 'best' : undefined}
+            title={e.best ? 'best epoch so far' : undefined}
+            data-tensors={state.epochMemory[i]?.numTensors}
+            data-bytes={state.epochMemory[i]?.numBytes}
+            data-gpu-bytes={state.epochMemory[i]?.gpuBytes}
+          >
+            <td>
+              {e.epoch}
+              {e.best ? ' ★' : ''}
+            </td>
+            <td>{e.trainLoss.toFixed(4)}</td>
+            <td>{(e.trainAccuracy * 100).toFixed(1)}%</td>
+            <td>{e.valLoss?.toFixed(4) ?? '–'}</td>
+            <td>{percent(e.valAccuracy)}</td>
+            <td>{e.seconds.toFixed(1)}</td>
+            <td>{e.imagesPerSecond.toFixed(1)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

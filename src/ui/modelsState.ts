@@ -107,24 +107,8 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
       return { ...state, library: action.models };
     case 'model-error':
       return { ...state, modelError: { action: action.action, error: action.error } };
-    case 'classified': {
-      // Results carry the request id: answers for removed cards, or to a request sent again since, are dropped.
-      const results = new Map(action.results.map((r) => [r.id, r]));
-      const model = state.classifier?.name;
-      return {
-        ...state,
-        memory: action.memory,
-        cards: state.cards.map((card): Card => {
-          const result = card.request === undefined ? undefined : results.get(card.request);
-          if (!result || card.status !== 'queued') return card;
-          if (result.ok)
-            return { ...withoutResult(card), status: 'done', pixels: result.pixels, probs: result.probs, ...(model ? { model } : {}) };
-          // The worker had no model after all: wait for one.
-          if (result.error.code === 'no-model') return { ...withoutResult(card), status: 'waiting' };
-          return { ...withoutResult(card), status: 'error', error: result.error };
-        }),
-      };
-    }
+    case 'classified':
+      return applyResults(state, action);
     case 'data-progress':
     case 'data-ready':
     case 'backend':
@@ -143,6 +127,25 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     default:
       return action satisfies never;
   }
+}
+
+/** Results carry the request id: answers for removed cards, or to a request sent again since, are dropped. */
+function applyResults(state: ModelsState, action: Extract<FromWorker, { type: 'classified' }>): ModelsState {
+  const results = new Map(action.results.map((r) => [r.id, r]));
+  const model = state.classifier?.name;
+  return {
+    ...state,
+    memory: action.memory,
+    cards: state.cards.map((card): Card => {
+      const result = card.request === undefined ? undefined : results.get(card.request);
+      if (!result || card.status !== 'queued') return card;
+      if (result.ok)
+        return { ...withoutResult(card), status: 'done', pixels: result.pixels, probs: result.probs, ...(model ? { model } : {}) };
+      // The worker had no model after all: wait for one.
+      if (result.error.code === 'no-model') return { ...withoutResult(card), status: 'waiting' };
+      return { ...withoutResult(card), status: 'error', error: result.error };
+    }),
+  };
 }
 
 function withoutResult(card: Card): Card {

@@ -3,11 +3,11 @@
  * the worker's messages, and the few side effects (object URLs, downloads).
  * React code calls these actions; only the TrainerClient talks to the worker.
  */
-import { useCallback, useEffect, useMemo, useReducer, useRef } from 'react';
+import { useCallback, useEffect, useMemo, useReducer, useRef, type Dispatch, type RefObject } from 'react';
 import { SNIFF_BYTES, sniffFormat } from '../classify/imageFormat';
 import type { ModelFiles } from '../model/modelFiles';
 import type { TrainerClient } from '../worker/client';
-import { initialModelsState, reduceModels, type Card, type ModelsState } from './modelsState';
+import { initialModelsState, reduceModels, type Card, type ModelsAction, type ModelsState } from './modelsState';
 
 export interface ModelsActions {
   /** Dropped, picked or pasted files: one card each, classified now or as soon as there is a model. */
@@ -29,7 +29,6 @@ export interface ModelsActions {
 
 export function useModels(client: TrainerClient): { state: ModelsState; actions: ModelsActions } {
   const [state, dispatch] = useReducer(reduceModels, initialModelsState);
-  const nextId = useRef(1);
   const nextRequest = useRef(1);
   // Latest values for callbacks and cleanups that must not re-run on every change.
   const latest = useRef(state);
@@ -68,37 +67,10 @@ export function useModels(client: TrainerClient): { state: ModelsState; actions:
     [],
   );
 
+  const cards = useCardActions(dispatch, latest, send);
   const actions = useMemo<ModelsActions>(
     () => ({
-      async addFiles(files) {
-        if (files.length === 0) return;
-        const cards = await Promise.all(
-          files.map(async (file): Promise<Card> => {
-            // Thumbnails only for real raster bytes: an SVG or HTML file named .png never reaches an <img>.
-            const head = await file
-              .slice(0, SNIFF_BYTES)
-              .arrayBuffer()
-              .then((b) => new Uint8Array(b))
-              .catch(() => new Uint8Array(0));
-            const thumbUrl = sniffFormat(head) ? URL.createObjectURL(file) : null;
-            return { id: nextId.current++, name: file.name || 'pasted image', file, thumbUrl, status: 'waiting' };
-          }),
-        );
-        dispatch({ type: 'cards-added', cards });
-        if (latest.current.classifier) send(cards);
-      },
-      removeCard(id) {
-        const card = latest.current.cards.find((c) => c.id === id);
-        if (card?.thumbUrl) URL.revokeObjectURL(card.thumbUrl);
-        dispatch({ type: 'card-removed', id });
-      },
-      clearCards() {
-        for (const card of latest.current.cards) if (card.thumbUrl) URL.revokeObjectURL(card.thumbUrl);
-        dispatch({ type: 'cards-cleared' });
-      },
-      reclassify() {
-        if (latest.current.classifier) send(latest.current.cards.filter((c) => c.status === 'done' || c.status === 'error'));
-      },
+      ...cards,
       resumeCheckpoint() {
         dispatch({ type: 'checkpoint-settled' });
         client.resumeCheckpoint();
@@ -123,10 +95,54 @@ export function useModels(client: TrainerClient): { state: ModelsState; actions:
       deleteModel: (id) => client.deleteModel(id),
       dismissModelError: () => dispatch({ type: 'model-error-dismissed' }),
     }),
-    [client, send],
+    [client, cards],
   );
 
   return { state, actions };
+}
+
+/** What the page does with the cards of the user's pictures. */
+function useCardActions(
+  dispatch: Dispatch<ModelsAction>,
+  latest: RefObject<ModelsState>,
+  send: (cards: Card[]) => void,
+): Pick<ModelsActions, 'addFiles' | 'removeCard' | 'clearCards' | 'reclassify'> {
+  const nextId = useRef(1);
+  return useMemo(
+    () => ({
+      async addFiles(files) {
+        if (files.length === 0) return;
+        const cards = await Promise.all(files.map((file) => newCard(file, nextId.current++)));
+        dispatch({ type: 'cards-added', cards });
+        if (latest.current.classifier) send(cards);
+      },
+      removeCard(id) {
+        const card = latest.current.cards.find((c) => c.id === id);
+        if (card?.thumbUrl) URL.revokeObjectURL(card.thumbUrl);
+        dispatch({ type: 'card-removed', id });
+      },
+      clearCards() {
+        for (const card of latest.current.cards) if (card.thumbUrl) URL.revokeObjectURL(card.thumbUrl);
+        dispatch({ type: 'cards-cleared' });
+      },
+      reclassify() {
+        if (latest.current.classifier) send(latest.current.cards.filter((c) => c.status === 'done' || c.status === 'error'));
+      },
+    }),
+    [dispatch, latest, send],
+  );
+}
+
+/** A card for a file the user gave, waiting for a model. */
+async function newCard(file: File, id: number): Promise<Card> {
+  // Thumbnails only for real raster bytes: an SVG or HTML file named .png never reaches an <img>.
+  const head = await file
+    .slice(0, SNIFF_BYTES)
+    .arrayBuffer()
+    .then((b) => new Uint8Array(b))
+    .catch(() => new Uint8Array(0));
+  const thumbUrl = sniffFormat(head) ? URL.createObjectURL(file) : null;
+  return { id, name: file.name || 'pasted image', file, thumbUrl, status: 'waiting' };
 }
 
 /** Both files of an export, as two ordinary downloads (the browser may ask once to allow several). */
