@@ -4,6 +4,7 @@ files, run.json, and the optimizer's slots in optimizer.weights.bin.
 import copy
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -13,6 +14,34 @@ RUN_FILE = "run.json"
 RUN_FORMAT = "cifar10-in-a-tab/run"
 RUN_VERSION = 1
 OPTIMIZER_FILE = "optimizer.weights.bin"
+
+
+def unpack(path, into):
+    """A hand-over as downloaded (.zip) or unpacked (folder); a zip is extracted into `into`
+    (flat: members with a directory part or '..' are refused). Returns the folder."""
+    if os.path.isdir(path):
+        return path
+    os.makedirs(into, exist_ok=True)
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            name = member.filename
+            if member.is_dir():
+                continue
+            if os.path.basename(name) != name or name in ("", ".", ".."):
+                raise ValueError(f"{path}: member {name!r} is not a plain file name")
+            with archive.open(member) as src, open(os.path.join(into, name), "wb") as dst:
+                dst.write(src.read())
+    return into
+
+
+def pack(folder, path):
+    """The folder's files as one flat zip, the form the app downloads and imports."""
+    tmp = path + ".tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(os.listdir(folder)):
+            archive.write(os.path.join(folder, name), name)
+    os.replace(tmp, path)
+    return path
 
 
 def read_run(folder):

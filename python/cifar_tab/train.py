@@ -1,11 +1,11 @@
 """Continue a run of the app in PyTorch, on one process or many (DistributedDataParallel).
 
     torchrun --standalone --nproc_per_node=2 -m cifar_tab.train \\
-        --from HANDOVER_DIR --run RUN_DIR --data public/data/cifar10 [--epochs 20]
+        --from HANDOVER --run RUN_DIR --data public/data/cifar10 [--epochs 20]
 
-HANDOVER_DIR is what the app's "Continue elsewhere" downloads (python/README.md).
-RUN_DIR receives checkpoint.pt after every epoch (rank 0) and, at the end, export/:
-a hand-over folder the app imports, its curves extended and a segment added.
+HANDOVER is what the app's "Continue elsewhere" downloads, zipped or unpacked (python/README.md).
+RUN_DIR receives checkpoint.pt after every epoch (rank 0) and, at the end, export/ and
+export.zip: the hand-over for the app to import, its curves extended and a segment added.
 Run the same command again after an interruption: it resumes from checkpoint.pt.
 
 The global batch is the app's: step s of epoch e trains on rows s·B … (s+1)·B − 1 of
@@ -29,7 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from .augment import MAX_SHIFT, augment_batch, augment_params
 from .data import epoch_order, js_round, mix_seed, read_data, split_training_set, test_indices, to_model_input
-from .handover import read_handover, write_handover
+from .handover import pack, read_handover, unpack, write_handover
 
 # ---- The app's training constants (src/train/loop.ts, src/model/config.ts) -------------------
 READ_EVERY = 10          # steps between metric reports (loop.ts READ_EVERY)
@@ -51,6 +51,7 @@ FAST_RECIPE = dict(      # FAST_RECIPE: the `fast` preset brings its own optimiz
 # ---- Ours ------------------------------------------------------------------------------------
 DROPOUT_STREAM = 6       # a random stream of our own for dropout masks, seeded by (seed, step, rank)
 CHECKPOINT = "checkpoint.pt"
+HANDOVER = "handover"    # where a zipped hand-over is unpacked
 EXPORT = "export"
 # -----------------------------------------------------------------------------------------------
 
@@ -183,12 +184,13 @@ def add_segment(run, own_from, epoch, step_before, step_after, identity):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m cifar_tab.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--from", dest="handover", required=True, help="hand-over folder exported by the app")
+    p.add_argument("--from", dest="handover", required=True, help="hand-over exported by the app (.zip or folder)")
     p.add_argument("--run", required=True, help="working folder: checkpoint.pt, export/")
     p.add_argument("--data", required=True, help="the app's shard folder, or cifar-10-binary.tar.gz")
     p.add_argument("--epochs", type=int, help="total epochs of the run (default: its settings')")
     p.add_argument("--train-limit", type=int, help="settings.trainLimit (0 = all; changes the sample, see README)")
     p.add_argument("--patience", type=int, help="settings.patience (0 = never stop early)")
+    p.add_argument("--batch-size", type=int, help="settings.batchSize: the global batch, split over the processes")
     p.add_argument("--stop-after", type=int, help="end this process after so many epochs (resume later)")
     p.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when available)")
     p.add_argument("--threads", type=int, help="torch threads per process")
@@ -210,7 +212,12 @@ def main(argv=None):
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     say = print if rank == 0 else (lambda *a, **k: None)
 
-    run, model, model_json, slots = read_handover(args.handover)
+    unpacked = os.path.join(args.run, HANDOVER)
+    if rank == 0:
+        unpack(args.handover, unpacked)
+    if distributed:
+        dist.barrier()  # the others read what rank 0 unpacked
+    run, model, model_json, slots = read_handover(args.handover if os.path.isdir(args.handover) else unpacked)
     model.to(device)
     named = trainable_weights(model)
     optimizer = make_optimizer(run, named)
@@ -225,7 +232,9 @@ def main(argv=None):
         run, own_from, best_state = saved["run"], saved["own_from"], saved["best"]
         say(f"resumed from {checkpoint_path}: epoch {run['epochsDone']}, step {run['step']}")
     settings = run["settings"]
-    for key, value in (("epochs", args.epochs), ("trainLimit", args.train_limit), ("patience", args.patience)):
+    overrides = (("epochs", args.epochs), ("trainLimit", args.train_limit), ("patience", args.patience),
+                 ("batchSize", args.batch_size))
+    for key, value in overrides:
         if value is not None:
             settings[key] = value
     if args.patience is not None:
@@ -352,7 +361,8 @@ def main(argv=None):
         has_state = all(p in optimizer.state for _, p in named)
         slots_out = optimizer_slots(optimizer, named) if has_state else None
         write_handover(os.path.join(args.run, EXPORT), run, model, model_json, slots_out, stem, test_accuracy)
-        say(f"wrote {os.path.join(args.run, EXPORT)}")
+        pack(os.path.join(args.run, EXPORT), os.path.join(args.run, EXPORT + ".zip"))
+        say(f"wrote {os.path.join(args.run, EXPORT)}/ and {EXPORT}.zip: import either into the app")
     with open(os.path.join(args.run, f"weights-rank{rank}.sha256"), "w") as f:
         f.write(weights_digest(model) + "\n")
     if distributed:

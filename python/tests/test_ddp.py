@@ -96,6 +96,7 @@ def test_resumed_run_continues_from_its_checkpoint(runs):
     assert (torch_part["engine"], torch_part["fromEpoch"], torch_part["toEpoch"]) == ("torch", 2, 3)
     assert (torch_part["worldSize"], torch_part["backend"], torch_part["device"]) == (2, "gloo", "cpu")
     assert (torch_part["fromStep"], torch_part["toStep"]) == (tab["toStep"], run["step"])
+    assert os.path.exists(os.path.join(runs["interrupted"], EXPORT + ".zip"))
 
 
 def test_the_app_loads_the_result_and_predicts_what_pytorch_does(runs, data_dir, dataset):

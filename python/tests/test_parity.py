@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from cifar_tab.data import to_model_input
-from cifar_tab.handover import read_handover, write_handover
+from cifar_tab.handover import read_handover, unpack, write_handover
 from cifar_tab.model import read_layers_model
 from cifar_tab.train import make_optimizer, optimizer_slots, trainable_weights, load_optimizer_slots
 
@@ -62,3 +62,20 @@ def test_written_files_are_the_read_ones(case, reference_dir, tmp_path):
     assert copy_json["modelTopology"] == model_json["modelTopology"]
     _, _, _, slots_back = read_handover(str(tmp_path))
     assert all(np.array_equal(a, b) for (_, _, a), (_, _, b) in zip(slots, slots_back))
+
+
+def test_a_zipped_handover_reads_as_its_folder(reference_dir, tmp_path):
+    import zipfile
+    folder = os.path.join(reference_dir, "tiny-rgb", "epoch-1")
+    archive = os.path.join(tmp_path, "run.zip")
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in os.listdir(folder):
+            z.write(os.path.join(folder, name), name)
+    run, model, _, slots = read_handover(unpack(archive, os.path.join(tmp_path, "unpacked")))
+    run0, model0, _, slots0 = read_handover(folder)
+    assert run == run0
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), model0.state_dict().values()))
+    with zipfile.ZipFile(os.path.join(tmp_path, "evil.zip"), "w") as z:
+        z.writestr("../run.json", "{}")
+    with pytest.raises(ValueError):
+        unpack(os.path.join(tmp_path, "evil.zip"), os.path.join(tmp_path, "evil"))
