@@ -160,14 +160,18 @@ def read_shards(folder):
         manifest = json.load(f)
     splits = {}
     for name in ("train", "test"):
-        chunks = []
-        for shard in manifest["splits"][name]["shards"]:
+        shards = manifest["splits"][name]["shards"]
+        buffer = bytearray(sum(shard["bytes"] for shard in shards))
+        offset = 0
+        for shard in shards:
+            view = memoryview(buffer)[offset:offset + shard["bytes"]]
             with open(os.path.join(folder, shard["file"]), "rb") as f:
-                data = f.read()
-            if len(data) != shard["bytes"] or hashlib.sha256(data).hexdigest() != shard["sha256"]:
+                size = f.readinto(view)
+                extra = f.read(1)
+            if size != shard["bytes"] or extra or hashlib.sha256(view).hexdigest() != shard["sha256"]:
                 raise ValueError(f"{shard['file']} does not match manifest.json (rebuild with npm run data)")
-            chunks.append(data)
-        pixels, labels = _records_to_split(b"".join(chunks))
+            offset += shard["bytes"]
+        pixels, labels = _records_to_split(buffer)
         splits[name] = Split(np.ascontiguousarray(pixels), labels)
     return splits["train"], splits["test"], manifest
 

@@ -248,6 +248,8 @@ def main(argv=None):
     train_idx, val_idx = split_training_set(train_set.labels, settings["validationShare"], settings["trainLimit"], seed)
     test_idx = test_indices(test_set.labels, settings["testLimit"], seed)
     per_epoch = len(train_idx) // batch
+    if per_epoch == 0:
+        raise SystemExit(f"the batch of {batch} images is larger than the {len(train_idx)} training images")
     total_steps = settings["epochs"] * per_epoch
     recipe = FAST_RECIPE if run["preset"] == "fast" else None
     max_shift = recipe["max_shift"] if recipe else MAX_SHIFT
@@ -365,8 +367,9 @@ def main(argv=None):
         say(f"wrote {os.path.join(args.run, EXPORT)}/ and {EXPORT}.zip: import either into the app")
     with open(os.path.join(args.run, f"weights-rank{rank}.sha256"), "w") as f:
         f.write(weights_digest(model) + "\n")
+    # No barrier here: a rank that leaves gloo's last barrier and exits at once can take the
+    # other rank's release with it (seen once here: rank 1 waited forever after rank 0 was gone).
     if distributed:
-        dist.barrier()
         dist.destroy_process_group()
 
 

@@ -3,6 +3,7 @@ both ranks end with the same weights, an interrupted run resumes from its checkp
 very weights of an uninterrupted one, and the result loads in the app with PyTorch's predictions."""
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -36,9 +37,17 @@ def torchrun(handover, run_dir, data_dir, *extra):
                *launcher_workaround(), "-m", "cifar_tab.train", "--from", handover, "--run", str(run_dir), "--data", data_dir,
                "--train-limit", str(TRAIN_LIMIT), "--epochs", "3", *extra]
     env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "python"), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=TIMEOUT)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    # A session of its own, so that a timeout ends the workers too, not only torchrun.
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"torchrun took over {TIMEOUT} s:\n{stdout}\n{stderr}")
+    assert process.returncode == 0, stdout + stderr
+    return stdout
 
 
 def rank_digests(run_dir):
