@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { augmentBatch, augmentParams, type AugmentParams } from './augment';
 
@@ -36,7 +37,14 @@ function params(rows: [flip: number, dx: number, dy: number][]): AugmentParams {
   };
 }
 
-describe('augmentBatch', () => {
+// wasm too: its cropAndResize, which augmentBatch once used, ignored the shift of unflipped images.
+describe.each(['cpu', 'wasm'])('augmentBatch on %s', (backend) => {
+  beforeAll(async () => {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    await tf.setBackend(backend);
+    return () => tf.setBackend('cpu');
+  });
+
   it('equals an exact flip and shift, pixel for pixel, on a small non-square input', async () => {
     const shape: [number, number, number, number] = [6, 5, 7, 2];
     const x = ramp(shape);

@@ -36,17 +36,19 @@ export function augmentParams(step: number, seed: number, batchSize: number, max
 }
 
 /**
- * Flips and shifts a batch on the device with ONE cropAndResize over the
- * zero-padded batch. Apply it after `toModelInput`: zero then means "the
- * training set's mean colour", the usual choice, rather than black.
+ * Flips and shifts a batch on the device with ONE gather from the zero-padded
+ * batch. Apply it after `toModelInput`: zero then means "the training set's
+ * mean colour", the usual choice, rather than black.
  *
- * Each box spans exactly H×W pixels of the padded image, so every sample lands
- * on a pixel centre and 'nearest' copies pixels exactly (bilinear would only
- * blur by float rounding; nearest is immune to it). A box with x1 > x2 walks
- * the columns backwards, which mirrors the image.
+ * A gather copies values, so the result is exact on every backend. The
+ * cropAndResize ('nearest') formulation used before was exact on cpu but not
+ * on wasm: tfjs-backend-wasm 4.22 takes a fast path for an unflipped box of
+ * exactly the crop's size that copies whole rows from column 0, ignoring the
+ * box's left edge, so every unflipped image came out shifted maxShift px right
+ * whatever its dx (its CropAndResize.cc, `should_memcpy`).
  */
 export function augmentBatch(x: tf.Tensor4D, params: AugmentParams, maxShift = MAX_SHIFT): tf.Tensor4D {
-  const [batch, height, width] = x.shape;
+  const [batch, height, width, channels] = x.shape;
   for (const [name, values] of Object.entries(params) as [string, ArrayLike<number>][]) {
     if (values.length !== batch) throw new RangeError(`${name} has ${values.length} entries for a batch of ${batch}`);
   }
@@ -55,7 +57,7 @@ export function augmentBatch(x: tf.Tensor4D, params: AugmentParams, maxShift = M
       throw new RangeError(`Shift (${params.dx[i]}, ${params.dy[i]}) of image ${i} exceeds ${maxShift} pixels`);
     }
   }
-  const boxes = cropBoxes(params, height, width, maxShift);
+  const sources = sourcePixels(params, height, width, maxShift);
   return tf.tidy(() => {
     const padded = tf.pad(x, [
       [0, 0],
@@ -63,33 +65,32 @@ export function augmentBatch(x: tf.Tensor4D, params: AugmentParams, maxShift = M
       [maxShift, maxShift],
       [0, 0],
     ]);
-    return tf.image.cropAndResize(
-      padded,
-      tf.tensor2d(boxes, [batch, 4]),
-      tf.range(0, batch, 1, 'int32') as tf.Tensor1D,
-      [height, width],
-      'nearest',
-    );
+    const pixels = tf.reshape(padded, [-1, channels]);
+    return tf.reshape(tf.gather(pixels, tf.tensor1d(sources, 'int32')), [batch, height, width, channels]);
   });
 }
 
 /**
- * Normalised [y1, x1, y2, x2] per image in the padded (H + 2m) × (W + 2m) image,
- * where cropAndResize samples row y1·(Hp − 1) + i·(y2 − y1)·(Hp − 1)/(H − 1).
+ * For every output pixel (b, i, j), the pixel of the padded (H + 2m) × (W + 2m)
+ * batch it copies, as a row of that batch reshaped to [pixels, channels].
  *
  * Output pixel (i, j) must show source pixel (i − dy, j − dx), or (i − dy, W − 1 − j + dx)
  * when flipped; in padded coordinates add m. So rows start at m − dy, and
  * columns run from m − dx upwards or, flipped, from m + dx + W − 1 downwards.
  */
-function cropBoxes(params: AugmentParams, height: number, width: number, m: number): Float32Array {
-  const lastRow = height + 2 * m - 1;
-  const lastCol = width + 2 * m - 1;
-  const boxes = new Float32Array(4 * params.flip.length);
-  params.flip.forEach((flip, i) => {
-    const top = m - (params.dy[i] as number);
-    const dx = params.dx[i] as number;
-    const [left, right] = flip ? [m + dx + width - 1, m + dx] : [m - dx, m - dx + width - 1];
-    boxes.set([top / lastRow, left / lastCol, (top + height - 1) / lastRow, right / lastCol], 4 * i);
+function sourcePixels(params: AugmentParams, height: number, width: number, m: number): Int32Array {
+  const paddedHeight = height + 2 * m;
+  const paddedWidth = width + 2 * m;
+  const out = new Int32Array(params.flip.length * height * width);
+  params.flip.forEach((flip, b) => {
+    const top = m - (params.dy[b] as number);
+    const dx = params.dx[b] as number;
+    const [first, step] = flip ? [m + dx + width - 1, -1] : [m - dx, 1];
+    for (let i = 0; i < height; i++) {
+      const row = (b * paddedHeight + top + i) * paddedWidth;
+      const at = (b * height + i) * width;
+      for (let j = 0; j < width; j++) out[at + j] = row + first + step * j;
+    }
   });
-  return boxes;
+  return out;
 }
