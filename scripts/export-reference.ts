@@ -40,14 +40,17 @@ import {
   optimizerSlots,
   parseRunFile,
   type RunFile,
-} from '../src/model/handover';
+} from '../src/train/handover';
 import { buildModel } from '../src/model/model';
 import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type ModelMetadata } from '../src/model/modelFiles';
 import { captureArtifacts, modelFromArtifacts } from '../src/model/modelIO';
 import { augmentBatch, augmentParams } from '../src/train/augment';
 import { epochOrder } from '../src/train/batches';
 import { registerTrainingKernels } from '../src/train/kernels';
-import { SGD_MOMENTUM, evaluate, trainModel, type BatchMetrics, type LoopState, type SplitData } from '../src/train/loop';
+import { evaluate } from '../src/train/evaluate';
+import { trainModel, type LoopState } from '../src/train/loop';
+import type { BatchMetrics, Subset } from '../src/train/records';
+import { SGD_MOMENTUM } from '../src/train/step';
 import { warmupDecayRate } from '../src/train/schedule';
 import { parseSettings, toModelConfig, type Settings } from '../src/train/settings';
 import { DATA_DIR } from './convert';
@@ -145,10 +148,10 @@ async function readShards(dir: string): Promise<Dataset> {
 async function exportCase(dir: string, settings: Settings, data: Dataset): Promise<void> {
   const { train, val } = splitTrainingSet(data.train.labels, settings);
   const testIndices = stratifiedSample(data.test.labels, Uint32Array.from(data.test.labels.keys()), TEST_IMAGES, settings.seed);
-  const test: SplitData = { ...data.test, indices: testIndices };
-  const ttaTest: SplitData = { ...data.test, indices: testIndices.slice(0, TTA_IMAGES) };
+  const test: Subset = { ...data.test, indices: testIndices };
+  const ttaTest: Subset = { ...data.test, indices: testIndices.slice(0, TTA_IMAGES) };
   // No test report at the end of training: the probabilities below are what is compared.
-  const noTest: SplitData = { ...data.test, indices: new Uint32Array(0) };
+  const noTest: Subset = { ...data.test, indices: new Uint32Array(0) };
   const stats: ChannelStats = { mean: data.manifest.mean, std: data.manifest.std };
   const model = buildModel(toModelConfig(settings));
   const steps: BatchMetrics[] = [];
@@ -162,9 +165,10 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
       stats,
       // Every step's loss in the curves (the app reads every 10th), so Python can be compared step by step.
       readEvery: 1,
-      hooks: {
-        onBatchMetrics: (m) => steps.push(m),
-        onCheckpoint: async (state) => {
+      sink: async (event) => {
+        if (event.type === 'metrics') steps.push(event.metrics);
+        if (event.type === 'checkpoint') {
+          const { state } = event;
           const epoch = state.epochs.length;
           await writeHandover(join(dir, `epoch-${epoch}`), { runId, settings, state, model, steps, data });
           const options = { color: settings.color, stats, sampleCount: TEST_IMAGES };
@@ -174,7 +178,7 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
             const flipped = await evaluate(model, ttaTest, { ...options, flipTestTime: true });
             predictions[`epoch${epoch}Tta`] = flipped.samples.map((s) => s.probs);
           }
-        },
+        }
       },
     });
   } finally {

@@ -1,4 +1,4 @@
-"""The hand-over folder (python/README.md, src/model/handover.ts): the app's Layers
+"""The hand-over folder (python/README.md, src/train/handover.ts): the app's Layers
 files, run.json, and the optimizer's slots in optimizer.weights.bin.
 """
 import copy

@@ -90,7 +90,7 @@ def test_adam_continues_as_the_tab_would_except_where_only_rounding_drives_it(re
 def test_fast_recipe_continues_as_the_tab(case, reference, reference_dir, data_dir, tmp_path, monkeypatch):
     """fast: Nesterov momentum, warm-up/decay schedule, label smoothing and weight decay.
     The first step of epoch 2 (before any update of ours) gives the tab's loss; the next ones
-    must too, unless the tab trained on wasm, where its smoothed loss is 0 (see below)."""
+    must too."""
     monkeypatch.setattr(train, "READ_EVERY", 1)
     (run, _, _, _), (tab_run, _, _, _) = continue_one_epoch(reference_dir, data_dir, case, tmp_path)
     ours = [s for s in run["curves"]["steps"] if s["epoch"] == 2]
@@ -98,11 +98,4 @@ def test_fast_recipe_continues_as_the_tab(case, reference, reference_dir, data_d
     assert [s["step"] for s in ours] == [s["step"] for s in theirs]
     assert abs(ours[0]["loss"] - theirs[0]["loss"]) <= 1e-5
     worst = max(abs(a["loss"] - b["loss"]) for a, b in zip(ours, theirs))
-    if reference["backend"] == "wasm":
-        # tfjs-backend-wasm 4.22's OneHot returns zeros for on/off values that are not whole
-        # numbers, so crossEntropy's label-smoothed target (0.82 / 0.02) is all zeros and the
-        # app's `fast` trains on weight decay alone there. When the app builds that target
-        # without tf.oneHot's on/off values, the assertion below fails: then remove this branch.
-        assert worst > 1e-4, "the tab's fast trains on wasm as in PyTorch now: drop this xfail"
-        pytest.xfail("the app's label-smoothed loss is 0 on wasm (tfjs OneHot); see python/README.md")
     assert worst <= 1e-4

@@ -68,7 +68,8 @@ export function crossEntropy(probs: tf.Tensor2D, labels: tf.Tensor1D, labelSmoot
       const picked = tf.sum(tf.mul(probs, tf.oneHot(labels, classes)), 1);
       return tf.neg(tf.mean(tf.log(tf.clipByValue(picked, CE_EPSILON, 1)))) as tf.Scalar;
     }
-    const target = tf.oneHot(labels, classes, 1 - labelSmoothing + labelSmoothing / classes, labelSmoothing / classes, 'float32');
+    // Scaled after the fact: tfjs-backend-wasm 4.22's OneHot writes zeros for on/off values that are not whole numbers.
+    const target = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - labelSmoothing), labelSmoothing / classes);
     return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(tf.clipByValue(probs, CE_EPSILON, 1))), 1))) as tf.Scalar;
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelFileError } from '../errors';
-import { DEFAULT_SETTINGS } from '../train/settings';
+import { DEFAULT_SETTINGS } from './settings';
 import { RUN_FILE_FORMAT, RUN_FILE_VERSION, optimizerSlots, parseRunFile, type RunFile } from './handover';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

@@ -12,9 +12,9 @@
  */
 import { ModelFileError } from '../errors';
 import { NUM_CLASSES } from '../data/format';
-import type { BatchMetrics, EpochRecord } from '../train/loop';
-import { parseSettings, type Settings } from '../train/settings';
-import type { ColorMode, Preset } from './config';
+import type { ColorMode, Preset } from '../model/config';
+import type { BatchMetrics, EpochRecord } from './records';
+import { parseSettings, type Settings } from './settings';
 
 export const RUN_FILE_FORMAT = 'cifar10-in-a-tab/run';
 export const RUN_FILE_VERSION = 1;
