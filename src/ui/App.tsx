@@ -244,6 +244,8 @@ function useAutostart(ready: boolean, checkpoint: CheckpointSummary | null | und
 
 /** The run's dashboard and, once it has them, its results. */
 function RunSection({ state, client, now }: { state: AppState; client: TrainerClient; now: number }) {
+  // Stable, so the images of a picked cell are asked for once, not on every render of the page.
+  const loadImages = useCallback((indices: readonly number[]) => client.testImages(indices), [client]);
   return (
     <>
       <TrainPanel
@@ -256,7 +258,7 @@ function RunSection({ state, client, now }: { state: AppState; client: TrainerCl
           test={state.test}
           classes={state.data.classes}
           runOver={state.status !== 'training' && state.status !== 'paused'}
-          loadImages={(indices) => client.testImages(indices)}
+          loadImages={loadImages}
         />
       )}
     </>
