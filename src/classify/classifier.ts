@@ -19,6 +19,7 @@ import { inputChannels, type ModelConfig } from '../model/config';
 import { buildModel } from '../model/model';
 import type { ModelMetadata } from '../model/modelFiles';
 import type { ColorMode } from '../model/config';
+import { saliencyMaps } from './saliency';
 
 /** What the page is told about the model that classifies now. */
 export interface ClassifierInfo {
@@ -92,22 +93,32 @@ export class Classifier {
    * Throws AppError('no-model') when there is no model.
    */
   async predict(pixels: Uint8Array, count: number): Promise<Float32Array> {
-    if (pixels.length !== count * PIXELS_PER_IMAGE)
-      throw new RangeError(`Expected ${count} images of ${PIXELS_PER_IMAGE} bytes, got ${pixels.length} bytes`);
+    return predictWith(this.require(), pixels, count);
+  }
+
+  /**
+   * `predict`, and for each image a saliency map of its top class (count × 32 × 32 bytes, or null
+   * when the gradient could not be computed), both from the same weights.
+   */
+  async predictAndExplain(pixels: Uint8Array, count: number): Promise<{ probs: Float32Array; saliency: Uint8Array | null }> {
+    const source = this.require();
+    const probs = await predictWith(source, pixels, count);
+    const top = Array.from({ length: count }, (_, i) => {
+      const row = probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+      return row.indexOf(Math.max(...row));
+    });
+    const saliency = await saliencyMaps(source.model, source.metadata, pixels, count, top).catch((error: unknown) => {
+      // The prediction stands without its map (e.g. a backend without some gradient kernel).
+      console.warn('No saliency map:', error);
+      return null;
+    });
+    return { probs, saliency };
+  }
+
+  private require(): { model: tf.LayersModel; metadata: ModelMetadata } {
     const source = this.current();
     if (!source) throw new AppError('no-model', 'There is no trained model to classify with yet.');
-    const { model, metadata } = source;
-    // Everything up to the asynchronous read-back happens in this one synchronous block.
-    const probs = tf.tidy(() => {
-      const raw = tf.tensor4d(Float32Array.from(pixels), [count, IMAGE.height, IMAGE.width, IMAGE.channels]);
-      return model.predict(toModelInput(raw, metadata)) as tf.Tensor2D;
-    });
-    try {
-      if (probs.shape[1] !== NUM_CLASSES) throw new RangeError(`The model gives ${probs.shape[1]} outputs, not ${NUM_CLASSES}`);
-      return (await probs.data()) as Float32Array;
-    } finally {
-      probs.dispose();
-    }
+    return source;
   }
 
   /** What the model sees, for display: luma in all three channels when it is a grayscale model. */
@@ -139,5 +150,25 @@ export class Classifier {
     this.live = null;
     this.owned?.model.dispose();
     this.owned = null;
+  }
+}
+
+async function predictWith(
+  { model, metadata }: { model: tf.LayersModel; metadata: ModelMetadata },
+  pixels: Uint8Array,
+  count: number,
+): Promise<Float32Array> {
+  if (pixels.length !== count * PIXELS_PER_IMAGE)
+    throw new RangeError(`Expected ${count} images of ${PIXELS_PER_IMAGE} bytes, got ${pixels.length} bytes`);
+  // Everything up to the asynchronous read-back happens in this one synchronous block.
+  const probs = tf.tidy(() => {
+    const raw = tf.tensor4d(Float32Array.from(pixels), [count, IMAGE.height, IMAGE.width, IMAGE.channels]);
+    return model.predict(toModelInput(raw, metadata)) as tf.Tensor2D;
+  });
+  try {
+    if (probs.shape[1] !== NUM_CLASSES) throw new RangeError(`The model gives ${probs.shape[1]} outputs, not ${NUM_CLASSES}`);
+    return (await probs.data()) as Float32Array;
+  } finally {
+    probs.dispose();
   }
 }

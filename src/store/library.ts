@@ -5,6 +5,7 @@
  * written and deleted in one transaction.
  */
 import type { ModelArtifactsData, ModelMetadata } from '../model/modelFiles';
+import type { RunRecord } from '../train/records';
 import { STORES, requestResult, writeAtomically } from './db';
 
 export interface LibraryEntry {
@@ -17,6 +18,8 @@ export interface LibraryEntry {
   /** Parameters, BatchNorm statistics included. */
   params: number;
   metadata: ModelMetadata;
+  /** The run that trained it, for comparing runs; absent for imports and for entries kept before runs were recorded. */
+  run?: RunRecord;
 }
 
 export interface LibraryData {

@@ -51,6 +51,22 @@ describe('evaluate', () => {
     model.dispose();
   });
 
+  it("keeps every image's prediction and probabilities when asked, position by position", async () => {
+    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 5 });
+    const subset = toyData(7, 3);
+    const plain = await evaluate(model, subset, { color: 'rgb', stats: TOY_STATS, batchSize: 3 });
+    expect(plain.predictions).toBeUndefined();
+    const result = await evaluate(model, subset, { color: 'rgb', stats: TOY_STATS, batchSize: 3, keepPredictions: true });
+    const probs = directProbs(model, subset.pixels, 7);
+    const kept = result.predictions as NonNullable<typeof result.predictions>;
+    expect(kept.probs).toHaveLength(70);
+    probs.forEach((row, i) => {
+      expect(kept.predicted[i]).toBe(row.indexOf(Math.max(...row)));
+      row.forEach((p, c) => expect(kept.probs[i * 10 + c]).toBeCloseTo(p, 5));
+    });
+    model.dispose();
+  });
+
   it('refuses an empty subset and a model of the wrong colour', async () => {
     const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 1 });
     await expect(evaluate(model, EMPTY, { color: 'rgb', stats: TOY_STATS })).rejects.toThrow(RangeError);

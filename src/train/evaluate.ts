@@ -29,6 +29,8 @@ export interface EvaluateOptions {
   misclassifiedLimit?: number;
   /** Average the probabilities of each image and its mirror image (test-time augmentation); off by default. */
   flipTestTime?: boolean;
+  /** Also return every image's prediction and probabilities (`Evaluation.predictions`): 41 bytes an image. Off by default. */
+  keepPredictions?: boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
   const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0));
   const samples: Evaluation['samples'] = [];
   const misclassified: Evaluation['misclassified'] = [];
+  const kept = opts.keepPredictions ? { predicted: new Uint8Array(n), probs: new Float32Array(n * NUM_CLASSES) } : null;
   let lossSum = 0;
   let correct = 0;
 
@@ -69,6 +72,10 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
       counts[predicted] = (counts[predicted] as number) + 1;
       const position = start + row;
       const index = subset.indices[position] as number;
+      if (kept) {
+        kept.predicted[position] = predicted;
+        kept.probs.set(p, position * NUM_CLASSES);
+      }
       if (predicted === label) correct++;
       else if (misclassified.length < misclassifiedLimit) misclassified.push({ index, label, predicted });
       if (position < sampleCount) samples.push({ index, label, predicted, probs: Array.from(p) });
@@ -102,7 +109,8 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
     const total = row.reduce((a, b) => a + b, 0);
     return total === 0 ? Number.NaN : (row[c] as number) / total;
   });
-  return { loss: lossSum / n, accuracy: correct / n, count: n, perClass, confusion, samples, misclassified };
+  const result: Evaluation = { loss: lossSum / n, accuracy: correct / n, count: n, perClass, confusion, samples, misclassified };
+  return kept ? { ...result, predictions: kept } : result;
 }
 
 /** Throws unless the model's input has the channels of `color`. */

@@ -144,7 +144,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     }
 
     const restoredBestWeights = best.restore(epochs.length);
-    const test = data.test.indices.length > 0 ? await evaluate(model, data.test, evalOptions) : null;
+    const test = data.test.indices.length > 0 ? await evaluate(model, data.test, { ...evalOptions, keepPredictions: true }) : null;
     return { epochs, bestEpoch: best.bestEpoch, stopReason, restoredBestWeights, steps: training.step, test };
   } finally {
     training.reader.dispose();

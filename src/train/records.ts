@@ -4,6 +4,7 @@
  * them. No TensorFlow.js here, so every layer can import them.
  */
 import type { SplitData } from '../data/loader';
+import type { Settings } from './settings';
 
 /** The images of a split that one use of it takes (e.g. the training part after the validation hold-out). */
 export interface Subset extends SplitData {
@@ -59,6 +60,40 @@ export interface Evaluation {
   samples: { index: number; label: number; predicted: number; probs: number[] }[];
   /** Up to `misclassifiedLimit` wrongly classified images, in subset order. */
   misclassified: { index: number; label: number; predicted: number }[];
+  /** Every image's prediction, in subset order; only when asked for (`keepPredictions`). */
+  predictions?: ImagePredictions;
+}
+
+/** What a model said about each image of a subset, position by position (the subset's order). */
+export interface ImagePredictions {
+  /** Predicted class per image. */
+  predicted: Uint8Array;
+  /** count × 10 class probabilities, row-major. */
+  probs: Float32Array;
+}
+
+/** Where a range of a run's epochs was trained: this tab, or (later) a PyTorch process the run was handed to. */
+export interface RunSegment {
+  /** 1-based, inclusive. */
+  fromEpoch: number;
+  toEpoch: number;
+  where: 'browser' | 'torch';
+  /** e.g. the backend and adapter, "wasm (SIMD, single-threaded)". */
+  detail: string;
+}
+
+/** A finished run's history, kept with its model in the library so runs can be compared later. */
+export interface RunRecord {
+  settings: Settings;
+  epochs: EpochRecord[];
+  /** The backend of the run's last segment: webgpu, webgl, wasm, cpu (or torch's device). */
+  backend: string;
+  /** Training images per second over the whole run (validation excluded). Unit: images/s. */
+  imagesPerSecond: number;
+  /** Time of all epochs, validation included, pauses excluded. Unit: s. */
+  seconds: number;
+  /** In epoch order, covering every epoch once. */
+  segments: RunSegment[];
 }
 
 export type StopReason = 'completed' | 'early-stopping' | 'user';

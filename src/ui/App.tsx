@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { DATA_ERROR_CODES, toErrorData, type ErrorData } from '../errors';
 import type { TrainerClient } from '../worker/client';
-import type { CheckpointSummary, RunStatus } from '../worker/protocol';
+import type { CheckpointSummary } from '../worker/protocol';
 import { BackendPanel, ModelSummaryTable } from './BackendPanel';
 import { CheckpointBanner } from './CheckpointBanner';
 import { ClassifyPanel } from './ClassifyPanel';
@@ -10,8 +10,14 @@ import { useModels } from './useModels';
 import { DataPanel } from './DataPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { ResultsPanel } from './ResultsPanel';
-import { SettingsPanel } from './SettingsPanel';
-import { TrainPanel } from './TrainPanel';
+import { SettingsPanel, type Folding } from './SettingsPanel';
+import { StatusLine } from './StatusLine';
+import { chartGridWidth, prepareChart, warmUpCharts } from './charts/embed';
+import { preparedKey } from './charts/useLiveView';
+import { curveSpec } from './charts/curveSpec';
+import { useColorScheme } from './charts/useColorScheme';
+import { matrixSpec } from './results/confusion';
+import { TRAINING_PANEL_ID, TrainPanel } from './TrainPanel';
 import type { AppState } from './state';
 import { useTrainer } from './useTrainer';
 import { readUrlOptions } from './urlOptions';
@@ -53,10 +59,20 @@ export function App() {
     (url.backendError ? { name: 'SettingsError', code: 'invalid-settings' as const, message: url.backendError } : undefined) ??
     (form.error ? toErrorData(form.error) : undefined);
   const canStart = state.data !== undefined && !running && state.status !== 'loading';
+  // Once a run is on screen, the page is its dashboard: the run first, the settings folded into one line.
+  const hasRun = running || state.steps.length > 0 || state.epochs.length > 0 || state.test !== undefined;
+  const folding = useFolding(Object.keys(form.fieldErrors).length > 0);
+  useChartWarmUp(state.status === 'ready' ? state.data?.classes : undefined);
 
+  const onStart = () => {
+    if (hasRun) folding.fold();
+    void start();
+    showRun();
+  };
+  // One order of panels before and during a run (a panel that moved would be drawn anew, its images and charts too).
   return (
     <main>
-      <Header status={state.status} />
+      <Header state={state} />
       <Messages
         notice={state.notice}
         error={pageError}
@@ -65,30 +81,100 @@ export function App() {
         unknownErrors={form.unknownErrors}
         onIgnoreUnknown={form.ignoreUnknown}
       />
-      <DataPanel
-        progress={state.dataProgress}
-        ready={state.data}
-        controls={{
-          failed: !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? ''),
-          onCancel: () => client.cancelLoad(),
-          onRetry: () => {
-            dispatch({ type: 'dismiss-error' });
-            client.loadData(dataUrl);
-          },
-        }}
-      />
+      <DataSection state={state} client={client} dataUrl={dataUrl} dispatch={dispatch} compact={hasRun} />
       <CheckpointBanner
         models={models.state}
         actions={{ ...models.actions, resumeCheckpoint: () => void resumeCheckpoint() }}
         canResume={canStart}
         running={running}
       />
-      <SettingsSection form={form} state={state} canStart={canStart} showCosts={!url.autostart} onStart={() => void start()} />
-      <RunSection state={state} client={client} now={now} running={running} />
+      <SettingsSection
+        form={form}
+        state={state}
+        canStart={canStart}
+        showCosts={!url.autostart}
+        folding={hasRun ? folding : null}
+        onStart={onStart}
+      />
+      {hasRun && <RunSection state={state} client={client} now={now} />}
+      {state.backend && <BackendPanel backend={state.backend} />}
+      {state.model && <ModelSummaryTable summary={state.model} />}
       <ClassifyPanel models={models.state} actions={models.actions} classes={state.data?.classes} />
       <LibraryPanel models={models.state} actions={models.actions} />
     </main>
   );
+}
+
+/**
+ * Train was pressed far down the form: the page goes back to its top, where
+ * the run's dashboard is, and keyboard focus to the run (the button pressed is
+ * folded away). A first run's panel takes focus itself when it appears.
+ */
+function showRun(): void {
+  window.scrollTo({ top: 0 });
+  document.getElementById(TRAINING_PANEL_ID)?.focus({ preventScroll: true });
+}
+
+/** The data set: loading (with Cancel and Retry), then samples of each class, folded away below a run. */
+function DataSection({
+  state,
+  client,
+  dataUrl,
+  dispatch,
+  compact,
+}: {
+  state: AppState;
+  client: TrainerClient;
+  dataUrl: string;
+  dispatch: ReturnType<typeof useTrainer>['dispatch'];
+  compact: boolean;
+}) {
+  return (
+    <DataPanel
+      progress={state.dataProgress}
+      ready={state.data}
+      compact={compact}
+      controls={{
+        failed: !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? ''),
+        onCancel: () => client.cancelLoad(),
+        onRetry: () => {
+          dispatch({ type: 'dismiss-error' });
+          client.loadData(dataUrl);
+        },
+      }}
+    />
+  );
+}
+
+/**
+ * Whether the settings are folded into their one-line summary (they are when a
+ * run first appears, and again at each Train); a field with an error keeps them open.
+ */
+function useFolding(hasErrors: boolean) {
+  const [collapsed, setCollapsed] = useState(true);
+  return useMemo(
+    () => ({ collapsed: collapsed && !hasErrors, onToggle: () => setCollapsed((c) => !c), fold: () => setCollapsed(true) }),
+    [collapsed, hasErrors],
+  );
+}
+
+/**
+ * While the user reads the settings: loads the charting code, compiles the
+ * run's charts and makes its two curve charts, so that starting a run only
+ * puts them in place.
+ */
+function useChartWarmUp(classes: string[] | undefined): void {
+  const scheme = useColorScheme();
+  useEffect(() => {
+    if (!classes) return;
+    const curves = (['loss', 'accuracy'] as const).map((metric) => ({ metric, spec: curveSpec(metric, scheme) }));
+    return warmUpCharts([...curves.map((c) => c.spec), matrixSpec(classes, scheme)], scheme, () => {
+      const main = document.querySelector('main');
+      if (!main) return;
+      const width = chartGridWidth(main);
+      for (const { metric, spec } of curves) prepareChart(preparedKey(metric, scheme), spec, scheme, width);
+    });
+  }, [classes, scheme]);
 }
 
 /** The settings form, with what each preset would cost here under it. */
@@ -97,16 +183,25 @@ function SettingsSection({
   state,
   canStart,
   showCosts,
+  folding,
   onStart,
 }: {
   form: ReturnType<typeof useSettingsForm>;
   state: AppState;
   canStart: boolean;
   showCosts: boolean;
+  folding: Folding | null;
   onStart(): void;
 }) {
   return (
-    <SettingsPanel values={form.values} errors={form.fieldErrors} disabled={!canStart} onChange={form.onChange} onSubmit={onStart}>
+    <SettingsPanel
+      values={form.values}
+      errors={form.fieldErrors}
+      disabled={!canStart}
+      folding={folding}
+      onChange={form.onChange}
+      onSubmit={onStart}
+    >
       {showCosts && state.data && state.backend && (
         <PresetCostTable
           costs={state.presetCosts}
@@ -119,14 +214,14 @@ function SettingsSection({
   );
 }
 
-function Header({ status }: { status: RunStatus }) {
+function Header({ state }: { state: AppState }) {
   return (
-    <header>
-      <h1>CIFAR-10 in a tab</h1>
-      <p className="subtitle">Train a convolutional network on 50,000 images, in this tab, on your own GPU.</p>
-      <p className="status-line">
-        Status: <span data-testid="status">{status}</span>
-      </p>
+    <header className="page-header">
+      <div>
+        <h1>CIFAR-10 in a tab</h1>
+        <p className="subtitle">Train a convolutional network on 50,000 images, in this tab, on your own GPU.</p>
+      </div>
+      <StatusLine state={state} />
     </header>
   );
 }
@@ -147,20 +242,25 @@ function useAutostart(ready: boolean, checkpoint: CheckpointSummary | null | und
   }, [ready, known, waiting, start]);
 }
 
-/** The run's backend, model, progress and results, once there is something to show. */
-function RunSection({ state, client, now, running }: { state: AppState; client: TrainerClient; now: number; running: boolean }) {
+/** The run's dashboard and, once it has them, its results. */
+function RunSection({ state, client, now }: { state: AppState; client: TrainerClient; now: number }) {
+  // Stable, so the images of a picked cell are asked for once, not on every render of the page.
+  const loadImages = useCallback((indices: readonly number[]) => client.testImages(indices), [client]);
   return (
     <>
-      {state.backend && <BackendPanel backend={state.backend} />}
-      {state.model && <ModelSummaryTable summary={state.model} />}
-      {(running || state.epochs.length > 0 || state.steps.length > 0) && (
-        <TrainPanel
-          state={state}
-          now={now}
-          controls={{ onPause: () => client.pause(), onResume: () => client.resume(), onStop: () => client.stop() }}
+      <TrainPanel
+        state={state}
+        now={now}
+        controls={{ onPause: () => client.pause(), onResume: () => client.resume(), onStop: () => client.stop() }}
+      />
+      {state.test && state.data && (
+        <ResultsPanel
+          test={state.test}
+          classes={state.data.classes}
+          runOver={state.status !== 'training' && state.status !== 'paused'}
+          loadImages={loadImages}
         />
       )}
-      {state.test && state.data && <ResultsPanel result={state.test.result} images={state.test.images} classes={state.data.classes} />}
     </>
   );
 }

@@ -4,9 +4,11 @@
  * three most probable classes — or, for a file that is not a decodable
  * picture, an error in words. Decoding and prediction run in the worker.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { IMAGE } from '../data/format';
 import { describeError } from './errorText';
 import { ImageCanvas } from './ImageCanvas';
+import { heatPixels, hotArea } from './saliencyOverlay';
 import { topClasses, type Card, type ModelsState } from './modelsState';
 import type { ModelsActions } from './useModels';
 
@@ -131,9 +133,14 @@ function DropZone({
 function CardList({ models, actions, classes }: { models: ModelsState; actions: ModelsActions; classes: string[] }) {
   const done = models.cards.filter((c) => c.status === 'done').length;
   const pending = models.cards.filter((c) => c.status === 'queued').length;
+  const [showSaliency, setShowSaliency] = useState(true);
   return (
     <>
       <div className="controls">
+        <label className="count">
+          <input type="checkbox" checked={showSaliency} onChange={(e) => setShowSaliency(e.target.checked)} /> Show which pixels drove each
+          prediction
+        </label>
         <span className="count" data-testid="classify-count">
           {done} of {models.cards.length} classified{pending > 0 ? `, ${pending} in progress` : ''}
         </span>
@@ -146,14 +153,30 @@ function CardList({ models, actions, classes }: { models: ModelsState; actions: 
       </div>
       <div className="cards">
         {models.cards.map((card) => (
-          <PredictionCard key={card.id} card={card} classes={classes} onRemove={() => actions.removeCard(card.id)} />
+          <PredictionCard
+            key={card.id}
+            card={card}
+            classes={classes}
+            showSaliency={showSaliency}
+            onRemove={() => actions.removeCard(card.id)}
+          />
         ))}
       </div>
     </>
   );
 }
 
-function PredictionCard({ card, classes, onRemove }: { card: Card; classes: string[]; onRemove(): void }) {
+function PredictionCard({
+  card,
+  classes,
+  showSaliency,
+  onRemove,
+}: {
+  card: Card;
+  classes: string[];
+  showSaliency: boolean;
+  onRemove(): void;
+}) {
   const remove = (
     <button type="button" className="remove" aria-label={`Remove ${card.name}`} title="Remove" onClick={onRemove}>
       ×
@@ -191,7 +214,33 @@ function PredictionCard({ card, classes, onRemove }: { card: Card; classes: stri
       </figure>
     );
   }
-  const top = topClasses(card.probs, classes);
+  return (
+    <ClassifiedCard card={card} pixels={card.pixels} probs={card.probs} classes={classes} showSaliency={showSaliency} thumb={thumb}>
+      {remove}
+    </ClassifiedCard>
+  );
+}
+
+/** A classified picture: thumbnail and model input (each under its saliency map), and the three most probable classes. */
+function ClassifiedCard({
+  card,
+  pixels,
+  probs,
+  classes,
+  showSaliency,
+  thumb,
+  children,
+}: {
+  card: Card;
+  pixels: Uint8Array;
+  probs: number[];
+  classes: string[];
+  showSaliency: boolean;
+  thumb: ReactNode;
+  children: ReactNode;
+}) {
+  const top = topClasses(probs, classes);
+  const overlay = showSaliency && card.saliency ? card.saliency : null;
   return (
     <figure
       className="card"
@@ -199,12 +248,18 @@ function PredictionCard({ card, classes, onRemove }: { card: Card; classes: stri
       data-name={card.name}
       data-label={top[0]?.name}
       // Full precision for automation: the same image and model must give the same numbers.
-      data-probs={card.probs.map((p) => p.toFixed(6)).join(',')}
+      data-probs={probs.map((p) => p.toFixed(6)).join(',')}
     >
       <div className="images">
-        {thumb}
-        <span className="seen" data-testid="model-input" title="What the model sees: 32 × 32 pixels">
-          <ImageCanvas pixels={card.pixels} index={0} title={`${card.name} as the model sees it (32 × 32)`} size={64} />
+        <span className="overlaid">
+          {thumb}
+          {overlay && <SaliencyLayer map={overlay} label={`What drove “${top[0]?.name}” in ${card.name}`} testId="saliency-thumb" />}
+        </span>
+        <span className="overlaid">
+          <span className="seen" data-testid="model-input" title="What the model sees: 32 × 32 pixels">
+            <ImageCanvas pixels={pixels} index={0} title={`${card.name} as the model sees it (32 × 32)`} size={64} />
+          </span>
+          {overlay && <SaliencyLayer map={overlay} label={`Saliency map of ${card.name} for “${top[0]?.name}”`} testId="saliency" />}
         </span>
       </div>
       <figcaption>
@@ -222,7 +277,34 @@ function PredictionCard({ card, classes, onRemove }: { card: Card; classes: stri
         </ol>
         {card.model && <small className="by">by {card.model}</small>}
       </figcaption>
-      {remove}
+      {children}
     </figure>
+  );
+}
+
+/**
+ * A saliency map over a picture: the gradient of the top class with respect to
+ * each input pixel, computed in the worker; hot pixels drove the prediction.
+ */
+function SaliencyLayer({ map, label, testId }: { map: Uint8Array; label: string; testId: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const ctx = ref.current?.getContext('2d');
+    if (!ctx) return;
+    ctx.putImageData(new ImageData(heatPixels(map), IMAGE.width, IMAGE.height), 0, 0);
+  }, [map]);
+  const area = hotArea(map);
+  const text = `${label}: ${area ? `strongest in the ${area}` : 'no pixel stands out'}.`;
+  return (
+    <canvas
+      ref={ref}
+      className="saliency"
+      width={IMAGE.width}
+      height={IMAGE.height}
+      role="img"
+      aria-label={text}
+      title={text}
+      data-testid={testId}
+    />
   );
 }

@@ -18,7 +18,18 @@ export interface DataControls {
   onRetry(): void;
 }
 
-export function DataPanel({ progress, ready, controls }: { progress?: LoadProgress; ready?: DataReady; controls: DataControls }) {
+export function DataPanel({
+  progress,
+  ready,
+  compact = false,
+  controls,
+}: {
+  progress?: LoadProgress;
+  ready?: DataReady;
+  /** Below a run: the sample images fold away behind a summary line. */
+  compact?: boolean;
+  controls: DataControls;
+}) {
   if (!ready) {
     const fraction = progress && progress.totalBytes > 0 ? progress.loadedBytes / progress.totalBytes : 0;
     return (
@@ -51,26 +62,31 @@ export function DataPanel({ progress, ready, controls }: { progress?: LoadProgre
   }
   const byClass = ready.classes.map((_, c) => [...ready.samples.labels.keys()].filter((i) => ready.samples.labels[i] === c));
   return (
-    <section className="panel" aria-label="Data set">
-      <h2>CIFAR-10</h2>
-      <p data-testid="data-status">
-        Loaded {ready.counts.train.toLocaleString('en-US')} training images and {ready.counts.test.toLocaleString('en-US')} test images
-        {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}.
-      </p>
-      <table className="sample-grid" data-testid="sample-grid" aria-label="Sample images of each class">
-        <tbody>
-          {ready.classes.map((name, c) => (
-            <tr key={name}>
-              <th scope="row">{name}</th>
-              <td>
-                {byClass[c]?.map((index) => (
-                  <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+    <section className={compact ? 'panel data compact' : 'panel data'} aria-label="Data set">
+      <div className="panel-head">
+        <h2>CIFAR-10</h2>
+        <p data-testid="data-status">
+          Loaded {ready.counts.train.toLocaleString('en-US')} training images and {ready.counts.test.toLocaleString('en-US')} test images
+          {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}.
+        </p>
+      </div>
+      <details className="samples" open={!compact}>
+        <summary>Sample images of each class</summary>
+        <table className="sample-grid" data-testid="sample-grid" aria-label="Sample images of each class">
+          <tbody>
+            {ready.classes.map((name, c) => (
+              <tr key={name}>
+                <th scope="row">{name}</th>
+                <td>
+                  {byClass[c]?.map((index) => (
+                    <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </section>
   );
 }

@@ -1,7 +1,10 @@
 import { useEffect, useRef } from 'react';
 import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 
-/** Draws one 32×32 HWC RGB image from a buffer of many, scaled up with crisp pixels by CSS. */
+/**
+ * Draws one 32×32 HWC RGB image from a buffer of many, scaled up with crisp pixels by CSS.
+ * An image to assistive technology, named by `title`.
+ */
 export function ImageCanvas({ pixels, index, title, size = 48 }: { pixels: Uint8Array; index: number; title: string; size?: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -23,6 +26,7 @@ export function ImageCanvas({ pixels, index, title, size = 48 }: { pixels: Uint8
       width={IMAGE.width}
       height={IMAGE.height}
       title={title}
+      role="img"
       aria-label={title}
       className="pixelated"
       style={{ width: size, height: size }}

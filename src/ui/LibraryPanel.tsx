@@ -3,9 +3,12 @@
  * delete and export; import of TensorFlow.js Layers files (model.json + .bin);
  * export of the model that classifies now.
  */
+import { useMemo, useState } from 'react';
 import { describeError } from './errorText';
 import type { ModelsState } from './modelsState';
 import type { ModelsActions } from './useModels';
+import { ComparePanel } from './compare/ComparePanel';
+import { comparable, type ComparableEntry } from './compare/compare';
 
 const ACTION_WORDS: Record<string, string> = {
   open: 'Opening the model failed',
@@ -47,7 +50,7 @@ export function LibraryPanel({ models, actions }: { models: ModelsState; actions
       ) : library.length === 0 ? (
         <p className="hint">Finished runs and imported models are kept here, in this browser.</p>
       ) : (
-        <LibraryTable models={models} actions={actions} />
+        <Runs models={models} actions={actions} />
       )}
     </section>
   );
@@ -94,18 +97,57 @@ function CurrentModel({ models, actions }: { models: ModelsState; actions: Model
   );
 }
 
-function LibraryTable({ models, actions }: { models: ModelsState; actions: ModelsActions }) {
+/** The library's entries, with a checkbox each to compare finished runs. */
+function Runs({ models, actions }: { models: ModelsState; actions: ModelsActions }) {
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const compared = useMemo(
+    () => models.library.filter((e): e is ComparableEntry => picked.has(e.id) && comparable(e)),
+    [models.library, picked],
+  );
+  const toggle = (id: string) =>
+    setPicked((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  return (
+    <>
+      <LibraryTable models={models} actions={actions} picked={picked} onToggle={toggle} />
+      {compared.length >= 2 ? (
+        <ComparePanel entries={compared} />
+      ) : (
+        <p className="hint">Tick two or more finished runs to compare their validation curves and figures.</p>
+      )}
+    </>
+  );
+}
+
+function LibraryTable({
+  models,
+  actions,
+  picked,
+  onToggle,
+}: {
+  models: ModelsState;
+  actions: ModelsActions;
+  picked: ReadonlySet<string>;
+  onToggle(id: string): void;
+}) {
   const { classifier, library } = models;
   return (
     <table className="library-list">
+      <caption className="sr-only">Models in this browser</caption>
       <thead>
         <tr>
-          <th>saved</th>
-          <th>model</th>
-          <th>colour</th>
-          <th>test accuracy</th>
-          <th>epochs</th>
-          <th />
+          <th scope="col">compare</th>
+          <th scope="col">saved</th>
+          <th scope="col">model</th>
+          <th scope="col">colour</th>
+          <th scope="col">test accuracy</th>
+          <th scope="col">epochs</th>
+          <th scope="col">
+            <span className="sr-only">actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -116,14 +158,26 @@ function LibraryTable({ models, actions }: { models: ModelsState; actions: Model
             data-id={entry.id}
             className={classifier?.libraryId === entry.id ? 'current' : undefined}
           >
-            <td>{formatDate(entry.savedAt)}</td>
-            <td title={entry.name}>
+            <td data-label="compare">
+              <input
+                type="checkbox"
+                aria-label={`Compare ${entry.name}, saved ${formatDate(entry.savedAt)}`}
+                title={comparable(entry) ? 'Compare this run' : 'No run history: imported, or kept before histories were saved'}
+                disabled={!comparable(entry)}
+                checked={picked.has(entry.id)}
+                onChange={() => onToggle(entry.id)}
+              />
+            </td>
+            <td data-label="saved">{formatDate(entry.savedAt)}</td>
+            <td data-label="model" title={entry.name}>
               {entry.metadata.preset}
               {entry.source === 'imported' ? ' (imported)' : ''}
             </td>
-            <td>{entry.metadata.color === 'gray' ? 'grayscale' : 'RGB'}</td>
-            <td>{entry.metadata.testAccuracy === null ? '–' : `${(entry.metadata.testAccuracy * 100).toFixed(2)}%`}</td>
-            <td>{entry.metadata.epochs || '–'}</td>
+            <td data-label="colour">{entry.metadata.color === 'gray' ? 'grayscale' : 'RGB'}</td>
+            <td data-label="test accuracy">
+              {entry.metadata.testAccuracy === null ? '–' : `${(entry.metadata.testAccuracy * 100).toFixed(2)}%`}
+            </td>
+            <td data-label="epochs">{entry.metadata.epochs || '–'}</td>
             <td className="actions">
               <button
                 type="button"

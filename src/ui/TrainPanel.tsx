@@ -1,48 +1,12 @@
-import { useMemo } from 'react';
+import { useEffect, useRef } from 'react';
 import type { AppState } from './state';
-import { curves } from './curves';
-import { VisChart } from './VisChart';
+import { LiveCurves } from './charts/LiveCurves';
 import { formatSeconds, runProgress, type RunProgress } from './progress';
-import type { Point } from './curves';
-
-type Vis = typeof import('@tensorflow/tfjs-vis');
-
-/**
- * Drawn with tfjs-vis's scatterplot: its linechart plots every series against
- * the point's index (x is ignored) and needs equal-length series, so per-step
- * training curves and per-epoch validation points cannot share its axis.
- * Empty series are left out: tfjs-vis reads the first point of each.
- */
-function lineData(series: Record<string, Point[]>) {
-  const named = Object.entries(series).filter(([, points]) => points.length > 0);
-  return { values: named.map(([, points]) => points), series: named.map(([name]) => name) };
-}
-
-type Curves = ReturnType<typeof curves>;
-
-/** One chart of training (smoothed, per step) against validation (per epoch) for one metric. */
-const drawCurves =
-  (
-    yLabel: string,
-    pick: (c: Curves) => [training: Point[], validation: Point[]],
-    axis: { zoomToFit: true } | { yAxisDomain: [number, number] },
-  ) =>
-  (vis: Vis, el: HTMLElement, c: Curves) => {
-    const [training, validation] = pick(c);
-    return vis.render.scatterplot(el, lineData({ 'training (smoothed)': training, validation }), {
-      xLabel: 'epoch',
-      yLabel,
-      width: 480,
-      height: 260,
-      ...axis,
-    });
-  };
-
-const drawLoss = drawCurves('loss', (c) => [c.trainLoss, c.valLoss], { zoomToFit: true });
-const drawAccuracy = drawCurves('accuracy', (c) => [c.trainAccuracy, c.valAccuracy], { yAxisDomain: [0, 1] });
 
 const percent = (fraction: number | null | undefined) =>
   fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
+
+export const TRAINING_PANEL_ID = 'training';
 
 export interface TrainControls {
   onPause(): void;
@@ -50,42 +14,52 @@ export interface TrainControls {
   onStop(): void;
 }
 
+/**
+ * The run as a dashboard: controls, the figures that move, progress and the
+ * live curves fit one screen (1366×768); the table of epochs follows.
+ */
 export function TrainPanel({ state, now, controls }: { state: AppState; now: number; controls: TrainControls }) {
   const { steps, epochs, status } = state;
-  const chartData = useMemo(() => curves(steps, epochs), [steps, epochs]);
-  const hasPoints = (points: Point[]) => points.length > 0;
   const progress = runProgress(state, now);
   const running = status === 'training' || status === 'paused';
+  const ref = useRef<HTMLElement>(null);
+  // Appearing after Train, whose button is now folded away: keyboard focus continues here, not at the top of the page.
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || !focused.checkVisibility()) ref.current?.focus({ preventScroll: true });
+  }, []);
 
   return (
-    <section className="panel" aria-label="Training">
-      <h2>Training</h2>
-      <div className="controls">
-        {status === 'paused' ? (
-          <button type="button" data-testid="resume" onClick={controls.onResume}>
-            Resume
+    <section className="panel dashboard" aria-label="Training" id={TRAINING_PANEL_ID} tabIndex={-1} ref={ref}>
+      <div className="panel-head">
+        <h2>Training</h2>
+        <div className="controls">
+          {status === 'paused' ? (
+            <button type="button" data-testid="resume" onClick={controls.onResume}>
+              Resume
+            </button>
+          ) : (
+            <button type="button" data-testid="pause" onClick={controls.onPause} disabled={status !== 'training'}>
+              Pause
+            </button>
+          )}
+          <button type="button" data-testid="stop" onClick={controls.onStop} disabled={!running}>
+            Stop
           </button>
-        ) : (
-          <button type="button" data-testid="pause" onClick={controls.onPause} disabled={status !== 'training'}>
-            Pause
-          </button>
-        )}
-        <button type="button" data-testid="stop" onClick={controls.onStop} disabled={!running}>
-          Stop
-        </button>
+        </div>
       </div>
       <RunStats state={state} progress={progress} />
-      <label className="bar">
-        Epoch <progress data-testid="epoch-progress" max={1} value={progress.epochFraction} />
-      </label>
-      <label className="bar">
-        Run <progress data-testid="run-progress" max={1} value={progress.runFraction} />
-      </label>
-      <div className="charts">
-        {hasPoints(chartData.trainLoss) && <VisChart data={chartData} draw={drawLoss} testId="loss-chart" label="Loss curves" />}
-        {hasPoints(chartData.trainAccuracy) && (
-          <VisChart data={chartData} draw={drawAccuracy} testId="accuracy-chart" label="Accuracy curves" />
-        )}
+      <div className="bars">
+        <label className="bar">
+          Epoch <progress data-testid="epoch-progress" max={1} value={progress.epochFraction} />
+        </label>
+        <label className="bar">
+          Run <progress data-testid="run-progress" max={1} value={progress.runFraction} />
+        </label>
+      </div>
+      <div className="charts curves">
+        <LiveCurves metric="loss" steps={steps} epochs={epochs} testId="loss-chart" />
+        <LiveCurves metric="accuracy" steps={steps} epochs={epochs} testId="accuracy-chart" />
       </div>
       {epochs.length > 0 && <EpochTable state={state} />}
     </section>
@@ -143,6 +117,7 @@ function RunStats({ state, progress }: { state: AppState; progress: RunProgress 
 function EpochTable({ state }: { state: AppState }) {
   return (
     <table className="epochs">
+      <caption>Every epoch, the numbers behind the curves</caption>
       <thead>
         <tr>
           <th>epoch</th>

@@ -45,6 +45,7 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'notice':
     case 'preset-cost':
     case 'run-plan':
+    case 'test-images':
       return;
     default:
       message satisfies never;

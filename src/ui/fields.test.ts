@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, parseSettings } from '../train/settings';
-import { choosePreset, defaultFields } from './fields';
+import { choosePreset, defaultFields, settingsSummary } from './fields';
 
 describe('settings form fields', () => {
   it('default to the preset’s own recipe where it has one', () => {
@@ -20,5 +20,18 @@ describe('settings form fields', () => {
   it('keep what the user typed', () => {
     const typed = { ...defaultFields('seed'), batchSize: '128', epochs: '3' };
     expect(choosePreset(typed, 'fast')).toEqual({ ...typed, preset: 'fast' });
+  });
+});
+
+describe('settingsSummary', () => {
+  it('says the whole form in one line', () => {
+    const values = { ...defaultFields('tiny'), epochs: '1', trainLimit: '512', testLimit: '200' };
+    expect(settingsSummary(values)).toBe(
+      'tiny · RGB · 1 epoch · batch 64 · Adam, learning rate 0.001 · augmented · 512 training images · 200 test images',
+    );
+    const gray = { ...defaultFields('seed'), color: 'gray', optimizer: 'sgd', augment: 'false' };
+    expect(settingsSummary(gray)).toBe(
+      'seed · Grayscale · 10 epochs · batch 64 · SGD + momentum, learning rate 0.001 · no augmentation · all training images · all test images',
+    );
   });
 });

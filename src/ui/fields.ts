@@ -53,3 +53,25 @@ export function fieldControl(key: SettingKey): FieldControl {
       return { kind: 'text', inputMode: 'decimal' };
   }
 }
+
+/**
+ * The form in one line, for the collapsed settings while a run is shown:
+ * "tiny · RGB · 1 epoch · batch 64 · Adam, learning rate 0.001 · augmented · 512 training images · 200 test images".
+ * Text as typed: a value the user has not fixed yet shows as it is.
+ */
+export function settingsSummary(values: FieldValues): string {
+  const option = (key: 'color' | 'optimizer', value: string | undefined) =>
+    SETTINGS_SPEC[key].options.find((o) => o.value === value)?.label ?? value ?? '?';
+  const count = (value: string | undefined, one: string, many: string) => `${value ?? '?'} ${value === '1' ? one : many}`;
+  const limit = (value: string | undefined, what: string) => (value === '0' ? `all ${what}` : `${value ?? '?'} ${what}`);
+  return [
+    values.preset ?? '?',
+    option('color', values.color),
+    count(values.epochs, 'epoch', 'epochs'),
+    `batch ${values.batchSize ?? '?'}`,
+    `${option('optimizer', values.optimizer)}, learning rate ${values.learningRate ?? '?'}`,
+    values.augment === 'false' ? 'no augmentation' : 'augmented',
+    limit(values.trainLimit, 'training images'),
+    limit(values.testLimit, 'test images'),
+  ].join(' · ');
+}

@@ -32,7 +32,7 @@ describe('reduceModels: cards', () => {
       type: 'classified',
       results: [
         { id: 10, ok: false, error: undecodable }, // the old request for card 1
-        { id: 11, ok: true, pixels, probs },
+        { id: 11, ok: true, pixels, probs, saliency: null },
       ],
       memory: MEMORY,
     });
@@ -61,7 +61,7 @@ describe('reduceModels: cards', () => {
     let s = withCards(1);
     s = reduceModels(s, { type: 'cards-queued', requests: [{ id: 1, request: 5 }] });
     s = reduceModels(s, { type: 'card-removed', id: 1 });
-    s = reduceModels(s, { type: 'classified', results: [{ id: 5, ok: true, pixels, probs }], memory: MEMORY });
+    s = reduceModels(s, { type: 'classified', results: [{ id: 5, ok: true, pixels, probs, saliency: null }], memory: MEMORY });
     expect(s.cards).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ export interface Card {
   pixels?: Uint8Array;
   /** 10 class probabilities. */
   probs?: number[];
+  /** 32 × 32 bytes: how strongly each pixel drove the top class; null when the worker could not compute it. */
+  saliency?: Uint8Array | null;
   error?: ErrorData;
   /** The model's name when classified, so a card says which model spoke. */
   model?: string;
@@ -123,6 +125,7 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     case 'notice':
     case 'preset-cost':
     case 'run-plan':
+    case 'test-images':
       return state;
     default:
       return action satisfies never;
@@ -140,7 +143,14 @@ function applyResults(state: ModelsState, action: Extract<FromWorker, { type: 'c
       const result = card.request === undefined ? undefined : results.get(card.request);
       if (!result || card.status !== 'queued') return card;
       if (result.ok)
-        return { ...withoutResult(card), status: 'done', pixels: result.pixels, probs: result.probs, ...(model ? { model } : {}) };
+        return {
+          ...withoutResult(card),
+          status: 'done',
+          pixels: result.pixels,
+          probs: result.probs,
+          saliency: result.saliency,
+          ...(model ? { model } : {}),
+        };
       // The worker had no model after all: wait for one.
       if (result.error.code === 'no-model') return { ...withoutResult(card), status: 'waiting' };
       return { ...withoutResult(card), status: 'error', error: result.error };
@@ -149,7 +159,7 @@ function applyResults(state: ModelsState, action: Extract<FromWorker, { type: 'c
 }
 
 function withoutResult(card: Card): Card {
-  const { pixels: _p, probs: _q, error: _e, model: _m, ...rest } = card;
+  const { pixels: _p, probs: _q, saliency: _s, error: _e, model: _m, ...rest } = card;
   return rest;
 }
 

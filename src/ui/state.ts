@@ -15,6 +15,7 @@ import {
   type RunPlan,
   type RunStatus,
   type SampleImages,
+  type TestPredictions,
 } from '../worker/protocol';
 import type { DataReady } from './DataPanel';
 
@@ -37,7 +38,7 @@ export interface AppState {
   plan?: RunPlan;
   /** What each preset costs on this device, measured before Train; null when it could not be measured. */
   presetCosts: Partial<Record<Preset, PresetCost | null>>;
-  test?: { result: Evaluation; images: SampleImages };
+  test?: { result: Evaluation; images: SampleImages; predictions: TestPredictions };
   error?: ErrorData;
   /** The latest message that is not an error (e.g. a run recovered from a lost GPU). */
   notice?: string;
@@ -88,7 +89,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
         memory: action.memory,
       };
     case 'test-result':
-      return { ...state, test: { result: action.result, images: action.images } };
+      return { ...state, test: { result: action.result, images: action.images, predictions: action.predictions } };
     case 'notice':
       return { ...state, notice: action.message };
     case 'preset-cost':
@@ -117,6 +118,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'library':
     case 'model-files':
     case 'model-error':
+    case 'test-images': // answered to its caller (TrainerClient.testImages)
       return state;
     default:
       return assertNever(action);

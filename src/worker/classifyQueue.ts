@@ -5,6 +5,7 @@
  */
 import { decodeToModelPixels } from '../classify/decode';
 import type { Classifier } from '../classify/classifier';
+import { SALIENCY_PIXELS } from '../classify/saliency';
 import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
 import { AppError, toErrorData } from '../errors';
 import { tensorMemory } from './memory';
@@ -35,7 +36,9 @@ export class ClassifyQueue {
         const results = await this.classifyBatch(batch).catch((error: unknown) =>
           batch.map((f): ClassifyResult => ({ id: f.id, ok: false, error: toErrorData(error) })),
         );
-        const transfer = results.flatMap((r) => (r.ok ? [r.pixels.buffer as ArrayBuffer] : []));
+        const transfer = results.flatMap((r) =>
+          r.ok ? [r.pixels.buffer as ArrayBuffer, ...(r.saliency ? [r.saliency.buffer as ArrayBuffer] : [])] : [],
+        );
         this.post({ type: 'classified', results, memory: tensorMemory() }, transfer);
       }
     } finally {
@@ -62,10 +65,11 @@ export class ClassifyQueue {
       const all = new Uint8Array(decoded.length * PIXELS_PER_IMAGE);
       decoded.forEach((d, i) => all.set(d.pixels, i * PIXELS_PER_IMAGE));
       try {
-        const probs = await this.classifier.predict(all, decoded.length);
+        const { probs, saliency } = await this.classifier.predictAndExplain(all, decoded.length);
         decoded.forEach((d, i) => {
           const p = Array.from(probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES));
-          results.set(d.id, { id: d.id, ok: true, pixels: this.classifier.displayPixels(d.pixels), probs: p });
+          const map = saliency ? saliency.slice(i * SALIENCY_PIXELS, (i + 1) * SALIENCY_PIXELS) : null;
+          results.set(d.id, { id: d.id, ok: true, pixels: this.classifier.displayPixels(d.pixels), probs: p, saliency: map });
         });
       } catch (error) {
         for (const d of decoded) results.set(d.id, { id: d.id, ok: false, error: toErrorData(error) });

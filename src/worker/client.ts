@@ -12,6 +12,9 @@ export type Listener = (message: FromWorker) => void;
 export class TrainerClient {
   private worker: Worker;
   private readonly listeners = new Set<Listener>();
+  /** Requests for test images waiting for their answer, by request id. */
+  private readonly imageRequests = new Map<number, (pixels: Uint8Array) => void>();
+  private nextImageRequest = 1;
 
   constructor() {
     this.worker = this.spawn();
@@ -39,6 +42,8 @@ export class TrainerClient {
 
   /** Replaces a crashed worker with a fresh one; the caller loads data and picks a backend again. */
   restart(): void {
+    // The old worker's pending answers will never come.
+    this.imageRequests.clear();
     this.worker.terminate();
     this.worker = this.spawn();
   }
@@ -128,6 +133,18 @@ export class TrainerClient {
     this.send({ type: 'measure-presets', requests });
   }
 
+  /**
+   * The pixels of test-split images (32 × 32 × 3 bytes each, in the order asked), e.g. those of one
+   * confusion-matrix cell. Never settles if the worker is replaced meanwhile.
+   */
+  testImages(indices: readonly number[]): Promise<Uint8Array> {
+    const request = this.nextImageRequest++;
+    return new Promise((resolve) => {
+      this.imageRequests.set(request, resolve);
+      this.send({ type: 'test-images', request, indices: [...indices] });
+    });
+  }
+
   terminate(): void {
     this.worker.terminate();
     this.listeners.clear();
@@ -138,6 +155,11 @@ export class TrainerClient {
   }
 
   private emit(message: FromWorker): void {
+    if (message.type === 'test-images') {
+      this.imageRequests.get(message.request)?.(message.pixels);
+      this.imageRequests.delete(message.request);
+      return;
+    }
     for (const listener of this.listeners) listener(message);
   }
 }

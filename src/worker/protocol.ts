@@ -41,6 +41,20 @@ export interface SampleImages {
   labels: Uint8Array;
 }
 
+/**
+ * The final model's answer for every image of the test subset, position by
+ * position: what the page needs to list the images behind any cell of the
+ * confusion matrix. Sent once per run, its buffers transferred.
+ */
+export interface TestPredictions {
+  /** Each image's index in the test split, to ask for its pixels ('test-images'). */
+  indices: Uint32Array;
+  labels: Uint8Array;
+  predicted: Uint8Array;
+  /** count × 10 class probabilities, row-major. */
+  probs: Float32Array;
+}
+
 export type ToWorker =
   | { type: 'load-data'; baseUrl: string }
   | { type: 'cancel-load' }
@@ -64,7 +78,9 @@ export type ToWorker =
   /** A model.json and its weights .bin, as the user picked them (any order). */
   | { type: 'import-model'; files: { name: string; file: Blob }[] }
   /** Time a few training steps of each preset on this backend; answered by one 'preset-cost' each. A run stops the measuring. */
-  | { type: 'measure-presets'; requests: { preset: Preset; batchSize: number }[] };
+  | { type: 'measure-presets'; requests: { preset: Preset; batchSize: number }[] }
+  /** The pixels of test-split images (indices as in TestPredictions); answered by 'test-images' with the same `request`. */
+  | { type: 'test-images'; request: number; indices: number[] };
 
 export type FromWorker =
   | { type: 'data-progress'; progress: LoadProgress }
@@ -75,7 +91,9 @@ export type FromWorker =
   /** Metrics since the previous message: a delta, never the whole history. */
   | { type: 'batch-metrics'; metrics: BatchMetrics[]; memory: MemoryInfo }
   | { type: 'epoch-end'; record: EpochRecord; memory: MemoryInfo }
-  | { type: 'test-result'; result: Evaluation; images: SampleImages }
+  | { type: 'test-result'; result: Evaluation; images: SampleImages; predictions: TestPredictions }
+  /** `pixels`: the asked images in the asked order, 32 × 32 × 3 bytes each (transferred). */
+  | { type: 'test-images'; request: number; pixels: Uint8Array }
   | { type: 'error'; error: ErrorData }
   /** Something the user should know that is not an error, e.g. a run recovered from a lost GPU. */
   | { type: 'notice'; message: string }
@@ -143,8 +161,11 @@ export interface ClassifyFile {
 }
 
 export type ClassifyResult =
-  /** `pixels`: the 32 × 32 × 3 HWC bytes the model saw (luma in all three channels for a grayscale model). `probs`: 10 class probabilities. */
-  { id: number; ok: true; pixels: Uint8Array; probs: number[] } | { id: number; ok: false; error: ErrorData };
+  /**
+   * `pixels`: the 32 × 32 × 3 HWC bytes the model saw (luma in all three channels for a grayscale model). `probs`: 10 class probabilities.
+   * `saliency`: 32 × 32 bytes, how strongly each pixel drove the top class (0–255, see src/classify/saliency.ts); null when it could not be computed.
+   */
+  { id: number; ok: true; pixels: Uint8Array; probs: number[]; saliency: Uint8Array | null } | { id: number; ok: false; error: ErrorData };
 
 /** Compile-time guard for exhaustive switches. */
 export function assertNever(value: never): never {

@@ -17,11 +17,12 @@ import type { Checkpoint } from '../store/checkpoints';
 import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
 import { trainModel, type TrainEvent } from '../train/loop';
-import type { Subset, TrainResult } from '../train/records';
+import type { Evaluation, Subset, TrainResult } from '../train/records';
 import { toModelConfig, type Settings } from '../train/settings';
 import { toErrorData } from '../errors';
 import { restoreCheckpoint, type CheckpointSlot, type RunHistory } from './checkpointSlot';
 import { libraryEntry, type Library } from './library';
+import { runRecord } from './runRecord';
 import { tensorMemory } from './memory';
 import { assertNever, type FromWorker, type RunPlan } from './protocol';
 
@@ -37,6 +38,7 @@ export class Run {
   private readonly control = new RunControl();
   private readonly history: RunHistory;
   private model: tf.LayersModel | null = null;
+  private runPlan: RunPlan | null = null;
   active = false;
 
   constructor(
@@ -59,7 +61,8 @@ export class Run {
       // A new run starts over: the old checkpoint is no longer to be resumed.
       if (!restored) await checkpoints.clear();
       const data = this.subsets();
-      post({ type: 'run-plan', plan: this.plan(data) });
+      this.runPlan = this.plan(data);
+      post({ type: 'run-plan', plan: this.runPlan });
       const model = buildModel(toModelConfig(settings));
       this.model = model;
       let resume;
@@ -80,11 +83,7 @@ export class Run {
         control: this.control,
         ...(resume ? { resume } : {}),
       });
-      if (result.test) {
-        const shown = [...result.test.samples.map((s) => s.index), ...result.test.misclassified.map((m) => m.index)];
-        const images = gatherImages(dataset.test.pixels, dataset.test.labels, shown);
-        post({ type: 'test-result', result: result.test, images }, [images.pixels.buffer, images.labels.buffer]);
-      }
+      if (result.test) this.postTestResult(result.test, data.test);
       await this.finish(model, result);
       post({ type: 'status', status: 'done' });
     } finally {
@@ -161,6 +160,22 @@ export class Run {
     }
   }
 
+  /** The test report, the images it shows, and every test image's prediction (buffers transferred, not copied). */
+  private postTestResult({ predictions, ...result }: Evaluation, test: Subset): void {
+    const { dataset } = this;
+    const shown = [...result.samples.map((s) => s.index), ...result.misclassified.map((m) => m.index)];
+    const images = gatherImages(dataset.test.pixels, dataset.test.labels, shown);
+    const kept = predictions ?? { predicted: new Uint8Array(0), probs: new Float32Array(0) };
+    const all = {
+      indices: test.indices.slice(),
+      labels: Uint8Array.from(test.indices, (i) => test.labels[i] as number),
+      predicted: kept.predicted,
+      probs: kept.probs,
+    };
+    const buffers = [images.pixels, images.labels, all.indices, all.labels, all.predicted, all.probs].map((a) => a.buffer as ArrayBuffer);
+    this.services.post({ type: 'test-result', result, images, predictions: all }, buffers);
+  }
+
   /** Dropped pictures are classified with snapshots of the weights being trained. */
   private followWithClassifier(model: tf.LayersModel): void {
     const { settings } = this;
@@ -185,7 +200,9 @@ export class Run {
       const artifacts = await captureArtifacts(model);
       const { preset, color } = this.settings;
       const name = `${preset} · ${color} · ${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}`;
-      await library.keep(artifacts, metadata, libraryEntry('trained', name, metadata, artifacts));
+      const imagesPerEpoch = this.runPlan ? this.runPlan.batchesPerEpoch * this.runPlan.batchSize : 0;
+      const run = runRecord(this.settings, result.epochs, tf.getBackend(), imagesPerEpoch);
+      await library.keep(artifacts, metadata, { ...libraryEntry('trained', name, metadata, artifacts), run });
     } catch (error) {
       // The run itself succeeded; only keeping its model failed.
       post({ type: 'model-error', action: 'save', error: toErrorData(error) });

@@ -221,6 +221,12 @@ async function handle(message: ToWorker): Promise<void> {
       if (!run?.active) costs.measure(message.requests, dataset, info);
       return;
     }
+    case 'test-images': {
+      if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
+      const { pixels } = gatherImages(dataset.test.pixels, dataset.test.labels, message.indices);
+      post({ type: 'test-images', request: message.request, pixels }, [pixels.buffer]);
+      return;
+    }
     case 'pause':
       return run?.pause();
     case 'resume':

@@ -1,0 +1,112 @@
+/** Two or more finished runs from the library: their validation curves on one chart, and their figures side by side. */
+import { useEffect, useMemo, useRef } from 'react';
+import { useColorScheme } from '../charts/useColorScheme';
+import { useLiveView } from '../charts/useLiveView';
+import { formatSeconds } from '../progress';
+import { PALETTES } from '../vis/theme';
+import {
+  COMPARE_DATA,
+  comparePoints,
+  compareRows,
+  compareSpec,
+  type ComparableEntry,
+  type CompareMetric,
+  type CompareRow,
+} from './compare';
+
+export function ComparePanel({ entries }: { entries: readonly ComparableEntry[] }) {
+  const rows = useMemo(() => compareRows(entries), [entries]);
+  return (
+    <section className="compare" aria-label="Compare runs" data-testid="compare">
+      <h3>{entries.length} runs compared</h3>
+      <div className="charts">
+        <CompareChart entries={entries} rows={rows} metric="valAccuracy" testId="compare-accuracy" />
+        <CompareChart entries={entries} rows={rows} metric="valLoss" testId="compare-loss" />
+      </div>
+      <CompareTable rows={rows} />
+    </section>
+  );
+}
+
+function CompareChart({
+  entries,
+  rows,
+  metric,
+  testId,
+}: {
+  entries: readonly ComparableEntry[];
+  rows: CompareRow[];
+  metric: CompareMetric;
+  testId: string;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const scheme = useColorScheme();
+  const points = useMemo(() => comparePoints(entries, metric), [entries, metric]);
+  const labels = useMemo(() => rows.map((r) => r.label), [rows]);
+  // The runs are the spec's colour domain; when they change, so does the chart: a new view.
+  const name = `compare-${metric}-${labels.join('|')}`;
+  const view = useLiveView(ref, name, () => compareSpec(labels, metric, scheme), scheme);
+  useEffect(() => {
+    if (view)
+      view
+        .data(
+          COMPARE_DATA,
+          points.map((p) => ({ ...p })),
+        )
+        .runAsync()
+        .catch((error: unknown) => console.error('Drawing the comparison failed', error));
+  }, [view, points]);
+  const what = metric === 'valAccuracy' ? 'validation accuracy' : 'validation loss';
+  const format = (v: number) => (metric === 'valAccuracy' ? `${(v * 100).toFixed(1)}%` : v.toFixed(4));
+  const label = `${what} per epoch of ${rows.length} runs: ${rows
+    .map((r) => {
+      const last = points.filter((p) => p.run === r.label).at(-1);
+      return `${r.label}${last ? ` ends at ${format(last.value)} after epoch ${last.epoch}` : ' has no validation'}`;
+    })
+    .join('; ')}.`;
+  return (
+    <figure className="chart-figure">
+      <div ref={ref} className="chart" data-testid={testId} data-runs={rows.length} role="img" aria-label={label} />
+    </figure>
+  );
+}
+
+function CompareTable({ rows }: { rows: CompareRow[] }) {
+  const scheme = useColorScheme();
+  const colors = PALETTES[scheme].runs;
+  const percent = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
+  return (
+    <table className="compare-table" data-testid="compare-table">
+      <caption>The runs side by side</caption>
+      <thead>
+        <tr>
+          <th scope="col">run</th>
+          <th scope="col">preset</th>
+          <th scope="col">colour</th>
+          <th scope="col">epochs</th>
+          <th scope="col">test accuracy</th>
+          <th scope="col">images/s</th>
+          <th scope="col">backend</th>
+          <th scope="col">time</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row, i) => (
+          <tr key={row.id} data-testid="compare-row" data-id={row.id}>
+            <th scope="row">
+              <span className="swatch" style={{ background: colors[i % colors.length] }} aria-hidden="true" />
+              {row.label}
+            </th>
+            <td data-label="preset">{row.preset}</td>
+            <td data-label="colour">{row.color}</td>
+            <td data-label="epochs">{row.epochs}</td>
+            <td data-label="test accuracy">{percent(row.testAccuracy)}</td>
+            <td data-label="images/s">{row.imagesPerSecond.toFixed(1)}</td>
+            <td data-label="backend">{row.backend}</td>
+            <td data-label="time">{formatSeconds(row.seconds)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

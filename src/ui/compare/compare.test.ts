@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { LibraryEntry } from '../../store/library';
+import type { EpochRecord } from '../../train/records';
+import { parseSettings } from '../../train/settings';
+import { comparable, comparePoints, compareRows, type ComparableEntry } from './compare';
+
+const epoch = (n: number, valAccuracy: number | null): EpochRecord => ({
+  epoch: n,
+  trainLoss: 1,
+  trainAccuracy: 0.4,
+  valLoss: valAccuracy === null ? null : 2 - valAccuracy,
+  valAccuracy,
+  seconds: 10,
+  imagesPerSecond: 100,
+  best: false,
+});
+
+function entry(id: string, color: 'rgb' | 'gray', epochs: EpochRecord[]): LibraryEntry {
+  const settings = parseSettings({ preset: 'tiny', color, epochs: String(epochs.length) });
+  return {
+    id,
+    savedAt: 0,
+    source: 'trained',
+    name: `tiny · ${color} · ${epochs.length} epochs`,
+    params: 1000,
+    metadata: {
+      version: 1,
+      preset: 'tiny',
+      color,
+      classes: [],
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      testAccuracy: 0.42,
+      epochs: epochs.length,
+    },
+    run: { settings, epochs, backend: 'wasm', imagesPerSecond: 123, seconds: 20, segments: [] },
+  };
+}
+
+describe('compare runs', () => {
+  const rgb = entry('a', 'rgb', [epoch(1, 0.3), epoch(2, 0.4)]);
+  const gray = entry('b', 'gray', [epoch(1, 0.25), epoch(2, null), epoch(3, 0.35)]);
+  const runs = [rgb, gray] as ComparableEntry[];
+
+  it('only runs with a kept history can be compared', () => {
+    const { run: _none, ...imported } = rgb;
+    expect(comparable(rgb)).toBe(true);
+    expect(comparable(imported)).toBe(false);
+    expect(comparable({ ...rgb, run: { ...(rgb.run as ComparableEntry['run']), epochs: [] } })).toBe(false);
+  });
+
+  it('puts each run in a row: preset, colour, epochs, test accuracy, images/s, backend, time', () => {
+    expect(compareRows(runs)).toEqual([
+      {
+        id: 'a',
+        label: '1 · tiny · rgb · 2 epochs',
+        preset: 'tiny',
+        color: 'RGB',
+        epochs: 2,
+        testAccuracy: 0.42,
+        imagesPerSecond: 123,
+        backend: 'wasm',
+        seconds: 20,
+      },
+      {
+        id: 'b',
+        label: '2 · tiny · gray · 3 epochs',
+        preset: 'tiny',
+        color: 'grayscale',
+        epochs: 3,
+        testAccuracy: 0.42,
+        imagesPerSecond: 123,
+        backend: 'wasm',
+        seconds: 20,
+      },
+    ]);
+  });
+
+  it('overlays the validation curves, skipping epochs without validation', () => {
+    expect(comparePoints(runs, 'valAccuracy')).toEqual([
+      { run: '1 · tiny · rgb · 2 epochs', epoch: 1, value: 0.3 },
+      { run: '1 · tiny · rgb · 2 epochs', epoch: 2, value: 0.4 },
+      { run: '2 · tiny · gray · 3 epochs', epoch: 1, value: 0.25 },
+      { run: '2 · tiny · gray · 3 epochs', epoch: 3, value: 0.35 },
+    ]);
+    expect(comparePoints(runs, 'valLoss')[0]?.value).toBeCloseTo(1.7, 10);
+  });
+});

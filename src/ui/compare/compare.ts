@@ -1,0 +1,113 @@
+/**
+ * Finished runs side by side: the rows of the comparison table and the points
+ * of the overlaid validation curves, from the run histories kept in the
+ * library. Pure: unit-tested in Node.
+ */
+import type { VisualizationSpec } from 'vega-embed';
+import type { LibraryEntry } from '../../store/library';
+import type { RunRecord } from '../../train/records';
+import { CHART_WIDTH } from '../charts/embed';
+import { PALETTES, type Scheme } from '../vis/theme';
+
+export type ComparableEntry = LibraryEntry & { run: RunRecord };
+
+export const comparable = (entry: LibraryEntry): entry is ComparableEntry => entry.run !== undefined && entry.run.epochs.length > 0;
+
+export interface CompareRow {
+  id: string;
+  /** Names the run in the legend and the table: "1 · tiny · rgb · 3 epochs". */
+  label: string;
+  preset: string;
+  color: 'RGB' | 'grayscale';
+  epochs: number;
+  /** Fraction 0–1; null when the run was not tested. */
+  testAccuracy: number | null;
+  /** Unit: images/s. */
+  imagesPerSecond: number;
+  backend: string;
+  /** Unit: s. */
+  seconds: number;
+}
+
+export function compareRows(entries: readonly ComparableEntry[]): CompareRow[] {
+  return entries.map((entry, i) => ({
+    id: entry.id,
+    label: `${i + 1} · ${entry.name}`,
+    preset: entry.run.settings.preset,
+    color: entry.run.settings.color === 'gray' ? 'grayscale' : 'RGB',
+    epochs: entry.run.epochs.length,
+    testAccuracy: entry.metadata.testAccuracy,
+    imagesPerSecond: entry.run.imagesPerSecond,
+    backend: entry.run.backend,
+    seconds: entry.run.seconds,
+  }));
+}
+
+export type CompareMetric = 'valAccuracy' | 'valLoss';
+
+export interface ComparePoint {
+  run: string;
+  epoch: number;
+  value: number;
+}
+
+/** Each run's validation curve: one point per epoch that was validated. */
+export function comparePoints(entries: readonly ComparableEntry[], metric: CompareMetric): ComparePoint[] {
+  const rows = compareRows(entries);
+  return entries.flatMap((entry, i) =>
+    entry.run.epochs.flatMap((e) => {
+      const value = e[metric];
+      return value === null ? [] : [{ run: (rows[i] as CompareRow).label, epoch: e.epoch, value }];
+    }),
+  );
+}
+
+/**
+ * Validation curves of several runs on one chart. tfjs-vis's linechart cannot
+ * draw runs of different lengths against their epochs (it plots series by
+ * point index and needs them of equal length), so this is vega-lite through
+ * the stack tfjs-vis brings (src/ui/charts/embed.ts).
+ */
+export const COMPARE_DATA = 'points';
+
+export function compareSpec(runs: readonly string[], metric: CompareMetric, scheme: Scheme): VisualizationSpec {
+  const palette = PALETTES[scheme];
+  const accuracy = metric === 'valAccuracy';
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { padding: 6 }, axis: { tickMinStep: 1, format: 'd' } };
+  const y = {
+    field: 'value',
+    type: 'quantitative',
+    title: accuracy ? 'validation accuracy' : 'validation loss',
+    scale: accuracy ? { domain: [0, 1], padding: 6 } : { zero: false, nice: true, padding: 6 },
+    axis: accuracy ? { format: '.0%' } : {},
+  };
+  const color = {
+    field: 'run',
+    type: 'nominal',
+    title: null,
+    scale: { domain: [...runs], range: runs.map((_, i) => palette.runs[i % palette.runs.length]) },
+    legend: { orient: 'bottom', direction: 'vertical', labelLimit: 320 },
+  };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: CHART_WIDTH,
+    height: 200,
+    // `resize`: the layout follows the data (longer axis labels), not just the first draw.
+    autosize: { type: 'fit', contains: 'padding', resize: true },
+    data: { name: COMPARE_DATA },
+    encoding: { x, y, color },
+    layer: [
+      { mark: { type: 'line', clip: false, strokeWidth: 2 } },
+      {
+        mark: { type: 'point', filled: true, size: 45, clip: false, aria: false },
+        encoding: {
+          tooltip: [
+            { field: 'run' },
+            { field: 'epoch' },
+            { field: 'value', title: accuracy ? 'accuracy' : 'loss', format: accuracy ? '.1%' : '.4f' },
+          ],
+        },
+      },
+    ],
+  } as VisualizationSpec;
+}
