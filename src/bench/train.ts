@@ -223,9 +223,16 @@ async function profileStep(run: () => tf.Tensor1D): Promise<KernelProfile[]> {
   );
 }
 
+/**
+ * By kernel name. Custom-gradient ops (tfjs-layers' fusedConv2d__op, our
+ * BatchNorm's `forward`) are listed by tf.profile beside the kernels they
+ * run; they are left out so that no time is counted twice.
+ */
 function summarizeProfile(info: Awaited<ReturnType<typeof tf.profile>>): KernelProfile[] {
   const byName = new Map<string, KernelProfile>();
+  const backend = tf.getBackend();
   for (const k of info.kernels) {
+    if (tf.getKernel(k.name, backend) === undefined) continue;
     const entry = byName.get(k.name) ?? { name: k.name, calls: 0, ms: 0 };
     entry.calls += 1;
     entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
