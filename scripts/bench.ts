@@ -46,7 +46,7 @@ import { benchTorch, type TorchOptions } from './bench-torch';
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm]
-         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward]... [--flags JSON]
+         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm]... [--flags JSON]
          [--threads N,M] [--replicas N] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
   --steps N        timed steps per model (default 2; 20 with --peer)
@@ -182,6 +182,8 @@ const VARIANTS: Record<string, (job: TrainJob) => TrainJob> = {
   adam: (job) => ({ ...job, optimizer: 'adam' }),
   'no-augment': (job) => ({ ...job, augment: false }),
   'stock-forward': (job) => ({ ...job, stockKernels: ['Conv2D', 'FusedConv2D'] }),
+  'stock-reduce': (job) => ({ ...job, stockKernels: ['Sum', 'Mean'] }),
+  'stock-batchnorm': (job) => ({ ...job, stockKernels: ['FusedBatchNorm'] }),
 };
 
 function describeRun(r: TrainResult): string {

@@ -2,11 +2,13 @@
  * The kernels of a seed training step one at a time, at the shapes the step
  * gives them (batch 64): run at 1 thread and at N, they show which kernels
  * the WASM backend's thread pool really speeds up. Our kernels are
- * registered, so Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad and
- * Tile are ours; everything else is tfjs's own.
+ * registered, so Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad,
+ * Tile, per-channel Sum and Mean, and FusedBatchNorm are ours (some also
+ * timed as tfjs's own, "stock"); everything else is tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NamedAttrMap } from '@tensorflow/tfjs';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { stockKernel } from '../train/kernels';
 import { randomValues } from '../train/kernels/testing';
 import type { OpRow, OpsJob } from './protocol';
 
@@ -24,6 +26,15 @@ const random = (shape: number[], seed: number) =>
 const kernel = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) =>
   tf.engine().runKernel(name, inputs, attrs as NamedAttrMap) as tf.Tensor;
 
+/** tfjs's own kernel where ours replaced it, called directly. */
+function stock(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+  const config = stockKernel(name, tf.getBackend());
+  if (config === undefined) throw new Error(`no stock ${name} on ${tf.getBackend()}`);
+  return tf
+    .engine()
+    .makeTensorFromTensorInfo(config.kernelFunc({ inputs, backend: tf.backend(), attrs: attrs as NamedAttrMap }) as TensorInfo);
+}
+
 /** The cases, and the tensors they read (disposed by the caller). */
 function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
   const x32 = random([batch, 32, 32, 32], 1) as tf.Tensor4D;
@@ -36,6 +47,8 @@ function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
   const rows = random([batch * 32 * 32, 32], 8) as tf.Tensor2D;
   const patchesT = random([288, batch * 32 * 32], 9) as tf.Tensor2D;
   const pooled = tf.maxPool(x32, 2, 2, 'valid');
+  const xT = tf.transpose(x32, [3, 1, 2, 0]) as tf.Tensor4D;
+  const dyT = tf.transpose(dy32, [1, 2, 0, 3]) as tf.Tensor4D;
   const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC', dimRoundingMode: 'floor' } as const;
   const list: Case[] = [
     { name: 'Conv2D 32→32, 32² (XNNPACK)', run: () => tf.conv2d(x32, w32, 1, 'same') },
@@ -51,16 +64,40 @@ function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
       name: 'Conv2DBackpropInput 32→32, 32² (ours)',
       run: () => kernel('Conv2DBackpropInput', { dy: dy32, filter: w32 }, { ...conv, inputShape: x32.shape }),
     },
+    // The pieces of our 'conv' weight gradient for 32→32 at 32² (see conv2d-backprop-filter.ts).
+    { name: '  its x transposed to [32,32,32,64]', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
+    { name: '  its dy transposed to [32,32,64,32]', run: () => tf.transpose(dy32, [1, 2, 0, 3]) },
+    {
+      // A fresh filter each call, as in training, so that XNNPACK packs it again (the copy of dy, an Add, is included).
+      name: '  its Conv2D, [32,32,32,64] * [32,32,64,32] → [32,3,3,32], + a copy of dy',
+      run: () =>
+        tf.conv2d(xT, tf.add(dyT, 0) as tf.Tensor4D, 1, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+    },
     { name: 'Add [64,32,32,32] + same', run: () => tf.add(x32, dy32) },
     { name: 'Mul [64,32,32,32] · [32] (broadcast)', run: () => tf.mul(x32, channel) },
-    { name: 'Sum over B,H,W of [64,32,32,32]', run: () => tf.sum(x32, [0, 1, 2]) },
-    { name: 'Mean over B,H,W of [64,32,32,32]', run: () => tf.mean(x32, [0, 1, 2]) },
+    { name: 'Sum over B,H,W of [64,32,32,32] (ours)', run: () => tf.sum(x32, [0, 1, 2]) },
+    { name: 'Sum over B,H,W of [64,32,32,32] (stock)', run: () => stock('Sum', { x: x32 }, { axis: [0, 1, 2], keepDims: false }) },
+    { name: 'Mean over B,H,W of [64,32,32,32] (ours)', run: () => tf.mean(x32, [0, 1, 2]) },
     { name: 'Square [64,32,32,32]', run: () => tf.square(x32) },
     { name: 'Elu [64,32,32,32]', run: () => tf.elu(x32) },
     { name: 'EluGrad [64,32,32,32]', run: () => kernel('EluGrad', { dy: dy32, y: x32 }, {}) },
     {
-      name: 'FusedBatchNorm [64,32,32,32]',
+      name: 'FusedBatchNorm [64,32,32,32] (ours)',
       run: () => tf.batchNorm(x32, channel, tf.abs(channel), channel, channel, 1e-3),
+    },
+    {
+      name: 'FusedBatchNorm [64,32,32,32] (stock)',
+      run: () =>
+        stock(
+          'FusedBatchNorm',
+          { x: x32, mean: channel, variance: tf.abs(channel), offset: channel, scale: channel },
+          { varianceEpsilon: 1e-3 },
+        ),
     },
     { name: 'MaxPool 2×2 [64,32,32,32]', run: () => tf.maxPool(x32, 2, 2, 'valid') },
     {
@@ -81,7 +118,7 @@ function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
     { name: 'Slice [64,32,32,32] → [64,30,30,32]', run: () => tf.slice(x32, [0, 1, 1, 0], [batch, 30, 30, 32]) },
     { name: 'Tile [1,1,1,32] → [64,32,32,32] (ours)', run: () => tf.tile(channel.reshape([1, 1, 1, 32]), [batch, 32, 32, 1]) },
   ];
-  return { cases: list, inputs: [x32, dy32, x128, w32, w128, channel, patches, rows, patchesT, pooled] };
+  return { cases: list, inputs: [x32, dy32, x128, w32, w128, channel, patches, rows, patchesT, pooled, xT, dyT] };
 }
 
 const median = (values: number[]) => {

@@ -60,6 +60,8 @@
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
+import { makeBatchNorm } from './batch-norm';
+import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
 import { maxPoolGradJs } from './max-pool-grad';
@@ -126,8 +128,23 @@ const maxPoolGrad: Installer = { kernelName: MAX_POOL_GRAD, needsStock: false, m
 // Replaces wasm's Tile, ~100× slower than block copies on BatchNorm's gradient (see tile.ts).
 const tile: Installer = { kernelName: 'Tile', needsStock: false, make: (_backendName, stock) => makeTile(stock?.kernelFunc) };
 
+/** An installer for a kernel that keeps the stock one for the calls it does not take over. */
+const overStock = (kernelName: string, make: (backendName: string, stock: KernelFunc) => KernelFunc): Installer => ({
+  kernelName,
+  needsStock: true,
+  make: (backendName, stock) => {
+    if (stock === undefined) throw new Error(`no stock ${kernelName} on '${backendName}' to fall back on`);
+    return make(backendName, stock.kernelFunc);
+  },
+});
+
+// Per-channel reductions and BatchNorm on XNNPACK's threaded kernels instead of single-threaded loops (see channel-reduce.ts, batch-norm.ts).
+const channelSum = overStock('Sum', (backendName, stock) => makeChannelReduce('Sum', backendName, stock));
+const channelMean = overStock('Mean', (backendName, stock) => makeChannelReduce('Mean', backendName, stock));
+const batchNorm = overStock('FusedBatchNorm', makeBatchNorm);
+
 const PLANS: Record<string, Installer[]> = {
-  wasm: [filterGrad(wasmFilterGradRule), inputGrad(wasmInputGradRule), maxPoolGrad, tile],
+  wasm: [filterGrad(wasmFilterGradRule), inputGrad(wasmInputGradRule), maxPoolGrad, tile, channelSum, channelMean, batchNorm],
   cpu: [filterGrad(cpuFilterGradRule)],
   webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D')],
   webgl: [filterGrad(webglFilterGradRule)],
