@@ -86,5 +86,18 @@ export function printKernelTable(
       rows,
     ),
   );
+  const methods = Object.keys(first.rows[0]?.methodMs ?? {});
+  if (methods.length > 0) {
+    console.log(`\nEach formulation on each convolution, ms per call\n`);
+    console.log(
+      table(
+        ['in→out channels, size', ...results.flatMap(({ label }) => methods.map((m) => `${m}${label}`))],
+        first.rows.map((row, i) => [
+          `${row.shape.inChannels}→${row.shape.outChannels}, ${row.shape.height}×${row.shape.width}`,
+          ...results.flatMap(({ result }) => methods.map((m) => ms(result.rows[i]?.methodMs?.[m]))),
+        ]),
+      ),
+    );
+  }
   return sums;
 }

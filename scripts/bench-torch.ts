@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KernelProfile, TrainResult } from '../src/bench/protocol';
+import type { KernelProfile, KernelResult, TrainResult } from '../src/bench/protocol';
 import { ms, table, times } from './bench-report';
 import { DATA_DIR } from './convert';
 
@@ -130,37 +130,67 @@ function printGroups(ours: Map<number, KernelProfile[]>, torch: TorchReport, thr
   console.log(table(['part', ...threads.flatMap((t) => [`ours ${t} thr.`, `PyTorch ${t} thr.`, 'ours / PyTorch'])], rows));
 }
 
-function printConvs(torch: TorchReport, threads: number[]): void {
+/** Each seed convolution's three passes alone, ours against PyTorch's, at each thread count (ms, median of 5). */
+function printConvs(torch: TorchReport, ours: Map<number, KernelResult>, threads: number[]): void {
   if (!torch.convs) return;
   const first = torch.convs[String(threads[0])] ?? [];
-  const rows = first.map((c, i) => [
-    `${c.in}→${c.out}, ${c.size}×${c.size}`,
-    ...threads.flatMap((t) => {
-      const r = torch.convs?.[String(t)]?.[i];
-      return [ms(r?.forward), ms(r?.input_grad), ms(r?.weight_grad)];
-    }),
-  ]);
-  console.log(`\nPyTorch, each seed convolution alone, ms (median of 5): forward, input gradient, weight gradient\n`);
-  console.log(table(['in→out, size', ...threads.flatMap((t) => [`fwd ${t}`, `dx ${t}`, `dW ${t}`])], rows));
+  const pass = (name: string, o: number | undefined, p: number | undefined) =>
+    [ms(o), ms(p), times(o ?? null, p ?? null)].map((v, i) => (i === 0 ? `${name} ${v}` : v));
+  const rows: string[][] = [];
+  const sums = threads.map(() => ({ o: [0, 0, 0], p: [0, 0, 0] }));
+  first.forEach((c, i) => {
+    threads.forEach((t, ti) => {
+      const p = torch.convs?.[String(t)]?.[i];
+      const o = ours.get(t)?.rows[i];
+      const values = [
+        [o?.forwardMs, p?.forward],
+        [o?.inputGradMs, p?.input_grad],
+        [o?.oursMs, p?.weight_grad],
+      ] as const;
+      const sum = sums[ti] as { o: number[]; p: number[] };
+      values.forEach(([ov, pv], k) => {
+        sum.o[k] = (sum.o[k] ?? 0) + (ov ?? 0);
+        sum.p[k] = (sum.p[k] ?? 0) + (pv ?? 0);
+      });
+      rows.push([
+        `${c.in}→${c.out}, ${c.size}², ${t} thr.`,
+        ...pass('fwd', values[0][0], values[0][1]),
+        ...pass('dx', values[1][0], values[1][1]),
+        ...pass('dW', values[2][0], values[2][1]),
+      ]);
+    });
+  });
+  threads.forEach((t, ti) => {
+    const { o, p } = sums[ti] as { o: number[]; p: number[] };
+    rows.push([`all six, ${t} thr.`, ...[0, 1, 2].flatMap((k) => pass(['fwd', 'dx', 'dW'][k] as string, o[k], p[k]))]);
+  });
+  console.log(
+    `\nEach seed convolution alone, batch 64, ms per call: ours (wasm) against PyTorch (CPU); fwd = forward, dx = input gradient, dW = weight gradient\n`,
+  );
+  console.log(table(['layer', 'ours', 'PyTorch', 'ratio', 'ours', 'PyTorch', 'ratio', 'ours', 'PyTorch', 'ratio'], rows));
 }
 
-/** Runs PyTorch, then `runOurs` (which prints its own tables), then PyTorch again; prints the comparison. */
-export async function benchTorch(
-  o: TorchOptions,
-  runOurs: (threads: number[]) => Promise<unknown[]>,
-  counts: (number | undefined)[],
-): Promise<unknown[]> {
+/** What of ours runs beside PyTorch: the training step at these thread counts, and the seed convolutions' passes at one count. */
+export interface OursForTorch {
+  train(threads: number[]): Promise<unknown[]>;
+  convs(threads: number): Promise<KernelResult>;
+}
+
+/** Runs PyTorch, then ours (which prints its own tables), then PyTorch again; prints the comparison. */
+export async function benchTorch(o: TorchOptions, ours: OursForTorch, counts: (number | undefined)[]): Promise<unknown[]> {
   if (o.preset !== 'seed') throw new Error('--peer torch trains the seed network: use --preset seed');
   const threads = counts.filter((t): t is number => t !== undefined);
   if (threads.length === 0) throw new Error('--peer torch compares thread counts on wasm: use --backend wasm');
   const missing = torchMissing();
   if (missing) console.log(`PyTorch peer skipped: ${missing}. Ours alone follows.`);
   const before = missing ? null : runTorch(o, threads, o.profile);
-  const ours = await runOurs(threads);
+  const report = await ours.train(threads);
+  const convs = new Map<number, KernelResult>();
+  if (o.profile) for (const t of threads) convs.set(t, await ours.convs(t));
   const after = missing ? null : runTorch(o, threads, false);
-  if (!before || !after) return ours;
-  const runs = ((ours[0] as { runs?: TrainResult[] }).runs ?? []).filter((r) => r.job.mode === 'ours' && !r.error);
-  const oursAt = (t: number) => runs.find((r) => r.job.wasmThreads === t);
+  if (!before || !after) return report;
+  const runs = ((report[0] as { runs?: TrainResult[] }).runs ?? []).filter((r) => r.job.mode === 'ours' && !r.error);
+  const oursAt = (t: number) => runs.find((r) => r.job.wasmThreads === t && (r.job.replicas ?? 1) === 1);
   const perImage = (msPerStep: number | undefined) => (msPerStep === undefined ? null : (1000 * o.batchSize) / msPerStep);
   console.log(`\nSeed network, batch ${o.batchSize}, images/s: PyTorch ${before.torch} (CPU, before and after ours) against ours (wasm)\n`);
   console.log(
@@ -176,7 +206,7 @@ export async function benchTorch(
   );
   if (o.profile) {
     printGroups(new Map(threads.map((t) => [t, oursAt(t)?.profile ?? []])), before, threads);
-    printConvs(before, threads);
+    printConvs(before, convs, threads);
   }
-  return [...ours, { peer: 'torch', before, after }];
+  return [...report, { peer: 'torch', before, after, convs: Object.fromEntries(convs) }];
 }

@@ -41,13 +41,13 @@ import {
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 import { ms, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
-import { benchTorch, type TorchOptions } from './bench-torch';
+import { benchTorch } from './bench-torch';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm]
-         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm]... [--flags JSON]
-         [--threads N,M] [--replicas N] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
+         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
+         [--threads N,M] [--replicas N] [--methods im2col,tapsT,conv,...] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
@@ -57,6 +57,7 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
   --shader-warmup  also time ours' first step after compiling its shaders
   --threads N,M    wasm: time ours at each of these thread counts, interleaved (default: 1 and one per
                    logical core, at most 8; the page must be cross-origin isolated, as the bench page is)
+  --methods LIST   also time these weight-gradient formulations on each seed convolution, whatever the rule picks
   --replicas N     also time ours data-parallel: N workers (1 wasm thread each) on 1/N of every batch,
                    gradients averaged before one Adam step (a prototype, src/bench/allreduce.ts)
   --ops            wasm: each kernel of a seed step alone at each thread count (which ones use the threads)
@@ -89,6 +90,7 @@ interface Options {
   threads: number[] | null;
   replicas: number;
   ops: boolean;
+  methods: ('im2col' | 'im2colNhwc' | 'taps' | 'tapsT' | 'conv')[] | undefined;
   json: string | undefined;
   build: boolean;
   profile: boolean;
@@ -136,6 +138,7 @@ function parseOptions(): Options | null {
       threads: { type: 'string' },
       ops: { type: 'boolean' },
       replicas: { type: 'string' },
+      methods: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -150,6 +153,9 @@ function parseOptions(): Options | null {
     threads,
     ops: values.ops === true,
     replicas: wholeNumber(values.replicas, 1, 'replicas', 1),
+    methods: values.methods
+      ?.split(',')
+      .map((m) => oneOf(m.trim(), ['im2col', 'im2colNhwc', 'taps', 'tapsT', 'conv'] as const, 'conv', 'methods')),
     preset: oneOf(values.preset, PRESETS, 'seed', 'preset'),
     batchSize: wholeNumber(values.batchSize, 64, 'batchSize', 1),
     steps: wholeNumber(values.steps, peer === 'convnetjs' ? 20 : peer === 'torch' ? 6 : 2, 'steps', 1),
@@ -184,6 +190,7 @@ const VARIANTS: Record<string, (job: TrainJob) => TrainJob> = {
   'stock-forward': (job) => ({ ...job, stockKernels: ['Conv2D', 'FusedConv2D'] }),
   'stock-reduce': (job) => ({ ...job, stockKernels: ['Sum', 'Mean'] }),
   'stock-batchnorm': (job) => ({ ...job, stockKernels: ['FusedBatchNorm'] }),
+  'stock-transpose': (job) => ({ ...job, stockKernels: ['Transpose'] }),
 };
 
 function describeRun(r: TrainResult): string {
@@ -305,7 +312,13 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   const kernels: { label: string; result: KernelResult }[] = [];
   if (o.kernels) {
     for (const t of counts) {
-      const job = { kind: 'kernels', backend: o.backend, shapes: seedConvShapes(o.batchSize), reps: o.kernelReps } as const;
+      const job = {
+        kind: 'kernels',
+        backend: o.backend,
+        shapes: seedConvShapes(o.batchSize),
+        reps: o.kernelReps,
+        ...(o.methods ? { methods: o.methods } : {}),
+      } as const;
       const result = await runJob<KernelResult>(page, t === undefined ? job : { ...job, wasmThreads: t });
       kernels.push({ label: t === undefined ? '' : `, ${t} thr.`, result });
     }
@@ -441,8 +454,19 @@ async function main(): Promise<number> {
     const report =
       o.peer === 'torch'
         ? await benchTorch(
-            o as TorchOptions,
-            (counts) => benchTraining(page, { ...o, threads: counts, baseline: false, kernels: false }),
+            o,
+            {
+              train: (counts) => benchTraining(page, { ...o, threads: counts, baseline: false, kernels: false }),
+              convs: (t) =>
+                runJob<KernelResult>(page, {
+                  kind: 'kernels',
+                  backend: 'wasm',
+                  shapes: seedConvShapes(o.batchSize),
+                  reps: Math.max(3, o.kernelReps),
+                  wasmThreads: t,
+                  passes: true,
+                }),
+            },
             await threadCounts(page, o),
           )
         : o.peer

@@ -3,7 +3,7 @@
  * gives them (batch 64): run at 1 thread and at N, they show which kernels
  * the WASM backend's thread pool really speeds up. Our kernels are
  * registered, so Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad,
- * Tile, per-channel Sum and Mean, and FusedBatchNorm are ours (some also
+ * Tile, per-channel Sum and Mean, FusedBatchNorm and Transpose are ours (some also
  * timed as tfjs's own, "stock"); everything else is tfjs's own.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -104,7 +104,8 @@ function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
       name: 'MaxPoolGrad 2×2 [64,32,32,32] (ours)',
       run: () => kernel('MaxPoolGrad', { dy: pooled, input: x32, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' }),
     },
-    { name: 'Transpose [64,32,32,32] → [32,32,32,64]', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
+    { name: 'Transpose [64,32,32,32] → [32,32,32,64] (ours)', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
+    { name: 'Transpose [64,32,32,32] → [32,32,32,64] (stock)', run: () => stock('Transpose', { x: x32 }, { perm: [3, 1, 2, 0] }) },
     {
       name: 'PadV2 [64,32,32,32] by 1',
       run: () =>

@@ -125,9 +125,11 @@ export interface KernelJob {
   /** TensorFlow.js environment flags set before the backend starts. */
   flags?: Record<string, boolean | number>;
   /** Also time these formulations, whatever the rule picks (for choosing rules). */
-  methods?: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[];
+  methods?: ('im2col' | 'im2colNhwc' | 'taps' | 'tapsT' | 'conv')[];
   /** wasm only: threads of the backend's pool (default: as the app). */
   wasmThreads?: number;
+  /** Also time each shape's forward Conv2D and (registered) input gradient. */
+  passes?: boolean;
 }
 
 export interface KernelRow {
@@ -139,6 +141,9 @@ export interface KernelRow {
   methodMs?: Record<string, number>;
   /** null where the backend has no stock kernel (wasm). */
   stockMs: number | null;
+  /** With `passes`: the layer's forward Conv2D and input gradient, ms per call. */
+  forwardMs?: number;
+  inputGradMs?: number;
 }
 
 export interface KernelResult {

@@ -65,7 +65,9 @@ import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
 import { maxPoolGradJs } from './max-pool-grad';
+import { makeSlice } from './slice';
 import { makeTile } from './tile';
+import { makeTranspose } from './transpose';
 
 const FILTER_GRAD = 'Conv2DBackpropFilter';
 const INPUT_GRAD = 'Conv2DBackpropInput';
@@ -142,9 +144,23 @@ const overStock = (kernelName: string, make: (backendName: string, stock: Kernel
 const channelSum = overStock('Sum', (backendName, stock) => makeChannelReduce('Sum', backendName, stock));
 const channelMean = overStock('Mean', (backendName, stock) => makeChannelReduce('Mean', backendName, stock));
 const batchNorm = overStock('FusedBatchNorm', makeBatchNorm);
+// Tiled Transpose over the wasm heap instead of tfjs's element-by-element one (see transpose.ts).
+const transpose = overStock('Transpose', (_backendName, stock) => makeTranspose(stock));
+// Slices by rows over the wasm heap instead of tfjs's element-by-element loop (see slice.ts).
+const slice = overStock('Slice', (_backendName, stock) => makeSlice(stock));
 
 const PLANS: Record<string, Installer[]> = {
-  wasm: [filterGrad(wasmFilterGradRule), inputGrad(wasmInputGradRule), maxPoolGrad, tile, channelSum, channelMean, batchNorm],
+  wasm: [
+    filterGrad(wasmFilterGradRule),
+    inputGrad(wasmInputGradRule),
+    maxPoolGrad,
+    tile,
+    channelSum,
+    channelMean,
+    batchNorm,
+    transpose,
+    slice,
+  ],
   cpu: [filterGrad(cpuFilterGradRule)],
   webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D')],
   webgl: [filterGrad(webglFilterGradRule)],
