@@ -22,6 +22,9 @@ const CASES: Case[] = [
   { shape: [2, 6, 6, 2], filterSize: 3, strides: 1, pad: 'same', values: 'negative' },
   { shape: [2, 6, 5, 3], filterSize: [2, 3], strides: 1, pad: 'valid', values: 'ties' },
   { shape: [2, 8, 8, 3], filterSize: 2, strides: 2, pad: 'valid', values: 'ties' },
+  // 2×2 at stride 2 leaving a row and a column uncovered (the general loop), and 'same' on even sizes (no padding: the 2×2 path).
+  { shape: [2, 7, 5, 3], filterSize: 2, strides: 2, pad: 'valid', values: 'mixed' },
+  { shape: [3, 8, 6, 5], filterSize: 2, strides: 2, pad: 'same', values: 'negative' },
 ];
 
 function values(c: Case, seed: number): Float32Array {

@@ -83,6 +83,72 @@ function scatterToMaxima(x: Float32Array, g: Float32Array, dx: Float32Array, inf
   }
 }
 
+/**
+ * The same for 2×2 windows at stride 2 that tile the input exactly (every
+ * pooling of the seed and tiny networks): four loads and four stores per
+ * window and channel, and dx needs no zeroing first.
+ */
+function scatter2x2(x: Float32Array, g: Float32Array, dx: Float32Array, info: backend_util.Conv2DInfo): void {
+  const { batchSize, inWidth, inChannels: ch, outHeight, outWidth } = info;
+  const rowStride = inWidth * ch;
+  let gi = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const rowBase = (n * outHeight * 2 + oy * 2) * rowStride;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const base = rowBase + ox * 2 * ch;
+        for (let c = 0; c < ch; c++, gi++) {
+          const i00 = base + c;
+          const i01 = i00 + ch;
+          const i10 = i00 + rowStride;
+          const i11 = i10 + ch;
+          // Row-major order and a strict > keep the first of tied maxima; NaN is never a maximum.
+          let best = -Infinity;
+          let at = -1;
+          const v00 = x[i00] as number;
+          if (v00 > best) {
+            best = v00;
+            at = i00;
+          }
+          const v01 = x[i01] as number;
+          if (v01 > best) {
+            best = v01;
+            at = i01;
+          }
+          const v10 = x[i10] as number;
+          if (v10 > best) {
+            best = v10;
+            at = i10;
+          }
+          if ((x[i11] as number) > best) at = i11;
+          const grad = g[gi] as number;
+          dx[i00] = at === i00 ? grad : 0;
+          dx[i01] = at === i01 ? grad : 0;
+          dx[i10] = at === i10 ? grad : 0;
+          dx[i11] = at === i11 ? grad : 0;
+        }
+      }
+    }
+  }
+}
+
+const tiles2x2 = (info: backend_util.Conv2DInfo) =>
+  info.filterHeight === 2 &&
+  info.filterWidth === 2 &&
+  info.strideHeight === 2 &&
+  info.strideWidth === 2 &&
+  info.padInfo.top === 0 &&
+  info.padInfo.left === 0 &&
+  info.inHeight === 2 * info.outHeight &&
+  info.inWidth === 2 * info.outWidth;
+
+/** dx for any window: the 2×2 fast path where it applies, else the general loop on a zeroed dx. */
+function maxPoolGradValues(x: Float32Array, g: Float32Array, dx: Float32Array, info: backend_util.Conv2DInfo): void {
+  if (tiles2x2(info)) return scatter2x2(x, g, dx, info);
+  dx.fill(0);
+  scatterToMaxima(x, g, dx, info);
+}
+
 export const maxPoolGradJs: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
   const a = attrs as unknown as MaxPoolGradAttrs;
@@ -97,13 +163,11 @@ export const maxPoolGradJs: KernelFunc = ({ inputs, backend, attrs }) => {
   if (hasHeap(backend)) {
     // Allocate first: a growing heap would leave earlier views stale.
     const out = backend.makeOutput(input.shape, 'float32');
-    const dx = backend.typedArrayFromHeap(out);
-    dx.fill(0);
-    scatterToMaxima(backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), dx, info);
+    maxPoolGradValues(backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), info);
     return out;
   }
   const b = backend as KernelBackend;
   const dx = new Float32Array(util.sizeFromShape(input.shape));
-  scatterToMaxima(b.readSync(input.dataId) as Float32Array, b.readSync(dy.dataId) as Float32Array, dx, info);
+  maxPoolGradValues(b.readSync(input.dataId) as Float32Array, b.readSync(dy.dataId) as Float32Array, dx, info);
   return { dataId: b.write(dx, input.shape, 'float32'), shape: input.shape, dtype: 'float32' };
 };
