@@ -32,7 +32,7 @@ const CSP = [
  * host must send them (docs/hosting.md). Everything the app loads is
  * same-origin, so require-corp blocks nothing.
  */
-export const ISOLATION_HEADERS = {
+const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 } as const;

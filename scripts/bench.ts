@@ -262,15 +262,16 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
   console.log('');
   console.log(
     table(
-      ['', 'ms/step', 'images/s', 'vs ours', 'of which CPU gather (ms)', 'first step (ms)', 'last loss'],
+      ['', 'ms/step', 'images/s', 'vs ours', 'fastest round (ms/step)', 'of which CPU gather (ms)', 'first step (ms)', 'last loss'],
       compared.runs.map((r) =>
         r.error
-          ? [describeRun(r), 'cannot train', '', '', '', '', '']
+          ? [describeRun(r), 'cannot train', '', '', '', '', '', '']
           : [
               describeRun(r),
               ms(r.msPerStep),
               ms(perImage(r)),
               times(r.msPerStep, ours.msPerStep),
+              ms(r.fastestRoundMsPerStep),
               ms(r.gatherMsPerStep),
               ms(r.firstStepMs),
               r.lastLoss.toFixed(3),
@@ -286,7 +287,9 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
   console.log('');
   for (const r of compared.runs) {
     if (r === one || !plain(r) || (r.job.wasmThreads === undefined && (r.job.replicas ?? 1) === 1)) continue;
-    console.log(`${describeRun(r)} against ${describeRun(one)}: ${times(one.msPerStep, r.msPerStep)} the images/s`);
+    console.log(
+      `${describeRun(r)} against ${describeRun(one)}: ${times(one.msPerStep, r.msPerStep)} the images/s (fastest rounds: ${times(one.fastestRoundMsPerStep, r.fastestRoundMsPerStep)})`,
+    );
   }
 }
 

@@ -134,6 +134,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
     for (let s = 0; s < job.warmupSteps; s++) for (const [i, group] of groups.entries()) await attempt(i, () => group.steps(1));
     const totals = groups.map(() => 0);
     const gathers = groups.map(() => 0);
+    const fastest = groups.map(() => Number.POSITIVE_INFINITY);
     const lastLoss = groups.map(() => Number.NaN);
     for (let r = 0; r < job.rounds; r++) {
       for (const [i, group] of groups.entries()) {
@@ -141,6 +142,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         if (!reply) continue;
         totals[i] = (totals[i] as number) + reply.ms;
         gathers[i] = (gathers[i] as number) + reply.gatherMs;
+        fastest[i] = Math.min(fastest[i] as number, reply.ms / job.stepsPerRound);
         lastLoss[i] = reply.lastLoss;
         show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
       }
@@ -160,6 +162,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         msPerStep: error === null ? (totals[i] as number) / steps : Number.NaN,
         lastLoss: lastLoss[i] as number,
         gatherMsPerStep: error === null ? (gathers[i] as number) / steps : Number.NaN,
+        fastestRoundMsPerStep: error === null ? (fastest[i] as number) : Number.NaN,
         oursFilterGradient: setup?.oursFilterGradient ?? false,
         registered: setup?.registered ?? [],
         adapter: setup?.adapter ?? '',

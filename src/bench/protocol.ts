@@ -87,6 +87,8 @@ export interface TrainResult {
   lastLoss: number;
   /** Of msPerStep: filling the batch's pixels and labels on the CPU (ours: the same gather as trainModel's, before the step). */
   gatherMsPerStep: number;
+  /** ms per step of the fastest round: on a machine shared with other work, the closest to its speed alone. */
+  fastestRoundMsPerStep: number;
   /** Whether the registered Conv2DBackpropFilter was ours (never for the baseline). */
   oursFilterGradient: boolean;
   /** Kernels of ours registered in this worker; empty for the baseline. */
