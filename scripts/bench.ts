@@ -47,7 +47,7 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm]
          [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
-         [--threads N,M] [--replicas N] [--methods im2col,tapsT,conv,...] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
+         [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
@@ -90,7 +90,7 @@ interface Options {
   threads: number[] | null;
   replicas: number;
   ops: boolean;
-  methods: ('im2col' | 'im2colNhwc' | 'taps' | 'tapsT' | 'conv')[] | undefined;
+  methods: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[] | undefined;
   json: string | undefined;
   build: boolean;
   profile: boolean;
@@ -153,9 +153,7 @@ function parseOptions(): Options | null {
     threads,
     ops: values.ops === true,
     replicas: wholeNumber(values.replicas, 1, 'replicas', 1),
-    methods: values.methods
-      ?.split(',')
-      .map((m) => oneOf(m.trim(), ['im2col', 'im2colNhwc', 'taps', 'tapsT', 'conv'] as const, 'conv', 'methods')),
+    methods: values.methods?.split(',').map((m) => oneOf(m.trim(), ['im2col', 'im2colNhwc', 'taps', 'conv'] as const, 'conv', 'methods')),
     preset: oneOf(values.preset, PRESETS, 'seed', 'preset'),
     batchSize: wholeNumber(values.batchSize, 64, 'batchSize', 1),
     steps: wholeNumber(values.steps, peer === 'convnetjs' ? 20 : peer === 'torch' ? 6 : 2, 'steps', 1),

@@ -127,7 +127,7 @@ export interface KernelJob {
   /** TensorFlow.js environment flags set before the backend starts. */
   flags?: Record<string, boolean | number>;
   /** Also time these formulations, whatever the rule picks (for choosing rules). */
-  methods?: ('im2col' | 'im2colNhwc' | 'taps' | 'tapsT' | 'conv')[];
+  methods?: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[];
   /** wasm only: threads of the backend's pool (default: as the app). */
   wasmThreads?: number;
   /** Also time each shape's forward Conv2D and (registered) input gradient. */

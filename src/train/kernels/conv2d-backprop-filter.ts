@@ -16,11 +16,6 @@
 //   NHWC input as [B·H'·W', Cin]ᵀ times dy: kh·kw products, no patch matrix
 //   (whose concatenation copies kh·kw times the input). Faster on WebGPU for
 //   wide inputs (see register.ts).
-// 'tapsT': 'taps' with x transposed once to [Cin, B, H, W] (and padded), so
-//   that each tap's product is [Cin, B·H'·W'] × dy as [B·H'·W', Cout] with no
-//   transpose flag: on wasm that is XNNPACK's threaded fully-connected kernel,
-//   and dy, its "weights", is packed once for all kh·kw taps (tfjs caches the
-//   packed operator by tensor).
 // 'conv': for stride s the gradient is the correlation
 //   dW[i,j,ci,co] = Σ_{b,y,x} xpad[b, i+s·y, j+s·x, ci] · dy[b,y,x,co],
 //   i.e. a forward Conv2D of x as [Cin, H, W, B] (the batch becomes the
@@ -30,7 +25,7 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel, type KernelComposer } from './compose';
 
-export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'tapsT' | 'conv' | 'stock';
+export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'conv' | 'stock';
 
 export type KernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 
@@ -53,7 +48,7 @@ export function supportedFilterGradMethods(info: backend_util.Conv2DInfo): Filte
   const { top, bottom, left, right } = info.padInfo;
   if (Math.min(top, bottom, left, right) < 0) return [];
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
-  return unitStride ? ['im2col', 'im2colNhwc', 'taps', 'tapsT', 'conv'] : ['conv'];
+  return unitStride ? ['im2col', 'im2colNhwc', 'taps', 'conv'] : ['conv'];
 }
 
 function im2colFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
@@ -132,34 +127,6 @@ function tapsFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: 
   return c.reshape(c.concat(taps, 0), info.filterShape);
 }
 
-/** One product per filter tap, with x transposed once so that no product needs a transpose flag. */
-function tapsTFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const { top, bottom, left, right } = info.padInfo;
-  const n = b * oh * ow;
-  const xT = c.transpose(x, [3, 0, 1, 2]);
-  const xpT = c.pad(xT, [
-    [0, 0],
-    [0, 0],
-    [top, bottom],
-    [left, right],
-  ]);
-  c.release(xT);
-  const dy2 = c.reshape(dy, [n, cout]);
-  const taps: TensorInfo[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const window = c.slice(xpT, [0, 0, i, j], [cin, b, oh, ow]);
-      const rows = c.reshape(window, [cin, n]);
-      taps.push(c.matMul(rows, dy2));
-      c.release(rows);
-      c.release(window);
-    }
-  }
-  c.release(xpT);
-  return c.reshape(c.concat(taps, 0), info.filterShape);
-}
-
 function convFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw } = info;
   const { top, bottom, left, right } = info.padInfo;
@@ -195,13 +162,7 @@ export function conv2DBackpropFilterWith(method: Exclude<FilterGradMethod, 'stoc
     );
   }
   const backend = args.backend as KernelBackend;
-  const impl = {
-    im2col: im2colFilterGrad,
-    im2colNhwc: im2colNhwcFilterGrad,
-    taps: tapsFilterGrad,
-    tapsT: tapsTFilterGrad,
-    conv: convFilterGrad,
-  }[method];
+  const impl = { im2col: im2colFilterGrad, im2colNhwc: im2colNhwcFilterGrad, taps: tapsFilterGrad, conv: convFilterGrad }[method];
   return composeKernel(backend, backendName, (c) => impl(c, x, dy, info));
 }
 
