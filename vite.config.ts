@@ -2,6 +2,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
+import { wasmThreadsBuild, wasmThreadsDevDeps } from './vite-plugin-wasm-threads.js';
 
 /**
  * The Content-Security-Policy of the built app. Everything comes from our own
@@ -9,6 +10,9 @@ import { fileURLToPath } from 'node:url';
  * allows WebAssembly compilation only, not `eval`); inline styles are needed
  * by tfjs-vis, which injects them. Sent as a header by `vite preview` (so it
  * also covers the worker) and as a meta tag in the built page for any host.
+ * The WASM backend's threads need nothing more: its pthread workers and the
+ * script they load are same-origin files of the build, not blobs (see
+ * vite-plugin-wasm-threads.ts), so `worker-src` and `script-src` stay 'self'.
  */
 const CSP = [
   "default-src 'self'",
@@ -21,6 +25,17 @@ const CSP = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
+
+/**
+ * Cross-origin isolation: without it the browser offers no SharedArrayBuffer,
+ * and the WASM backend runs on one thread. A <meta> cannot set these; every
+ * host must send them (docs/hosting.md). Everything the app loads is
+ * same-origin, so require-corp blocks nothing.
+ */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+} as const;
 
 const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -36,15 +51,21 @@ export default defineConfig({
       ],
     },
   ],
-  preview: { headers: { 'Content-Security-Policy': CSP } },
+  preview: { headers: { 'Content-Security-Policy': CSP, ...ISOLATION_HEADERS } },
+  // No CSP in development: the hot reload needs inline scripts.
+  server: { headers: ISOLATION_HEADERS },
   resolve: {
     // tfjs-vis draws with vega, which needs `eval` unless told otherwise: see src/ui/vis/.
     alias: [{ find: /^vega-embed$/, replacement: local('./src/ui/vis/vega-embed-csp.ts') }],
   },
   // The dev server finds the worker's imports only once the worker starts; found that late, they are
   // bundled again and the page reloads in the middle of loading the data. Listed here, they are ready up front.
-  optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'] },
-  worker: { format: 'es' },
+  optimizeDeps: {
+    include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'],
+    rolldownOptions: { plugins: [wasmThreadsDevDeps()] },
+  },
+  // The trainer and benchmark workers are bundles of their own, built with these plugins.
+  worker: { format: 'es', plugins: () => [wasmThreadsBuild()] },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
@@ -52,7 +73,7 @@ export default defineConfig({
     rollupOptions: { input: { main: local('./index.html'), bench: local('./bench.html') } },
   },
   test: {
-    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'vite-plugin-*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
   },

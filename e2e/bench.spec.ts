@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import type { BenchApi, CheckResult, ConvShape } from '../src/bench/protocol';
+import type { BenchApi, CheckResult, CompareResult, ConvShape, TrainJob } from '../src/bench/protocol';
 
 /**
  * Our Conv2DBackpropFilter (and our forward convolution, where it replaces the
@@ -62,5 +62,50 @@ test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative 
   // Every formulation was checked, the forward convolution too, and the registered kernel really was ours on most shapes.
   expect([...tried].sort()).toEqual(['conv', 'forward', 'im2col', 'im2colNhwc', 'registered', 'taps']);
   expect(result.rows.filter((r) => r.method !== 'stock').length).toBeGreaterThanOrEqual(6);
+  expect(errors).toEqual([]);
+});
+
+test('on WASM the step trains at 1 and 2 threads and data-parallel, and the replicas stay identical', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/bench.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const base: TrainJob = {
+    kind: 'train',
+    mode: 'ours',
+    backend: 'wasm',
+    preset: 'tiny',
+    batchSize: 16,
+    shaderWarmup: false,
+    optimizer: 'adam',
+    augment: true,
+  };
+  const runs: TrainJob[] = [
+    { ...base, wasmThreads: 1 },
+    { ...base, wasmThreads: 2 },
+    { ...base, wasmThreads: 1, replicas: 2 },
+  ];
+  // The page throws if the replicas' weights differ after a round (see RunWorkers.steps).
+  const result = (await page.evaluate(
+    (jobs) =>
+      (window as unknown as { cifarBench: BenchApi }).cifarBench.run({
+        kind: 'compare',
+        runs: jobs,
+        warmupSteps: 0,
+        rounds: 2,
+        stepsPerRound: 2,
+        profile: false,
+      }),
+    runs,
+  )) as CompareResult;
+  expect(result.runs.map((r) => r.error ?? null)).toEqual([null, null, null]);
+  expect(result.runs.map((r) => r.adapter)).toEqual(['wasm, SIMD, 1 thread', 'wasm, SIMD, 2 threads', 'wasm, SIMD, 1 thread']);
+  for (const r of result.runs) {
+    expect(r.steps).toBe(4);
+    expect(Number.isFinite(r.lastLoss) && r.lastLoss > 0).toBe(true);
+  }
+  // One model on 1 or 2 threads is the same computation: the same losses up to float rounding.
+  expect(Math.abs((result.runs[0]?.lastLoss as number) - (result.runs[1]?.lastLoss as number))).toBeLessThan(1e-3);
   expect(errors).toEqual([]);
 });

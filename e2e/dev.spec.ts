@@ -15,3 +15,13 @@ test('the development server trains the tiny preset to the end, with no error on
   await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   expect(errors).toEqual([]);
 });
+
+test('the development server is cross-origin isolated, so WASM runs one thread per core there too', async ({ page }) => {
+  const response = await page.goto('/?backend=wasm');
+  expect(response?.headers()['cross-origin-opener-policy']).toBe('same-origin');
+  expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const threads = Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 8);
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-panel')).toContainText(`(SIMD, ${threads} ${threads === 1 ? 'thread' : 'threads'})`);
+});

@@ -4,6 +4,8 @@
  *
  *   npm run bench -- --backend webgpu --preset seed --batchSize 64 --json out.json
  *   npm run bench -- --peer convnetjs            (ConvNetJS's demo network; ours on wasm unless --backend)
+ *   npm run bench -- --backend wasm --preset seed   (ours at 1 thread and at one per core, interleaved)
+ *   npm run bench -- --peer torch                (the seed network in PyTorch on the CPU, beside ours on wasm)
  *
  * Each model trains in its own fresh worker of bench.html (src/bench/): ours
  * (our step and kernels) and the baseline (the same tfjs-layers model with
@@ -31,18 +33,21 @@ import {
   type BenchJob,
   type CompareResult,
   type KernelResult,
+  type OpsResult,
   type PeerResult,
   type TrainJob,
   type TrainTiming,
 } from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
+import { ms, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
+import { benchTorch } from './bench-torch';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm]
-         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward]... [--flags JSON]
-         [--peer convnetjs] [--json PATH] [--no-build]
+         [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
+         [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
@@ -50,6 +55,15 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
   --variant NAME   also time ours with one lever changed, interleaved with the others
   --flags JSON     TensorFlow.js environment flags for ours, e.g. '{"WEBGPU_MATMUL_PROGRAM_TYPE":3}'
   --shader-warmup  also time ours' first step after compiling its shaders
+  --threads N,M    wasm: time ours at each of these thread counts, interleaved (default: 1 and one per
+                   logical core, at most 8; the page must be cross-origin isolated, as the bench page is)
+  --methods LIST   also time these weight-gradient formulations on each seed convolution, whatever the rule picks
+  --replicas N     also time ours data-parallel: N workers (1 wasm thread each) on 1/N of every batch,
+                   gradients averaged before one Adam step (a prototype, src/bench/allreduce.ts)
+  --ops            wasm: each kernel of a seed step alone at each thread count (which ones use the threads)
+  --peer torch     the seed network trained by PyTorch on the CPU at 1 and N threads (/usr/bin/python3 with
+                   python3-torch; skipped with a note where it is missing), then ours on wasm at the same
+                   thread counts; --profile adds both per-op profiles
 `;
 
 /**
@@ -71,7 +85,12 @@ interface Options {
   baseline: boolean;
   kernels: boolean;
   shaderWarmup: boolean;
-  peer: 'convnetjs' | null;
+  peer: 'convnetjs' | 'torch' | null;
+  /** wasm thread counts to time ours at; null: 1 and one per logical core. */
+  threads: number[] | null;
+  replicas: number;
+  ops: boolean;
+  methods: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[] | undefined;
   json: string | undefined;
   build: boolean;
   profile: boolean;
@@ -116,19 +135,28 @@ function parseOptions(): Options | null {
       variant: { type: 'string', multiple: true },
       flags: { type: 'string' },
       'shader-warmup': { type: 'boolean' },
+      threads: { type: 'string' },
+      ops: { type: 'boolean' },
+      replicas: { type: 'string' },
+      methods: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) return null;
-  const peer = values.peer === undefined ? null : oneOf(values.peer, ['convnetjs'] as const, 'convnetjs', 'peer');
+  const peer = values.peer === undefined ? null : oneOf(values.peer, ['convnetjs', 'torch'] as const, 'convnetjs', 'peer');
+  const threads = values.threads === undefined ? null : values.threads.split(',').map((t) => wholeNumber(t.trim(), 1, 'threads', 1));
   const augment = oneOf(values.augment, ['true', 'false'] as const, 'true', 'augment') === 'true';
   return {
     // ConvNetJS is CPU-only JavaScript; its fair counterpart here is our WASM path.
-    backend: oneOf(values.backend, BENCH_BACKENDS, peer ? 'wasm' : 'webgpu', 'backend'),
+    backend: oneOf(values.backend, BENCH_BACKENDS, peer || values.ops ? 'wasm' : 'webgpu', 'backend'),
+    threads,
+    ops: values.ops === true,
+    replicas: wholeNumber(values.replicas, 1, 'replicas', 1),
+    methods: values.methods?.split(',').map((m) => oneOf(m.trim(), ['im2col', 'im2colNhwc', 'taps', 'conv'] as const, 'conv', 'methods')),
     preset: oneOf(values.preset, PRESETS, 'seed', 'preset'),
     batchSize: wholeNumber(values.batchSize, 64, 'batchSize', 1),
-    steps: wholeNumber(values.steps, peer ? 20 : 2, 'steps', 1),
+    steps: wholeNumber(values.steps, peer === 'convnetjs' ? 20 : peer === 'torch' ? 6 : 2, 'steps', 1),
     warmup: wholeNumber(values.warmup, 0, 'warmup', 0),
     round: wholeNumber(values.round, 1, 'round', 1),
     kernelReps: wholeNumber(values.kernelReps, 1, 'kernelReps', 1),
@@ -147,21 +175,6 @@ function parseOptions(): Options | null {
   };
 }
 
-const ms = (v: number | null | undefined) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1);
-const times = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
-  return [
-    line(header),
-    `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`,
-    ...rows.map(line),
-  ].join('\n');
-}
-
 async function runJob<T>(page: Page, job: BenchJob): Promise<T> {
   return (await page.evaluate((j) => (window as unknown as { cifarBench: BenchApi }).cifarBench.run(j), job)) as T;
 }
@@ -173,11 +186,16 @@ const VARIANTS: Record<string, (job: TrainJob) => TrainJob> = {
   adam: (job) => ({ ...job, optimizer: 'adam' }),
   'no-augment': (job) => ({ ...job, augment: false }),
   'stock-forward': (job) => ({ ...job, stockKernels: ['Conv2D', 'FusedConv2D'] }),
+  'stock-reduce': (job) => ({ ...job, stockKernels: ['Sum', 'Mean'] }),
+  'stock-batchnorm': (job) => ({ ...job, stockKernels: ['FusedBatchNorm'] }),
+  'stock-transpose': (job) => ({ ...job, stockKernels: ['Transpose'] }),
 };
 
 function describeRun(r: TrainTiming): string {
   if (r.job.mode === 'baseline') return 'tfjs-layers baseline';
   const extras = [
+    (r.job.replicas ?? 1) > 1 ? `${r.job.replicas} replicas of batch ${r.job.batchSize / (r.job.replicas ?? 1)}` : '',
+    r.job.wasmThreads !== undefined ? `${r.job.wasmThreads} ${r.job.wasmThreads === 1 ? 'thread' : 'threads'}` : '',
     r.job.layersBatchNorm ? 'tfjs-layers BatchNorm' : '',
     r.job.preset !== 'fast' && r.job.optimizer !== 'adam' ? r.job.optimizer : '',
     r.job.augment ? '' : 'no augmentation',
@@ -187,8 +205,20 @@ function describeRun(r: TrainTiming): string {
   return extras.length > 0 ? `ours (${extras.join(', ')})` : 'ours';
 }
 
-async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
-  const ourJob: TrainJob = {
+/** The thread counts to time ours at: as asked, or on wasm 1 and the app's default (one per logical core, at most 8). */
+async function threadCounts(page: Page, o: Pick<Options, 'backend' | 'threads'>): Promise<(number | undefined)[]> {
+  if (o.backend !== 'wasm') {
+    if (o.threads !== null) throw new Error('--threads is for --backend wasm');
+    return [undefined];
+  }
+  if (o.threads !== null) return o.threads;
+  const { cores, isolated } = await page.evaluate(() => ({ cores: navigator.hardwareConcurrency, isolated: crossOriginIsolated }));
+  if (!isolated) throw new Error('The bench page is not cross-origin isolated: the WASM backend cannot run threads there');
+  return [...new Set([1, Math.min(cores, 8)])];
+}
+
+function ourTrainJob(o: Options): TrainJob {
+  return {
     kind: 'train',
     mode: 'ours',
     backend: o.backend,
@@ -200,43 +230,26 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
     ...(o.layersBatchNorm ? { layersBatchNorm: true } : {}),
     ...(o.flags ? { flags: o.flags } : {}),
   };
-  const runs: TrainJob[] = [ourJob];
-  if (o.baseline) runs.push({ ...ourJob, mode: 'baseline', layersBatchNorm: false });
-  for (const v of o.variants) runs.push((VARIANTS[v] as (job: TrainJob) => TrainJob)(ourJob));
-  const rounds = Math.ceil(o.steps / o.round);
+}
+
+/** Time to first step only: a fresh worker, shader warm-up, one step. */
+async function timeShaderWarmup(page: Page, o: Options, ourJob: TrainJob): Promise<TrainTiming | null> {
+  if (!o.shaderWarmup || (o.backend !== 'webgpu' && o.backend !== 'webgl')) return null;
   const compared = await runJob<CompareResult>(page, {
     kind: 'compare',
-    runs,
-    warmupSteps: o.warmup,
-    rounds,
-    stepsPerRound: o.round,
-    profile: o.profile,
+    runs: [{ ...ourJob, shaderWarmup: true }],
+    warmupSteps: 0,
+    rounds: 0,
+    stepsPerRound: 1,
+    profile: false,
   });
-  const hasShaders = o.backend === 'webgpu' || o.backend === 'webgl';
-  // Time to first step only: a fresh worker, shader warm-up, one step.
-  const warmed =
-    o.shaderWarmup && hasShaders
-      ? ((
-          await runJob<CompareResult>(page, {
-            kind: 'compare',
-            runs: [{ ...ourJob, shaderWarmup: true }],
-            warmupSteps: 0,
-            rounds: 0,
-            stepsPerRound: 1,
-            profile: false,
-          })
-        ).runs[0] ?? null)
-      : null;
-  const kernels = o.kernels
-    ? await runJob<KernelResult>(page, { kind: 'kernels', backend: o.backend, shapes: seedConvShapes(o.batchSize), reps: o.kernelReps })
-    : null;
+  return compared.runs[0] ?? null;
+}
 
+function printSteps(o: Options, compared: CompareResult, steps: number): void {
   const [ours, ...others] = compared.runs as [TrainTiming, ...TrainTiming[]];
   const baseline = others.find((r) => r.job.mode === 'baseline') ?? null;
-  if (!ours.oursFilterGradient) throw new Error('ours ran without our Conv2DBackpropFilter');
-  if (baseline?.oursFilterGradient) throw new Error('the baseline ran with our Conv2DBackpropFilter');
   const perImage = (r: TrainTiming) => (1000 * o.batchSize) / r.msPerStep;
-  const steps = rounds * o.round;
   console.log(
     `\nTraining step: preset ${o.preset}, batch ${o.batchSize}, ${o.backend} (${ours.adapter}); ${steps} timed steps, interleaved ${o.round} at a time, after the first step and ${o.warmup} more untimed`,
   );
@@ -247,15 +260,17 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   console.log('');
   console.log(
     table(
-      ['', 'ms/step', 'images/s', 'vs ours', 'first step (ms)', 'last loss'],
+      ['', 'ms/step', 'images/s', 'vs ours', 'fastest round (ms/step)', 'of which CPU gather (ms)', 'first step (ms)', 'last loss'],
       compared.runs.map((r) =>
         r.error
-          ? [describeRun(r), 'cannot train', '', '', '', '']
+          ? [describeRun(r), 'cannot train', '', '', '', '', '', '']
           : [
               describeRun(r),
               ms(r.msPerStep),
               ms(perImage(r)),
               times(r.msPerStep, ours.msPerStep),
+              ms(r.fastestRoundMsPerStep),
+              ms(r.gatherMsPerStep),
               ms(r.firstStepMs),
               r.lastLoss.toFixed(3),
             ],
@@ -263,48 +278,85 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
     ),
   );
   for (const r of compared.runs) if (r.error) console.log(`${describeRun(r)}: ${r.error}`);
-  if (ours.error) throw new Error(`ours could not train: ${ours.error}`);
+  // Speedups over ours on one thread (one worker, whole batch): more threads, or replicas.
+  const plain = (r: TrainTiming) => r.job.mode === 'ours' && !r.error && !r.job.stockKernels && !r.job.layersBatchNorm;
+  const one = compared.runs.find((r) => plain(r) && r.job.wasmThreads === 1 && (r.job.replicas ?? 1) === 1);
+  if (!one) return;
+  console.log('');
   for (const r of compared.runs) {
-    if (!r.profile) continue;
-    const total = r.profile.reduce((s, k) => s + k.ms, 0);
-    const calls = r.profile.reduce((s, k) => s + k.calls, 0);
-    console.log(`\nOne profiled step, ${describeRun(r)}: ${calls} kernel calls, ${ms(total)} ms of kernel time\n`);
+    if (r === one || !plain(r) || (r.job.wasmThreads === undefined && (r.job.replicas ?? 1) === 1)) continue;
     console.log(
-      table(
-        ['kernel', 'calls', 'ms', 'share'],
-        r.profile.slice(0, 16).map((k) => [k.name, String(k.calls), ms(k.ms), `${((100 * k.ms) / total).toFixed(1)}%`]),
-      ),
+      `${describeRun(r)} against ${describeRun(one)}: ${times(one.msPerStep, r.msPerStep)} the images/s (fastest rounds: ${times(one.fastestRoundMsPerStep, r.fastestRoundMsPerStep)})`,
     );
   }
+}
+
+async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
+  const counts = await threadCounts(page, o);
+  const base = ourTrainJob(o);
+  const withThreads = (t: number | undefined): TrainJob => (t === undefined ? base : { ...base, wasmThreads: t });
+  const runs: TrainJob[] = counts.map(withThreads);
+  const most = withThreads(counts[counts.length - 1]);
+  if (o.baseline) runs.push({ ...most, mode: 'baseline', layersBatchNorm: false });
+  for (const v of o.variants) runs.push((VARIANTS[v] as (job: TrainJob) => TrainJob)(most));
+  if (o.replicas > 1) runs.push({ ...base, replicas: o.replicas, ...(o.backend === 'wasm' ? { wasmThreads: 1 } : {}) });
+  const rounds = Math.ceil(o.steps / o.round);
+  const compared = await runJob<CompareResult>(page, {
+    kind: 'compare',
+    runs,
+    warmupSteps: o.warmup,
+    rounds,
+    stepsPerRound: o.round,
+    profile: o.profile,
+  });
+  const warmed = await timeShaderWarmup(page, o, base);
+  const kernels: { label: string; result: KernelResult }[] = [];
+  if (o.kernels) {
+    for (const t of counts) {
+      const job = {
+        kind: 'kernels',
+        backend: o.backend,
+        shapes: seedConvShapes(o.batchSize),
+        reps: o.kernelReps,
+        ...(o.methods ? { methods: o.methods } : {}),
+      } as const;
+      const result = await runJob<KernelResult>(page, t === undefined ? job : { ...job, wasmThreads: t });
+      kernels.push({ label: t === undefined ? '' : `, ${t} thr.`, result });
+    }
+  }
+
+  const [ours, ...others] = compared.runs as [TrainTiming, ...TrainTiming[]];
+  const baseline = others.find((r) => r.job.mode === 'baseline') ?? null;
+  if (!ours.oursFilterGradient) throw new Error('ours ran without our Conv2DBackpropFilter');
+  if (baseline?.oursFilterGradient) throw new Error('the baseline ran with our Conv2DBackpropFilter');
+  const steps = rounds * o.round;
+  printSteps(o, compared, steps);
+  if (ours.error) throw new Error(`ours could not train: ${ours.error}`);
+  for (const r of compared.runs) printProfile(r, describeRun(r));
+  const profiled = compared.runs.filter((r) => r.job.mode === 'ours' && r.profile && !r.error);
+  if (counts.length > 1)
+    printProfileComparison(
+      profiled
+        .filter((r) => counts.includes(r.job.wasmThreads))
+        .map((r) => ({ name: describeRun(r), profile: r.profile ?? [], stepMs: r.msPerStep })),
+    );
   if (warmed) {
     const total = (warmed.warmupMs ?? 0) + warmed.firstStepMs;
     console.log(
       `\nTime to first step, ours: ${ms(ours.firstStepMs)} ms without shader warm-up; with it ${ms(warmed.warmupMs)} ms warm-up + ${ms(warmed.firstStepMs)} ms first step = ${ms(total)} ms`,
     );
   }
-  let kernelSums: { ours: number; stock: number | null } | null = null;
-  if (kernels) {
-    const rows = kernels.rows.map((r) => [
-      `${r.shape.inChannels}→${r.shape.outChannels}, ${r.shape.height}×${r.shape.width}`,
-      `${ms(r.oursMs)} (${r.method})`,
-      ms(r.stockMs),
-      times(r.stockMs, r.oursMs),
-    ]);
-    const oursSum = kernels.rows.reduce((s, r) => s + r.oursMs, 0);
-    const stockSum = kernels.rows.every((r) => r.stockMs !== null) ? kernels.rows.reduce((s, r) => s + (r.stockMs as number), 0) : null;
-    kernelSums = { ours: oursSum, stock: stockSum };
-    rows.push(['sum', ms(oursSum), ms(stockSum), times(stockSum, oursSum)]);
-    console.log(
-      `\nWeight gradient (Conv2DBackpropFilter) of the seed network's convolutions, 3×3 'same', batch ${o.batchSize}, ${o.backend}, ms per call (median of ${o.kernelReps} after a warm-up call)\n`,
-    );
-    console.log(table(['in→out channels, size', 'ours (formulation)', 'tfjs default', 'speedup'], rows));
-  }
+  const kernelSums = printKernelTable(
+    kernels,
+    `Weight gradient (Conv2DBackpropFilter) of the seed network's convolutions, 3×3 'same', batch ${o.batchSize}, ${o.backend}, ms per call (median of ${o.kernelReps} after a warm-up call)`,
+  );
   return [
     {
       backend: o.backend,
       preset: o.preset,
       batchSize: o.batchSize,
       steps,
+      threads: counts,
       oursMsPerStep: ours.msPerStep,
       baselineMsPerStep: baseline && !baseline.error ? baseline.msPerStep : null,
       speedup: baseline && !baseline.error ? baseline.msPerStep / ours.msPerStep : null,
@@ -316,11 +368,45 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       warmupSteps: o.warmup,
       stepsPerRound: o.round,
       adapter: ours.adapter,
-      kernels: kernels?.rows ?? null,
+      kernels: kernels.map(({ label, result }) => ({ label, rows: result.rows })),
       kernelSums,
       date: new Date().toISOString(),
     },
   ];
+}
+
+/**
+ * Each kernel alone at each thread count: one fresh worker per (round, count),
+ * the counts taking turns, the fastest round kept (a kernel's own speed, with
+ * the machine's load spikes left out).
+ */
+async function benchOps(page: Page, o: Options): Promise<unknown[]> {
+  if (o.backend !== 'wasm') throw new Error('--ops times WASM kernels: use --backend wasm');
+  const counts = (await threadCounts(page, o)) as number[];
+  const best = new Map<number, Map<string, number>>(counts.map((t) => [t, new Map()]));
+  for (let round = 0; round < Math.max(2, o.steps); round++) {
+    for (const t of counts) {
+      const result = await runJob<OpsResult>(page, { kind: 'ops', batch: o.batchSize, reps: o.kernelReps, wasmThreads: t });
+      const seen = best.get(t) as Map<string, number>;
+      for (const row of result.rows) seen.set(row.name, Math.min(seen.get(row.name) ?? Infinity, row.ms));
+    }
+  }
+  const first = best.get(counts[0] as number) as Map<string, number>;
+  const last = best.get(counts[counts.length - 1] as number) as Map<string, number>;
+  console.log(
+    `\nEach kernel alone, batch ${o.batchSize}, wasm, ms per call (median of ${o.kernelReps}, fastest of ${Math.max(2, o.steps)} rounds)\n`,
+  );
+  console.log(
+    table(
+      ['kernel', ...counts.map((t) => `${t} ${t === 1 ? 'thread' : 'threads'}`), 'speedup'],
+      [...first.keys()].map((name) => [
+        name,
+        ...counts.map((t) => ms(best.get(t)?.get(name))),
+        times(first.get(name) ?? null, last.get(name) ?? null),
+      ]),
+    ),
+  );
+  return [{ ops: Object.fromEntries(counts.map((t) => [t, Object.fromEntries(best.get(t) ?? [])])), date: new Date().toISOString() }];
 }
 
 async function benchPeer(page: Page, o: Options): Promise<unknown[]> {
@@ -366,7 +452,29 @@ async function main(): Promise<number> {
     // localhost, not 127.0.0.1: navigator.gpu exists only in a secure context.
     await page.goto(`http://localhost:${address.port}/bench.html`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
-    const report = o.peer ? await benchPeer(page, o) : await benchTraining(page, o);
+    const report =
+      o.peer === 'torch'
+        ? await benchTorch(
+            o,
+            {
+              train: (counts) => benchTraining(page, { ...o, threads: counts, baseline: false, kernels: false }),
+              convs: (t) =>
+                runJob<KernelResult>(page, {
+                  kind: 'kernels',
+                  backend: 'wasm',
+                  shapes: seedConvShapes(o.batchSize),
+                  reps: Math.max(3, o.kernelReps),
+                  wasmThreads: t,
+                  passes: true,
+                }),
+            },
+            await threadCounts(page, o),
+          )
+        : o.peer
+          ? await benchPeer(page, o)
+          : o.ops
+            ? await benchOps(page, o)
+            : await benchTraining(page, o);
     if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {

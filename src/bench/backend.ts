@@ -11,6 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerTrainingKernels, stockKernel } from '../train/kernels';
+import { describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
 import type { BenchBackend } from './protocol';
 
 setWasmPaths({
@@ -22,15 +23,17 @@ setWasmPaths({
 /**
  * Starts `name`; with `ours`, registers our training kernels, then puts the
  * ones named in `stockKernels` back to TensorFlow.js's own (for A/B runs).
+ * `wasmThreads`: the WASM backend's thread count (default: as the app, one per
+ * logical core where the page is cross-origin isolated).
  * Returns what runs (adapter, renderer or wasm flavour) and which kernels are ours.
  */
 export async function startBackend(
   name: BenchBackend,
   ours: boolean,
   stockKernels: string[] = [],
+  wasmThreads?: number,
 ): Promise<{ adapter: string; registered: string[] }> {
-  // Single-threaded wasm, as in the app (its threaded build does not start once bundled).
-  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const threads = name === 'wasm' ? prepareWasmThreads(wasmThreads) : null;
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
   await tf.ready();
   let registered = ours ? registerTrainingKernels(name).registered : [];
@@ -42,11 +45,11 @@ export async function startBackend(
     tf.registerKernel(stock);
     registered = registered.filter((k) => k !== kernelName);
   }
-  return { adapter: await describe(name), registered };
+  return { adapter: await describe(name, threads), registered };
 }
 
-async function describe(name: BenchBackend): Promise<string> {
-  if (name === 'wasm') return tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'wasm, SIMD, single-threaded' : 'wasm, no SIMD';
+async function describe(name: BenchBackend, threads: WasmThreadPlan | null): Promise<string> {
+  if (name === 'wasm' && threads) return `wasm, ${describeWasm(threads)}`;
   if (name === 'cpu') return 'JavaScript';
   if (name === 'webgpu') {
     const adapter = await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter();

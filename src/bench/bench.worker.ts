@@ -7,12 +7,13 @@
  * (kernel registry, shader cache, device).
  */
 import * as tf from '@tensorflow/tfjs';
-import { loadBenchImages } from './data';
+import { loadBenchImages, type BenchImages } from './data';
 import { startBackend } from './backend';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
+import { runOpsJob } from './ops';
 import { runPeerJob } from './peer';
-import { createBaselineRunner, createOurRunner, oursFilterGradient, type Runner } from './train';
-import type { FromBenchWorker, SetupReply, ToBenchWorker, WorkerJob, WorkerResult } from './protocol';
+import { createBaselineRunner, createOurRunner, oursFilterGradient, trainableParams, type Runner } from './train';
+import type { FromBenchWorker, SetupReply, ToBenchWorker, TrainJob, WorkerJob, WorkerResult } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -27,7 +28,7 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
   if (job.kind === 'kernels') setFlags(job.flags);
   switch (job.kind) {
     case 'kernels':
-      await startBackend(job.backend, true);
+      await startBackend(job.backend, true, [], job.wasmThreads);
       return runKernelJob(job, log);
     case 'check':
       await startBackend(job.backend, true);
@@ -35,6 +36,10 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
     case 'forward':
       await startBackend(job.backend, true);
       return runForwardJob(job, log);
+    case 'ops': {
+      const { adapter } = await startBackend('wasm', true, [], job.wasmThreads);
+      return { kind: 'ops', adapter, rows: runOpsJob(job, log) };
+    }
     case 'peer': {
       const images = await loadBenchImages(dataUrl);
       await startBackend(job.backend, true);
@@ -44,6 +49,8 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
 }
 
 let runner: Runner | undefined;
+/** A replicated job between 'setup' and 'link'. */
+let pending: { job: TrainJob; images: BenchImages } | undefined;
 
 async function handle(message: ToBenchWorker): Promise<unknown> {
   switch (message.type) {
@@ -53,13 +60,33 @@ async function handle(message: ToBenchWorker): Promise<unknown> {
       const { job } = message;
       setFlags(job.flags);
       const images = await loadBenchImages(message.dataUrl);
-      const { adapter, registered } = await startBackend(job.backend, job.mode === 'ours', job.mode === 'ours' ? job.stockKernels : []);
+      const { adapter, registered } = await startBackend(
+        job.backend,
+        job.mode === 'ours',
+        job.mode === 'ours' ? job.stockKernels : [],
+        job.wasmThreads,
+      );
       log(`${job.mode}: ${adapter}; our kernels: ${registered.join(', ') || 'none'}`);
       let warmupMs: number | null = null;
-      if (job.mode === 'ours') ({ runner, warmupMs } = await createOurRunner(job, images));
+      // Replicas build their runner once they know each other ('link').
+      if ((job.replicas ?? 1) > 1) pending = { job, images };
+      else if (job.mode === 'ours') ({ runner, warmupMs } = await createOurRunner(job, images));
       else runner = createBaselineRunner(job, images);
-      const reply: SetupReply = { adapter, registered, warmupMs, oursFilterGradient: oursFilterGradient(job) };
+      const reply: SetupReply = {
+        params: trainableParams(job),
+        adapter,
+        registered,
+        warmupMs,
+        oursFilterGradient: oursFilterGradient(job),
+      };
       return reply;
+    }
+    case 'link': {
+      if (!pending) throw new Error('link before the setup of a replicated job');
+      if (pending.job.mode !== 'ours') throw new Error('Only ours trains with replicas');
+      ({ runner } = await createOurRunner(pending.job, pending.images, message.link));
+      pending = undefined;
+      return null;
     }
     case 'steps':
       if (!runner) throw new Error('steps before setup');

@@ -6,6 +6,7 @@
 import { MANIFEST_FILE, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES } from '../data/format';
 import { parseManifest } from '../data/manifest';
 import type { ChannelStats } from '../data/preprocess';
+import { epochOrder, fillBatch } from '../train/batches';
 
 export interface BenchImages {
   /** count × 32 × 32 × 3 bytes, HWC. */
@@ -13,6 +14,8 @@ export interface BenchImages {
   labels: Uint8Array;
   count: number;
   stats: ChannelStats;
+  /** A shuffled order of the images, so that a batch gathers scattered images as trainModel's do. */
+  order: Uint32Array;
 }
 
 export async function loadBenchImages(dataUrl: string): Promise<BenchImages> {
@@ -34,14 +37,17 @@ export async function loadBenchImages(dataUrl: string): Promise<BenchImages> {
     labels[i] = label;
     pixels.set(bytes.subarray(i * RECORD_BYTES + 1, (i + 1) * RECORD_BYTES), i * PIXELS_PER_IMAGE);
   }
-  return { pixels, labels, count: shard.count, stats: { mean: manifest.mean, std: manifest.std } };
+  const order = epochOrder(
+    Uint32Array.from({ length: shard.count }, (_, i) => i),
+    1,
+    1,
+  );
+  return { pixels, labels, count: shard.count, stats: { mean: manifest.mean, std: manifest.std }, order };
 }
 
-/** Batch `step` of `batchSize` images, wrapping around the shard. */
+/** Batch `step` of `batchSize` images in the shuffled order, by trainModel's own gather; batches wrap around the shard. */
 export function fillBenchBatch(images: BenchImages, step: number, batchSize: number, x: Float32Array, y: Int32Array): void {
-  for (let row = 0; row < batchSize; row++) {
-    const image = (step * batchSize + row) % images.count;
-    x.set(images.pixels.subarray(image * PIXELS_PER_IMAGE, (image + 1) * PIXELS_PER_IMAGE), row * PIXELS_PER_IMAGE);
-    y[row] = images.labels[image] as number;
-  }
+  const perPass = Math.floor(images.count / batchSize);
+  if (perPass === 0) throw new RangeError(`A batch of ${batchSize} needs more than the ${images.count} images of the shard`);
+  fillBatch(images.pixels, images.labels, images.order, (step % perPass) * batchSize, batchSize, x, y);
 }

@@ -98,6 +98,37 @@ const median = (values: number[]) => {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/**
+ * The layer's other two passes, for comparison with native frameworks: the
+ * forward Conv2D and the registered input gradient, ms (median of `reps`).
+ * On wasm the kernels finish before they return, so nothing is read back.
+ */
+async function timePasses(shape: ConvShape, inputs: Inputs, reps: number): Promise<{ forwardMs: number; inputGradMs: number }> {
+  const w = tf.tensor4d(randomValues(9 * shape.inChannels * shape.outChannels, 7), inputs.attrs.filterShape);
+  const attrs = { ...inputs.attrs, inputShape: inputs.x.shape } as unknown as NamedAttrMap;
+  const passes = {
+    forwardMs: () => tf.conv2d(inputs.x, w, shape.stride, shape.pad),
+    inputGradMs: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: inputs.dy, filter: w }, attrs) as tf.Tensor,
+  };
+  const out = { forwardMs: 0, inputGradMs: 0 };
+  try {
+    for (const [name, make] of Object.entries(passes) as [keyof typeof out, () => tf.Tensor][]) {
+      const times: number[] = [];
+      for (let r = 0; r <= reps; r++) {
+        const start = performance.now();
+        const t = make();
+        if (tf.getBackend() !== 'wasm') await t.data();
+        if (r > 0) times.push(performance.now() - start);
+        t.dispose();
+      }
+      out[name] = median(times);
+    }
+  } finally {
+    w.dispose();
+  }
+  return out;
+}
+
 export async function runKernelJob(job: KernelJob, log: (text: string) => void): Promise<KernelResult> {
   const rows: KernelRow[] = [];
   for (const [i, shape] of job.shapes.entries()) {
@@ -126,6 +157,7 @@ export async function runKernelJob(job: KernelJob, log: (text: string) => void):
         oursMs: median(oursTimes),
         stockMs: stockTimes.length > 0 ? median(stockTimes) : null,
         ...(job.methods ? { methodMs } : {}),
+        ...(job.passes ? await timePasses(shape, inputs, job.reps) : {}),
       };
       const extra = Object.entries(methodMs)
         .map(([m, v]) => `, ${m} ${v.toFixed(0)} ms`)

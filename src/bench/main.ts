@@ -2,6 +2,7 @@
  * The benchmark page: no UI beyond a log, only `window.cifarBench.run(job)`
  * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
  */
+import { sharedBytes } from './allreduce';
 import type {
   BenchApi,
   BenchJob,
@@ -13,6 +14,7 @@ import type {
   SetupReply,
   StepsReply,
   ToBenchWorker,
+  TrainJob,
   TrainTiming,
   WorkerJob,
 } from './protocol';
@@ -57,8 +59,56 @@ class BenchWorker {
   }
 }
 
+/**
+ * The workers of one run: one, or `replicas` training one model together
+ * (data parallelism, see allreduce.ts). Requests go to all at once; a step
+ * lasts until the slowest replica is done.
+ */
+class RunWorkers {
+  readonly workers: BenchWorker[];
+
+  constructor(readonly run: TrainJob) {
+    this.workers = Array.from({ length: run.replicas ?? 1 }, () => new BenchWorker());
+  }
+
+  async setup(): Promise<SetupReply> {
+    const replies = await Promise.all(this.workers.map((w) => w.request<SetupReply>({ type: 'setup', job: this.run, dataUrl })));
+    const first = replies[0] as SetupReply;
+    if (this.workers.length > 1) {
+      const shared = new SharedArrayBuffer(sharedBytes(this.workers.length, first.params));
+      await Promise.all(
+        this.workers.map((w, index) =>
+          w.request<null>({ type: 'link', link: { index, count: this.workers.length, shared, params: first.params } }),
+        ),
+      );
+    }
+    return first;
+  }
+
+  async steps(count: number): Promise<StepsReply> {
+    const replies = await Promise.all(this.workers.map((w) => w.request<StepsReply>({ type: 'steps', count })));
+    const sums = new Set(replies.map((r) => r.weightsChecksum));
+    if (sums.size > 1) throw new Error(`The replicas' weights drifted apart (sums ${[...sums].join(', ')})`);
+    return {
+      ms: Math.max(...replies.map((r) => r.ms)),
+      gatherMs: Math.max(...replies.map((r) => r.gatherMs)),
+      lastLoss: replies.reduce((s, r) => s + r.lastLoss, 0) / replies.length,
+    };
+  }
+
+  /** The first replica's kernels (the others ran the same ones at the same time). */
+  async profile(): Promise<KernelProfile[]> {
+    const replies = await Promise.all(this.workers.map((w) => w.request<KernelProfile[]>({ type: 'profile' })));
+    return replies[0] as KernelProfile[];
+  }
+
+  terminate(): void {
+    for (const w of this.workers) w.terminate();
+  }
+}
+
 async function compare(job: CompareJob): Promise<CompareResult> {
-  const workers = job.runs.map(() => new BenchWorker());
+  const groups = job.runs.map((run) => new RunWorkers(run));
   // A run that cannot train (e.g. the stock wasm backend, which has no weight
   // gradient) is reported with its error and left out of the later rounds.
   const failed: (string | null)[] = job.runs.map(() => null);
@@ -74,30 +124,31 @@ async function compare(job: CompareJob): Promise<CompareResult> {
   };
   try {
     const setups: (SetupReply | null)[] = [];
-    for (const [i, run] of job.runs.entries())
-      setups.push(await attempt(i, () => (workers[i] as BenchWorker).request<SetupReply>({ type: 'setup', job: run, dataUrl })));
+    for (const [i, group] of groups.entries()) setups.push(await attempt(i, () => group.setup()));
     const name = (i: number) => `${job.runs[i]?.mode}#${i}`;
     const first: number[] = [];
-    for (const [i, worker] of workers.entries()) {
-      first.push((await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 })))?.ms ?? Number.NaN);
+    for (const [i, group] of groups.entries()) {
+      first.push((await attempt(i, () => group.steps(1)))?.ms ?? Number.NaN);
       show(`${name(i)}: first step ${first[i]?.toFixed(0)} ms`);
     }
-    for (let s = 0; s < job.warmupSteps; s++)
-      for (const [i, worker] of workers.entries()) await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: 1 }));
-    const totals = workers.map(() => 0);
-    const lastLoss = workers.map(() => Number.NaN);
+    for (let s = 0; s < job.warmupSteps; s++) for (const [i, group] of groups.entries()) await attempt(i, () => group.steps(1));
+    const totals = groups.map(() => 0);
+    const gathers = groups.map(() => 0);
+    const fastest = groups.map(() => Number.POSITIVE_INFINITY);
+    const lastLoss = groups.map(() => Number.NaN);
     for (let r = 0; r < job.rounds; r++) {
-      for (const [i, worker] of workers.entries()) {
-        const reply = await attempt(i, () => worker.request<StepsReply>({ type: 'steps', count: job.stepsPerRound }));
+      for (const [i, group] of groups.entries()) {
+        const reply = await attempt(i, () => group.steps(job.stepsPerRound));
         if (!reply) continue;
         totals[i] = (totals[i] as number) + reply.ms;
+        gathers[i] = (gathers[i] as number) + reply.gatherMs;
+        fastest[i] = Math.min(fastest[i] as number, reply.ms / job.stepsPerRound);
         lastLoss[i] = reply.lastLoss;
         show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
       }
     }
     const profiles: (KernelProfile[] | null)[] = [];
-    for (const [i, worker] of workers.entries())
-      profiles.push(job.profile ? await attempt(i, () => worker.request<KernelProfile[]>({ type: 'profile' })) : null);
+    for (const [i, group] of groups.entries()) profiles.push(job.profile ? await attempt(i, () => group.profile()) : null);
     const steps = job.rounds * job.stepsPerRound;
     const runs: TrainTiming[] = job.runs.map((run, i) => {
       const setup = setups[i];
@@ -110,6 +161,8 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         steps,
         msPerStep: error === null ? (totals[i] as number) / steps : Number.NaN,
         lastLoss: lastLoss[i] as number,
+        gatherMsPerStep: error === null ? (gathers[i] as number) / steps : Number.NaN,
+        fastestRoundMsPerStep: error === null ? (fastest[i] as number) : Number.NaN,
         oursFilterGradient: setup?.oursFilterGradient ?? false,
         registered: setup?.registered ?? [],
         adapter: setup?.adapter ?? '',
@@ -119,7 +172,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
     });
     return { kind: 'compare', runs };
   } finally {
-    for (const worker of workers) worker.terminate();
+    for (const group of groups) group.terminate();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Preset } from '../model/config';
 import type { OptimizerName } from '../train/settings';
+import type { ReplicaLink } from './allreduce';
 
 export const BENCH_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -36,6 +37,14 @@ export interface TrainJob {
   flags?: Record<string, boolean | number>;
   /** `ours` only: kernels of ours put back to the stock ones after registering (an A/B lever), e.g. ['FusedConv2D']. */
   stockKernels?: string[];
+  /** wasm only: threads of the backend's pool (default: as the app, one per logical core where the page is isolated). */
+  wasmThreads?: number;
+  /**
+   * `ours`, Adam only: train with this many workers, each on batchSize / replicas
+   * images of every batch, gradients averaged before one identical Adam step
+   * in each (data parallelism, see allreduce.ts). Default 1.
+   */
+  replicas?: number;
 }
 
 /**
@@ -76,6 +85,10 @@ export interface TrainTiming {
   msPerStep: number;
   /** Loss of the last timed step, to show both really train. */
   lastLoss: number;
+  /** Of msPerStep: filling the batch's pixels and labels on the CPU (ours: the same gather as trainModel's, before the step). */
+  gatherMsPerStep: number;
+  /** ms per step of the fastest round: on a machine shared with other work, the closest to its speed alone. */
+  fastestRoundMsPerStep: number;
   /** Whether the registered Conv2DBackpropFilter was ours (never for the baseline). */
   oursFilterGradient: boolean;
   /** Kernels of ours registered in this worker; empty for the baseline. */
@@ -115,6 +128,10 @@ export interface KernelJob {
   flags?: Record<string, boolean | number>;
   /** Also time these formulations, whatever the rule picks (for choosing rules). */
   methods?: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[];
+  /** wasm only: threads of the backend's pool (default: as the app). */
+  wasmThreads?: number;
+  /** Also time each shape's forward Conv2D and (registered) input gradient. */
+  passes?: boolean;
 }
 
 export interface KernelRow {
@@ -126,6 +143,9 @@ export interface KernelRow {
   methodMs?: Record<string, number>;
   /** null where the backend has no stock kernel (wasm). */
   stockMs: number | null;
+  /** With `passes`: the layer's forward Conv2D and input gradient, ms per call. */
+  forwardMs?: number;
+  inputGradMs?: number;
 }
 
 export interface KernelResult {
@@ -201,9 +221,29 @@ export interface ForwardResult {
   rows: { shape: ConvShape; ms: Record<string, number> }[];
 }
 
+/** The kernels of a seed step one at a time on WASM, at a given thread count (see ops.ts). */
+export interface OpsJob {
+  kind: 'ops';
+  batch: number;
+  /** Timed calls per kernel after one untimed call; the median is reported. */
+  reps: number;
+  wasmThreads?: number;
+}
+
+export interface OpRow {
+  name: string;
+  ms: number;
+}
+
+export interface OpsResult {
+  kind: 'ops';
+  adapter: string;
+  rows: OpRow[];
+}
+
 /** Jobs a worker runs in one go. */
-export type WorkerJob = KernelJob | CheckJob | PeerJob | ForwardJob;
-export type WorkerResult = KernelResult | CheckResult | PeerResult | ForwardResult;
+export type WorkerJob = KernelJob | CheckJob | PeerJob | ForwardJob | OpsJob;
+export type WorkerResult = KernelResult | CheckResult | PeerResult | ForwardResult | OpsResult;
 export type BenchJob = CompareJob | WorkerJob;
 export type BenchResult = CompareResult | WorkerResult;
 
@@ -212,11 +252,15 @@ export type ToBenchWorker =
   | { type: 'job'; job: WorkerJob; dataUrl: string }
   /** Starts the backend and builds the model; replies with a SetupReply. */
   | { type: 'setup'; job: TrainJob; dataUrl: string }
+  /** After setup, for a job with replicas: this worker's place among them; replies null. */
+  | { type: 'link'; link: ReplicaLink }
   /** Replies with a StepsReply. */
   | { type: 'steps'; count: number }
   /** Replies with KernelProfile[]. */
   | { type: 'profile' };
 export interface SetupReply {
+  /** Trainable values of the model (the size of a gradient slot). */
+  params: number;
   adapter: string;
   registered: string[];
   warmupMs: number | null;
@@ -225,6 +269,10 @@ export interface SetupReply {
 export interface StepsReply {
   ms: number;
   lastLoss: number;
+  /** Of `ms`: filling the batches on the CPU. */
+  gatherMs: number;
+  /** Replicas only, after the steps: the sum of the trainable weights, equal in every replica while they train as one. */
+  weightsChecksum?: number;
 }
 export type FromBenchWorker = { type: 'log'; text: string } | { type: 'reply'; value: unknown } | { type: 'error'; message: string };
 

@@ -11,23 +11,48 @@ import { buildModel } from '../model/model';
 import { stockKernel } from '../train/kernels';
 import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
 import { createOptimizer, createTrainStep } from '../train/step';
+import { AllReduceAdam, type ReplicaLink } from './allreduce';
 import { fillBenchBatch, type BenchImages } from './data';
 import type { KernelProfile, TrainJob } from './protocol';
 
-/** The optimizer trainModel would create for this preset, at the rate of its first step (the schedule's, for `fast`). */
-function makeOptimizer(job: TrainJob) {
+/**
+ * The optimizer trainModel would create for this preset, at the rate of its
+ * first step (the schedule's, for `fast`); with a link, Adam averaging across the replicas.
+ */
+function makeOptimizer(job: TrainJob, link?: ReplicaLink): { optimizer: tf.Optimizer; dispose: () => void } {
+  if (link) {
+    if (presetRecipe(job.preset) || job.optimizer !== 'adam')
+      throw new Error('Replicas are prototyped with Adam only (tiny and seed presets)');
+    const optimizer = new AllReduceAdam(0.001, link);
+    return { optimizer, dispose: () => optimizer.dispose() };
+  }
   return createOptimizer({ preset: job.preset, optimizer: job.optimizer, learningRate: job.optimizer === 'sgd' ? 0.01 : 0.001 }, 100);
 }
 
-/** Each step's image batch is different; the model and the step are built fresh for every call. */
-function makeOurStep(job: TrainJob, images: BenchImages) {
+/** Values in the model's trainable weights: the size of one replica's gradient. */
+export function trainableParams(job: TrainJob): number {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
-  const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job);
+  const count = model.trainableWeights.reduce((s, w) => s + w.read().size, 0);
+  model.dispose();
+  return count;
+}
+
+/**
+ * Each step's image batch is different; the model and the step are built
+ * fresh for every call. A replica trains on its share of every batch: rows
+ * `index`·B/R … of batch `step`, as if the R shares were one batch of B.
+ */
+function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
+  const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
+  const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job, link);
   const recipe = presetRecipe(job.preset);
+  const count = link?.count ?? 1;
+  if (job.batchSize % count !== 0) throw new Error(`A batch of ${job.batchSize} does not split into ${count} replicas`);
+  const batchSize = job.batchSize / count;
   const step = createTrainStep({
     model,
     optimizer,
-    batchSize: job.batchSize,
+    batchSize,
     color: 'rgb',
     stats: images.stats,
     augment: job.augment,
@@ -36,9 +61,18 @@ function makeOurStep(job: TrainJob, images: BenchImages) {
     ...(recipe ? { maxShift: recipe.maxShift, labelSmoothing: recipe.labelSmoothing, weightDecay: recipe.weightDecay } : {}),
   });
   return {
-    run(index: number): tf.Tensor1D {
-      fillBenchBatch(images, index, job.batchSize, step.x, step.y);
-      return step.run(index);
+    /** The CPU's part first (trainModel's gather), then the step; `gatherMs` is how long the gather took. */
+    run(index: number): { loss: tf.Tensor1D; gatherMs: number } {
+      const start = performance.now();
+      fillBenchBatch(images, index * count + (link?.index ?? 0), batchSize, step.x, step.y);
+      const gatherMs = performance.now() - start;
+      return { loss: step.run(index), gatherMs };
+    },
+    /** Sum of every trainable value, in float64: replicas that stay in step agree on it exactly. */
+    weightsChecksum(): number {
+      let sum = 0;
+      for (const w of model.trainableWeights) for (const v of w.read().dataSync()) sum += v;
+      return sum;
     },
     dispose() {
       disposeOptimizer();
@@ -61,7 +95,7 @@ async function warmUpShaders(job: TrainJob, images: BenchImages): Promise<number
   const scratch = makeOurStep(job, images);
   tf.env().set(flag, true);
   try {
-    tf.dispose(scratch.run(0));
+    tf.dispose(scratch.run(0).loss);
   } finally {
     tf.env().set(flag, false);
   }
@@ -73,32 +107,40 @@ async function warmUpShaders(job: TrainJob, images: BenchImages): Promise<number
 /** A model being trained step by step in this worker, ours or the baseline. */
 export interface Runner {
   /** Runs `count` steps, reading the loss back as the mode does; ms from the call to the last loss on the CPU. */
-  steps(count: number): Promise<{ ms: number; lastLoss: number }>;
+  steps(count: number): Promise<{ ms: number; lastLoss: number; gatherMs: number; weightsChecksum?: number }>;
   profile(): Promise<KernelProfile[]>;
   dispose(): void;
 }
 
 /** Shader warm-up (when asked), then our step, reading back like trainModel: every READ_EVERY steps or READ_AT_LEAST_EVERY_MS, and at the end of each call. */
-export async function createOurRunner(job: TrainJob, images: BenchImages): Promise<{ runner: Runner; warmupMs: number | null }> {
+export async function createOurRunner(
+  job: TrainJob,
+  images: BenchImages,
+  link?: ReplicaLink,
+): Promise<{ runner: Runner; warmupMs: number | null }> {
   const warmupMs = job.shaderWarmup ? await warmUpShaders(job, images) : null;
-  const step = makeOurStep(job, images);
+  const step = makeOurStep(job, images, link);
   let index = 0;
   const runner: Runner = {
     async steps(count) {
       const pending: tf.Tensor1D[] = [];
       let lastLoss = Number.NaN;
+      let gatherMs = 0;
       const start = performance.now();
       let lastRead = start;
       for (let i = 0; i < count; i++) {
-        pending.push(step.run(index++));
+        const ran = step.run(index++);
+        gatherMs += ran.gatherMs;
+        pending.push(ran.loss);
         if (pending.length >= READ_EVERY || performance.now() - lastRead >= READ_AT_LEAST_EVERY_MS || i === count - 1) {
           lastLoss = await readAndDispose(pending.splice(0));
           lastRead = performance.now();
         }
       }
-      return { ms: performance.now() - start, lastLoss };
+      const ms = performance.now() - start;
+      return { ms, lastLoss, gatherMs, ...((job.replicas ?? 1) > 1 ? { weightsChecksum: step.weightsChecksum() } : {}) };
     },
-    profile: () => profileStep(() => step.run(index++)),
+    profile: () => profileStep(() => step.run(index++).loss),
     dispose: () => step.dispose(),
   };
   return { runner, warmupMs };
@@ -118,8 +160,11 @@ export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner
   const y = new Int32Array(job.batchSize);
   const smoothing = recipe?.labelSmoothing ?? 0;
   let index = 0;
+  let gatherMs = 0;
   const trainOn = async (): Promise<number> => {
+    const gatherStart = performance.now();
     fillBenchBatch(images, index++, job.batchSize, x, y);
+    gatherMs += performance.now() - gatherStart;
     const [xs, ys] = tf.tidy(() => {
       const raw = tf.tensor4d(x, [job.batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
       return [
@@ -137,9 +182,10 @@ export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner
   return {
     async steps(count) {
       const start = performance.now();
+      gatherMs = 0;
       let lastLoss = Number.NaN;
       for (let i = 0; i < count; i++) lastLoss = await trainOn();
-      return { ms: performance.now() - start, lastLoss };
+      return { ms: performance.now() - start, lastLoss, gatherMs };
     },
     profile: async () => {
       const info = await tf.profile(async () => {
@@ -180,9 +226,16 @@ async function profileStep(run: () => tf.Tensor1D): Promise<KernelProfile[]> {
   );
 }
 
+/**
+ * By kernel name. Custom-gradient ops (tfjs-layers' fusedConv2d__op, our
+ * BatchNorm's `forward`) are listed by tf.profile beside the kernels they
+ * run; they are left out so that no time is counted twice.
+ */
 function summarizeProfile(info: Awaited<ReturnType<typeof tf.profile>>): KernelProfile[] {
   const byName = new Map<string, KernelProfile>();
+  const backend = tf.getBackend();
   for (const k of info.kernels) {
+    if (tf.getKernel(k.name, backend) === undefined) continue;
     const entry = byName.get(k.name) ?? { name: k.name, calls: 0, ms: 0 };
     entry.calls += 1;
     entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;

@@ -16,6 +16,7 @@ import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 import { BackendError } from '../errors';
 import { registerTrainingKernels } from '../train/kernels';
 import type { BackendInfo, BackendName, BackendRequest } from './protocol';
+import { describeWasm, prepareWasmThreads, type WasmThreadPlan } from './wasmThreads';
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -82,10 +83,13 @@ async function probe(name: BackendName): Promise<Probe> {
   }
 }
 
-/** What actually runs, read after the backend started: tfjs probes SIMD support itself. */
+/** How the WASM backend was started in this worker (it starts once); null until then. */
+let wasmThreads: WasmThreadPlan | null = null;
+
+/** What actually runs, read after the backend started: tfjs probes SIMD and thread support itself. */
 function describeActive(name: BackendName, probed: string): string {
-  if (name !== 'wasm') return probed;
-  return tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD, single-threaded' : 'no SIMD, single-threaded';
+  if (name !== 'wasm' || wasmThreads === null) return probed;
+  return describeWasm(wasmThreads);
 }
 
 const SOFTWARE_REASON: Record<BackendName, string> = {
@@ -176,10 +180,8 @@ export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}):
 }
 
 async function activate(name: BackendName): Promise<void> {
-  // The WASM backend runs its single-threaded SIMD build: the multi-threaded
-  // build's pthread workers fail to start once bundled ("ReferenceError: e is
-  // not defined" in each blob worker, tfjs 4.22 + Vite 8, seen here).
-  if (name === 'wasm') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  // One thread per logical core where the page is cross-origin isolated (see wasmThreads.ts).
+  if (name === 'wasm') wasmThreads ??= prepareWasmThreads();
   const ok = await tf.setBackend(name);
   if (!ok) throw new BackendError(`TensorFlow.js could not initialise the ${name} backend.`);
   await tf.ready();

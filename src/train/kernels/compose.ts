@@ -40,6 +40,17 @@ export class KernelComposer {
     this.backend.disposeData(t.dataId);
   }
 
+  /** Puts `t` (made outside `run`, e.g. by a stock kernelFunc called directly) in the composer's care. */
+  adopt(t: TensorInfo): TensorInfo {
+    this.live.push(t);
+    return t;
+  }
+
+  /** A float32 tensor of `values` in the backend's memory, disposed like any intermediate. */
+  constant(values: Float32Array, shape: number[]): TensorInfo {
+    return this.adopt({ dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' });
+  }
+
   /** Takes `t` out of the composer's care: the caller (the engine) now owns it. */
   keep(t: TensorInfo): TensorInfo {
     const i = this.live.indexOf(t);

@@ -6,14 +6,9 @@
 // (kh−1−top, kh−1−bottom) rows and (kw−1−left, kw−1−right) columns: the
 // mirror image of conv2d-backprop-input.ts. tfjs-backend-webgpu 4.22 runs its
 // input gradient as a plain one-thread-per-output loop, which SwiftShader
-// executes faster than the tiled implicit-GEMM program of its Conv2D: batch
-// 16, ms, stock Conv2D (with bias) vs this (bias added after), 3×3 'same':
-//   3→32 32² 283 vs 489, 32→32 32² 1,038 vs 801, 32→64 16² 500 vs 394,
-//   64→64 16² 929 vs 589, 64→128 8² 437 vs 230, 128→128 8² 870 vs 394
-// (headless Chromium, 2 loaded cores; relative figures only). So from 16 input
-// channels on, for 3×3 filters; everything else keeps the stock kernel. A whole
-// training step of the seed network, batch 16: 10.9 s with this, 15.4 s
-// without (interleaved `npm run bench` runs, --variant stock-forward).
+// executes faster than the tiled implicit-GEMM program of its Conv2D (timings
+// in docs/benchmarks.md, "Forward convolution on WebGPU"). So from 16 input
+// channels on, for 3×3 filters; everything else keeps the stock kernel.
 import { backend_util } from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel } from './compose';

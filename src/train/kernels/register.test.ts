@@ -10,7 +10,17 @@ import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from 
 import { randomTensor, relativeError, takeValues } from './testing';
 
 const BATCH = 4;
-const WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'Tile'];
+const WASM_KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Tile',
+  'Sum',
+  'Mean',
+  'FusedBatchNorm',
+  'Transpose',
+  'Slice',
+];
 const SIZE = 8;
 const CLASSES = 10;
 

@@ -1,69 +1,31 @@
 // Installs our training kernels into tfjs's global kernel registry.
 //
-// Figures below: ms per call, best of 5–7 calls, batch 64, 3×3 'same' unless
-// noted; tfjs 4.22 in Node 20 (wasm: SIMD build, one thread) on 2 shared cores.
-//
-// wasm, weight gradient (the stock backend has none, so a convnet cannot train):
-//   in→out ch, size     im2col  conv        in→out ch, size, 5×5   im2col  conv
-//   1→32   32×32           3     25          1→16  32×32              6     10
-//   3→32   32×32           9     21          3→16  32×32             17     14
-//   3→64   32×32          14     50          3→32  32×32             52     28
-//   8→32   32×32          22     30          8→16  32×32             58     24
-//   16→32  32×32          46     44          16→20 16×16             37     14
-//   32→32  32×32         103     80          20→20 8×8               19      4
-//   64→64  16×16         115     65
-//   128→128 8×8           96     60
-// im2col wins while the patch matrix is thin (Cin·kh·kw ≤ 72 rows), the
-// XNNPACK forward convolution past that; both stay within 2.5× of the forward
-// Conv2D of the same layer (45 ms for 32→32 32×32).
-//
-// wasm, input gradient: stock 46 / 491 / 232 / 460 / 209 / 420 ms for
-// 3→32 32², 32→32 32², 32→64 16², 64→64 16², 64→128 8², 128→128 8²; as a
-// forward conv 11 / 42 / 21 / 41 / 22 / 44 ms (5×5 ConvNetJS layers: stock
-// 62 / 94 / 25, ours 14 / 9 / 4). So ours whenever the shape allows.
-//
-// cpu, weight gradient, batch 16: stock 2,083 / 22,517 / 22,335 / 5,098 ms
-// for 3→32 32², 32→32 32², 128→128 8², 16→20 16² 5×5; conv formulation
-// 72 / 496 / 378 / 122 ms, im2col 288 / 2,948 / 996 / 1,466 ms. The cpu input
-// gradient stock kernel is already faster than ours (362 vs 440 ms), so stays.
-//
-// wasm, MaxPoolGrad 2×2/2 (ours replaces a wrong stock kernel, and is faster):
-// stock 42 / 22 / 10 / 20 / 6.3 / 1.5 ms, ours 18 / 8.3 / 4.0 / 8.3 / 2.5 /
-// 0.6 ms for inputs 32²×32, 16²×64, 8²×128, 32²×16, 16²×20, 8²×20.
-//
-// wasm, Tile [1,1,1,C] → [64,H,W,C] (BatchNorm's gradient): stock 136 / 65 /
-// 33 ms, ours 1.4 / 2.0 / 1.0 ms for C·H·W = 32·32², 64·16², 128·8².
-//
-// webgpu and webgl, weight gradient: headless Chromium on SwiftShader (a CPU
-// emulating the GPU; relative figures only), batch 16, two runs on a loaded
-// machine, ms (second run for webgpu):
-//   in→out ch, size, kernel    webgpu: stock im2col im2colNhwc conv | webgl: stock im2col im2colNhwc conv
-//   3→32    32×32 3×3                 345    240      313      329  |        116     78       66      44
-//   32→32   32×32 3×3               3,549  2,061    1,822    2,073  |      1,406    307      504     302
-//   32→64   16×16 3×3                 892    362      337      848  |        444    170      165     182
-//   64→64   16×16 3×3               1,970    732      657    1,807  |      1,091    197      269     323
-//   64→128  8×8   3×3               1,289    646      542    1,494  |        446    142      165     202
-//   128→128 8×8   3×3               3,246  1,140      985    3,010  |      1,595    261      329     361
-//   3→16    32×32 5×5                 404    724      945      342  |        325    316      332     114
-//   16→20   16×16 5×5                 648    755      719      393  |        248    242      268     161
-//   20→20   8×8   5×5                 103    134      126       65  |         59     80       99      49
-// The stock kernels run one thread per weight over B·H·W products; ours hand
-// the work to the tiled matmul (3×3) or forward-conv (5×5) programs.
-// webgpu, batch 64, ms, im2colNhwc vs 'taps' (one product per filter tap, no
-// patch matrix): 3→32 32² 630 vs 749, 32→32 32² 3,579 vs 2,448, 32→64 16²
-// 1,231 vs 1,276, 64→64 16² 2,778 vs 2,395, 64→128 8² 1,008 vs 1,183,
-// 128→128 8² 2,180 vs 1,564 (stock 673 / 6,835 / 3,578 / 7,995 / 3,647 /
-// 7,210): taps where it does not widen the channels, from 32 channels on. The input
-// gradient as a forward conv lost on webgpu at every shape (e.g. 640 vs 283 ms
-// for 3→32, 941 vs 403 for 128→128) and on webgl at half of them, so those
-// backends keep their stock Conv2DBackpropInput.
+// Which formulation runs for which shape and backend was decided by timing the
+// candidates; the figures and the commands that produced them are in
+// docs/benchmarks.md ("Kernel formulations per backend"). In short:
+// - wasm weight gradient: the stock backend has none; im2col while the patch
+//   matrix is thin (Cin·kh·kw ≤ 72 rows), the XNNPACK forward conv past that.
+// - wasm input gradient: as a forward convolution wherever the shape allows
+//   (4–11× faster than the stock loop). cpu keeps its stock input gradient.
+// - wasm MaxPoolGrad, Tile, Sum/Mean, FusedBatchNorm, Transpose, Slice: the
+//   stock kernels are single-threaded JS-style loops (MaxPoolGrad is also wrong
+//   on all-negative windows); ours use XNNPACK or threaded heap copies.
+// - webgpu/webgl weight gradient: the stock kernels run one thread per weight
+//   over B·H·W products; ours hand the work to the tiled matmul (3×3) or the
+//   forward-conv program (5×5). Their input gradient stays stock: as a forward
+//   conv it lost at every WebGPU shape and at half the WebGL ones.
+// The GPU plans were timed on SwiftShader (a CPU), not on a real GPU.
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
+import { makeBatchNorm } from './batch-norm';
+import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
 import { maxPoolGradJs } from './max-pool-grad';
+import { makeSlice } from './slice';
 import { makeTile } from './tile';
+import { makeTranspose } from './transpose';
 
 const FILTER_GRAD = 'Conv2DBackpropFilter';
 const INPUT_GRAD = 'Conv2DBackpropInput';
@@ -126,8 +88,37 @@ const maxPoolGrad: Installer = { kernelName: MAX_POOL_GRAD, needsStock: false, m
 // Replaces wasm's Tile, ~100× slower than block copies on BatchNorm's gradient (see tile.ts).
 const tile: Installer = { kernelName: 'Tile', needsStock: false, make: (_backendName, stock) => makeTile(stock?.kernelFunc) };
 
+/** An installer for a kernel that keeps the stock one for the calls it does not take over. */
+const overStock = (kernelName: string, make: (backendName: string, stock: KernelFunc) => KernelFunc): Installer => ({
+  kernelName,
+  needsStock: true,
+  make: (backendName, stock) => {
+    if (stock === undefined) throw new Error(`no stock ${kernelName} on '${backendName}' to fall back on`);
+    return make(backendName, stock.kernelFunc);
+  },
+});
+
+// Per-channel reductions and BatchNorm on XNNPACK's threaded kernels instead of single-threaded loops (see channel-reduce.ts, batch-norm.ts).
+const channelSum = overStock('Sum', (backendName, stock) => makeChannelReduce('Sum', backendName, stock));
+const channelMean = overStock('Mean', (backendName, stock) => makeChannelReduce('Mean', backendName, stock));
+const batchNorm = overStock('FusedBatchNorm', makeBatchNorm);
+// Tiled Transpose over the wasm heap instead of tfjs's element-by-element one (see transpose.ts).
+const transpose = overStock('Transpose', (_backendName, stock) => makeTranspose(stock));
+// Slices by rows over the wasm heap instead of tfjs's element-by-element loop (see slice.ts).
+const slice = overStock('Slice', (_backendName, stock) => makeSlice(stock));
+
 const PLANS: Record<string, Installer[]> = {
-  wasm: [filterGrad(wasmFilterGradRule), inputGrad(wasmInputGradRule), maxPoolGrad, tile],
+  wasm: [
+    filterGrad(wasmFilterGradRule),
+    inputGrad(wasmInputGradRule),
+    maxPoolGrad,
+    tile,
+    channelSum,
+    channelMean,
+    batchNorm,
+    transpose,
+    slice,
+  ],
   cpu: [filterGrad(cpuFilterGradRule)],
   webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D')],
   webgl: [filterGrad(webglFilterGradRule)],
@@ -178,7 +169,9 @@ function install(kernelName: string, backendName: string, make: (stock: KernelCo
  *  - wasm: Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22), a faster
  *    Conv2DBackpropInput for stride 1 (stock one otherwise), and a correct
  *    MaxPoolGrad (the stock one is wrong for all-negative windows), and a
- *    Tile ~100× faster than the stock one (BatchNorm's gradient uses it).
+ *    Tile ~100× faster than the stock one (BatchNorm's gradient uses it);
+ *    per-channel Sum and Mean, FusedBatchNorm, Transpose and Slice faster than
+ *    the stock ones (the stock kernels keep the calls ours do not cover).
  *  - cpu: a faster Conv2DBackpropFilter (stock one kept for NCHW).
  *  - webgpu: a faster Conv2DBackpropFilter (formulation per shape) and a
  *    faster forward Conv2D / FusedConv2D for 3×3 filters on ≥ 16 channels.

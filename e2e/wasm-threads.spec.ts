@@ -1,0 +1,68 @@
+import { expect, test, type Page } from '@playwright/test';
+
+/** A short WASM run: 256 training images, 100 test images. */
+const RUN = '/?preset=tiny&epochs=1&batchSize=64&trainLimit=256&testLimit=100&backend=wasm&autostart=1';
+
+/** Everything the page and its workers ask for, every CSP violation and every error. */
+function watch(page: Page) {
+  const seen = { requests: [] as string[], errors: [] as string[] };
+  page.context().on('request', (request) => seen.requests.push(request.url()));
+  page.on('pageerror', (e) => seen.errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) seen.errors.push(m.text());
+  });
+  return seen;
+}
+
+test('served with COOP and COEP, the page is cross-origin isolated and WASM trains on one thread per core', async ({ page, baseURL }) => {
+  const origin = new URL(baseURL as string).origin;
+  const seen = watch(page);
+  await page.addInitScript(() => {
+    const violations: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+
+  const response = await page.goto(RUN);
+  const headers = response?.headers() ?? {};
+  expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+  expect(headers['cross-origin-embedder-policy']).toBe('require-corp');
+  expect(headers['content-security-policy']).toContain("worker-src 'self'");
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  const threads = Math.min(cores, 8);
+  const backend = page.getByTestId('backend-panel');
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  await expect(backend).toContainText(`(SIMD, ${threads} ${threads === 1 ? 'thread' : 'threads'})`);
+
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 150_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
+
+  // The threaded build really started: its pthread workers load their script and the factory from our origin.
+  expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd\.worker-[\w-]+\.js$/.test(url))).toBe(true);
+  expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd-[\w-]+\.js$/.test(url))).toBe(true);
+  expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(url))).toBe(true);
+  const foreign = seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
+  expect(foreign).toEqual([]);
+  expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+  expect(seen.errors).toEqual([]);
+});
+
+test('from a host that sends no isolation headers, WASM runs single-threaded and the page says why', async ({ page }) => {
+  const seen = watch(page);
+  // A static host without COOP/COEP: the same files, those two headers dropped.
+  await page.route('**/*', async (route) => {
+    const response = await route.fetch();
+    const headers = { ...response.headers() };
+    delete headers['cross-origin-opener-policy'];
+    delete headers['cross-origin-embedder-policy'];
+    await route.fulfill({ response, headers });
+  });
+  await page.goto('/?backend=wasm');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-panel')).toContainText('SIMD, single-threaded: the page is not cross-origin isolated');
+  expect(seen.errors).toEqual([]);
+});
