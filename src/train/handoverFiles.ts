@@ -101,10 +101,10 @@ export function handoverReadme(run: RunFile, archiveName: string): string {
     'an interruption: it resumes from runs/mine/checkpoint.pt. Under Debian 12 (torch 1.13, Python 3.11) add',
     '`--redirects 2 --tee 2` after --nproc_per_node.',
     '',
-    'Then import runs/mine/export.zip (or the files of runs/mine/export/) into the app\'s model library: the',
+    "Then import runs/mine/export.zip (or the files of runs/mine/export/) into the app's model library: the",
     'library shows the run with its epochs from the tab and from PyTorch in one history.',
     '',
-    'Everything else, the format included: python/README.md in the app\'s repository.',
+    "Everything else, the format included: python/README.md in the app's repository.",
     '',
   ].join('\n');
 }
