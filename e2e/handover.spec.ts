@@ -41,9 +41,9 @@ test('Continue elsewhere downloads one zip: the Layers files, the optimizer stat
   const files = unzipSync(new Uint8Array(await readFile(zipPath)));
   const names = Object.keys(files).sort();
   expect(names).toEqual([
+    'README.txt',
     expect.stringMatching(/^cifar10-tiny-rgb-\d{4}-\d\d-\d\d\.json$/),
     expect.stringMatching(/^cifar10-tiny-rgb-\d{4}-\d\d-\d\d\.weights\.bin$/),
-    'README.txt',
     OPTIMIZER_FILE_NAME,
     'run.json',
   ]);
