@@ -193,7 +193,7 @@ test('the round trip: torchrun with 2 processes continues the export for an epoc
   await expect(compare.getByTestId('compare-moves')).toContainText('moved → PyTorch, 2 processes (gloo) before epoch 2');
   await expect(compare.getByTestId('compare-row').locator('td[data-label="epochs"]')).toHaveText('2');
   await expect(compare.getByTestId('compare-accuracy')).toHaveAttribute('data-drawn', 'true');
-  await expect(compare.getByTestId('compare-accuracy').locator('g.mark-rule line, g.mark-rule path')).toHaveCount(1);
+  await expect(compare.getByTestId('compare-accuracy').locator('g.mark-rule.role-mark line')).toHaveCount(1);
 
   // The same test images, dropped as exact 32×32 PNGs, classified by the imported model.
   const pictures = await testImagePngs(indices);
