@@ -32,25 +32,18 @@ import { toModelInput, type ChannelStats } from '../src/data/preprocess';
 import { STREAMS, mixSeed, mulberry32 } from '../src/data/random';
 import { splitTrainingSet, stratifiedSample } from '../src/data/split';
 import { COLOR_MODES, FAST_RECIPE, PRESETS } from '../src/model/config';
-import {
-  OPTIMIZER_FILE_NAME,
-  RUN_FILE_FORMAT,
-  RUN_FILE_NAME,
-  RUN_FILE_VERSION,
-  optimizerSlots,
-  parseRunFile,
-  type RunFile,
-} from '../src/train/handover';
+import { RUN_FILE_NAME, parseRunFile } from '../src/train/handover';
+import { captureHandover, concatFloats, tfjsSegment } from '../src/train/handoverCapture';
+import { README_FILE_NAME, buildRunFile, handoverArchiveName, handoverFiles } from '../src/train/handoverFiles';
 import { buildModel } from '../src/model/model';
 import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type ModelMetadata } from '../src/model/modelFiles';
-import { captureArtifacts, modelFromArtifacts } from '../src/model/modelIO';
+import { modelFromArtifacts } from '../src/model/modelIO';
 import { augmentBatch, augmentParams } from '../src/train/augment';
 import { epochOrder } from '../src/train/batches';
 import { registerTrainingKernels } from '../src/train/kernels';
 import { evaluate } from '../src/train/evaluate';
 import { trainModel, type LoopState } from '../src/train/loop';
 import type { BatchMetrics, Subset } from '../src/train/records';
-import { SGD_MOMENTUM } from '../src/train/step';
 import { warmupDecayRate } from '../src/train/schedule';
 import { parseSettings, toModelConfig, type Settings } from '../src/train/settings';
 import { DATA_DIR } from './convert';
@@ -196,11 +189,11 @@ interface HandoverInput {
   data: Dataset;
 }
 
-/** The folder "Continue elsewhere" will download (python/README.md): Layers files, optimizer slots, run.json. */
+/** The folder "Continue elsewhere" downloads as one zip (python/README.md): Layers files, optimizer slots, run.json. */
 async function writeHandover(dir: string, { runId, settings, state, model, steps, data }: HandoverInput): Promise<void> {
   await mkdir(dir, { recursive: true });
+  const captured = await captureHandover(model, settings, state);
   const { classes, mean, std } = data.manifest;
-  const epochsDone = state.epochs.length;
   const metadata: ModelMetadata = {
     version: 1,
     preset: settings.preset,
@@ -209,63 +202,26 @@ async function writeHandover(dir: string, { runId, settings, state, model, steps
     mean,
     std,
     testAccuracy: null,
-    epochs: epochsDone,
+    epochs: captured.epochs.length,
   };
   // A fixed date: the file names do not change from run to run.
-  const files = toModelFiles(await captureArtifacts(model), metadata, fileStem(metadata, Date.UTC(2026, 0, 1)));
-  await writeFile(join(dir, files.jsonName), files.json);
-  await writeFile(join(dir, files.weightsName), new Uint8Array(files.weights));
-
-  const named = state.optimizerWeights.map((w) => ({ name: w.name, shape: w.tensor.shape }));
-  const slots = optimizerSlots(named, model.trainableWeights);
-  const iterations = (await (state.optimizerWeights[0] as { tensor: tf.Tensor }).tensor.data())[0] as number;
-  const values = await Promise.all(state.optimizerWeights.slice(1).map((w) => w.tensor.data<'float32'>()));
-  await writeFile(join(dir, OPTIMIZER_FILE_NAME), concatFloats(values));
-
-  const adam = settings.preset !== 'fast' && settings.optimizer === 'adam';
-  const run: RunFile = {
-    format: RUN_FILE_FORMAT,
-    version: RUN_FILE_VERSION,
+  const files = toModelFiles(captured.artifacts, metadata, fileStem(metadata, Date.UTC(2026, 0, 1)));
+  const run = buildRunFile({
     runId,
-    preset: settings.preset,
-    color: settings.color,
-    seed: settings.seed,
     settings,
-    classes,
-    mean,
-    std,
-    model: files.jsonName,
-    epochsDone,
-    step: state.step,
-    stopped: state.stopped,
-    optimizer: {
-      kind: adam ? 'adam' : 'momentum',
-      iterations,
-      beta1: adam ? 0.9 : null,
-      beta2: adam ? 0.999 : null,
-      epsilon: adam ? tf.backend().epsilon() : null,
-      momentum: adam ? null : settings.preset === 'fast' ? FAST_RECIPE.momentum : SGD_MOMENTUM,
-      nesterov: settings.preset === 'fast',
-      file: OPTIMIZER_FILE_NAME,
-      slots,
-    },
-    curves: { epochs: state.epochs, steps: steps.slice() },
-    segments: [
-      {
-        fromEpoch: 1,
-        toEpoch: epochsDone,
-        fromStep: 0,
-        toStep: state.step,
-        engine: 'tfjs',
-        backend: tf.getBackend(),
-        worldSize: 1,
-        device: 'node',
-        detail: `TensorFlow.js ${tf.version.tfjs}`,
-        endedAt: Date.now(),
-      },
-    ],
-  };
-  await writeJson(join(dir, RUN_FILE_NAME), parseRunFile(run));
+    metadata,
+    modelFile: files.jsonName,
+    epochs: captured.epochs,
+    steps,
+    step: captured.step,
+    stopped: captured.stopped,
+    optimizer: captured.optimizer,
+    segments: [tfjsSegment(captured, 'node', Date.now())],
+  });
+  parseRunFile(run);
+  // The archive's files, loose: the Python tests read the folder; README.txt is left out.
+  const archive = handoverFiles(run, files, captured.optimizerData, handoverArchiveName(run));
+  for (const file of archive) if (file.name !== README_FILE_NAME) await writeFile(join(dir, file.name), file.bytes);
 }
 
 /** A hand-over folder through the app's import checks and loader; its probabilities on the run's test images. */
@@ -362,16 +318,6 @@ async function exportAugmentation(dir: string, data: Dataset): Promise<void> {
   await writeFile(join(dir, 'gray.f32'), concatFloats([gray as Float32Array]));
   for (const [i, values] of augmented.entries()) await writeFile(join(dir, `augmented-${i}.f32`), concatFloats([values]));
   await writeJson(join(dir, 'cases.json'), { testImages: count, cases });
-}
-
-function concatFloats(arrays: Float32Array[]): Uint8Array {
-  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
-  let offset = 0;
-  for (const a of arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  return new Uint8Array(out.buffer);
 }
 
 async function writeJson(path: string, value: unknown): Promise<void> {

@@ -13,10 +13,10 @@ import torch
 
 from cifar_tab.data import split_training_set
 from cifar_tab.handover import read_handover
+from cifar_tab.predict import probabilities
 from cifar_tab.train import EXPORT, evaluate
 
 from conftest import ROOT
-from test_parity import probabilities
 
 CASE = "tiny-rgb"
 TRAIN_LIMIT = 2000

@@ -7,24 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from cifar_tab.data import to_model_input
 from cifar_tab.handover import read_handover, unpack, write_handover
 from cifar_tab.model import read_layers_model
+from cifar_tab.predict import probabilities
 from cifar_tab.train import make_optimizer, optimizer_slots, trainable_weights, load_optimizer_slots
 
 from conftest import CASES
 
 TOLERANCE = 1e-4  # max abs difference of probabilities
-
-
-def probabilities(model, run, pixels, flip_test_time=False):
-    model.eval()
-    with torch.no_grad():
-        x = to_model_input(pixels, run["color"], run["mean"], run["std"])
-        probs = model(x)
-        if flip_test_time:
-            probs = (probs + model(torch.flip(x, dims=[3]))) / 2
-    return probs.numpy()
 
 
 @pytest.mark.parametrize("case", CASES)

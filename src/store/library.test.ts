@@ -63,4 +63,20 @@ describe('model library store', () => {
     await expect(saveModel(db, entry('x', 1), bad)).rejects.toMatchObject({ code: 'storage-unavailable' });
     expect(await listModels(db)).toEqual([]);
   });
+
+  it('keeps a continuation with the weights, and a returning run replaces its earlier copy in the same transaction', async () => {
+    const db = await freshDb();
+    await saveModel(db, entry('tab', 1), artifacts(1));
+    await saveModel(db, entry('keep', 2), artifacts(2));
+    const continuation = { optimizer: Float32Array.of(0.5, 0.25).buffer, steps: [] };
+    await saveModel(db, entry('back', 3), artifacts(3), continuation, 'tab');
+    expect((await listModels(db)).map((e) => e.id)).toEqual(['back', 'keep']);
+    expect(await loadModel(db, 'tab')).toBeNull();
+    const back = await loadModel(db, 'back');
+    expect(Array.from(new Float32Array(back?.continuation?.optimizer as ArrayBuffer))).toEqual([0.5, 0.25]);
+    // A failed save deletes nothing either.
+    const bad = { ...artifacts(4), weightData: (() => 0) as unknown as ArrayBuffer };
+    await expect(saveModel(db, entry('worse', 4), bad, undefined, 'keep')).rejects.toMatchObject({ code: 'storage-unavailable' });
+    expect((await listModels(db)).map((e) => e.id)).toEqual(['back', 'keep']);
+  });
 });

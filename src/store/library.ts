@@ -5,7 +5,8 @@
  * written and deleted in one transaction.
  */
 import type { ModelArtifactsData, ModelMetadata } from '../model/modelFiles';
-import type { RunRecord } from '../train/records';
+import type { BatchMetrics, RunRecord } from '../train/records';
+import type { Continuation } from '../train/runHistory';
 import { STORES, requestResult, writeAtomically } from './db';
 
 export interface LibraryEntry {
@@ -20,17 +21,45 @@ export interface LibraryEntry {
   metadata: ModelMetadata;
   /** The run that trained it, for comparing runs; absent for imports and for entries kept before runs were recorded. */
   run?: RunRecord;
+  /** What "Continue elsewhere" needs beyond `run`; absent for plain imported models and entries kept before runs could move. */
+  continuation?: Continuation;
+}
+
+/** The large part of a continuation, kept with the weights so that listing stays small. */
+export interface ContinuationData {
+  /** The weights at the run's last epoch, when the entry's own differ (best epoch restored, stopped mid-epoch). */
+  artifacts?: ModelArtifactsData;
+  /** The optimizer's slots as optimizer.weights.bin holds them; null when the continuation has no optimizer state. */
+  optimizer: ArrayBuffer | null;
+  /** The metric reports of the whole run, for run.json's curves. */
+  steps: BatchMetrics[];
 }
 
 export interface LibraryData {
   id: string;
   artifacts: ModelArtifactsData;
+  continuation?: ContinuationData;
 }
 
-export function saveModel(db: IDBDatabase, entry: LibraryEntry, artifacts: ModelArtifactsData): Promise<void> {
+/**
+ * Saves an entry with its weights; `replaces` (an earlier copy of the same
+ * run) is deleted in the same transaction, so either both happen or neither.
+ */
+export function saveModel(
+  db: IDBDatabase,
+  entry: LibraryEntry,
+  artifacts: ModelArtifactsData,
+  continuation?: ContinuationData,
+  replaces?: string,
+): Promise<void> {
   return writeAtomically(db, [STORES.models, STORES.modelData], 'save the model to the library', (tx) => {
+    if (replaces !== undefined && replaces !== entry.id) {
+      tx.objectStore(STORES.models).delete(replaces);
+      tx.objectStore(STORES.modelData).delete(replaces);
+    }
     tx.objectStore(STORES.models).put(entry);
-    tx.objectStore(STORES.modelData).put({ id: entry.id, artifacts } satisfies LibraryData);
+    const data: LibraryData = continuation ? { id: entry.id, artifacts, continuation } : { id: entry.id, artifacts };
+    tx.objectStore(STORES.modelData).put(data);
   });
 }
 
@@ -42,13 +71,17 @@ export async function listModels(db: IDBDatabase): Promise<LibraryEntry[]> {
 }
 
 /** The entry and its weights, or null when it was deleted meanwhile. */
-export async function loadModel(db: IDBDatabase, id: string): Promise<{ entry: LibraryEntry; artifacts: ModelArtifactsData } | null> {
+export async function loadModel(
+  db: IDBDatabase,
+  id: string,
+): Promise<{ entry: LibraryEntry; artifacts: ModelArtifactsData; continuation?: ContinuationData } | null> {
   const tx = db.transaction([STORES.models, STORES.modelData], 'readonly');
   const [entry, data] = await Promise.all([
     requestResult(tx.objectStore(STORES.models).get(id)) as Promise<LibraryEntry | undefined>,
     requestResult(tx.objectStore(STORES.modelData).get(id)) as Promise<LibraryData | undefined>,
   ]);
-  return entry && data ? { entry, artifacts: data.artifacts } : null;
+  if (!entry || !data) return null;
+  return data.continuation ? { entry, artifacts: data.artifacts, continuation: data.continuation } : { entry, artifacts: data.artifacts };
 }
 
 export function deleteModel(db: IDBDatabase, id: string): Promise<void> {

@@ -5,15 +5,18 @@
  */
 import { useMemo, useState } from 'react';
 import { describeError } from './errorText';
+import type { LibraryEntry } from '../store/library';
 import type { ModelsState } from './modelsState';
 import type { ModelsActions } from './useModels';
 import { ComparePanel } from './compare/ComparePanel';
 import { comparable, type ComparableEntry } from './compare/compare';
+import { continuationMissing } from '../train/runHistory';
 
 const ACTION_WORDS: Record<string, string> = {
   open: 'Opening the model failed',
   delete: 'Deleting the model failed',
   export: 'Exporting the model failed',
+  continue: 'The run could not be packed to continue elsewhere',
   import: 'The model was not imported',
   save: 'The model could not be saved to the library',
   checkpoint: 'The interrupted run could not be resumed and was discarded',
@@ -31,6 +34,17 @@ export function LibraryPanel({ models, actions }: { models: ModelsState; actions
       aria-label="Model library"
       data-testid="library"
       data-storage={storage ? (storage.checkpoints ? 'ready' : 'off') : 'unknown'}
+      onDragOver={(event) => {
+        if (event.dataTransfer.types.includes('Files')) event.preventDefault();
+      }}
+      onDrop={(event) => {
+        // Model files dropped on the library are imported (pictures go to the classifier's drop zone).
+        const files = [...event.dataTransfer.files];
+        if (files.length === 0) return;
+        event.preventDefault();
+        event.stopPropagation();
+        actions.importModel(files);
+      }}
     >
       <h2>Models</h2>
       <CurrentModel models={models} actions={actions} />
@@ -78,7 +92,7 @@ function CurrentModel({ models, actions }: { models: ModelsState; actions: Model
           <input
             type="file"
             multiple
-            accept=".json,.bin,application/json,application/octet-stream"
+            accept=".json,.bin,.zip,application/json,application/octet-stream,application/zip"
             data-testid="import"
             onChange={(event) => {
               const files = [...(event.target.files ?? [])];
@@ -91,7 +105,10 @@ function CurrentModel({ models, actions }: { models: ModelsState; actions: Model
       <p className="hint">
         Export writes the TensorFlow.js Layers format: a <code>.json</code> file and a <code>.weights.bin</code> file; keep them side by
         side. <code>tensorflowjs_converter --input_format tfjs_layers_model --output_format keras model.json model.h5</code> turns them into
-        a Keras model. To import, choose both files at once.
+        a Keras model (unverified here: Debian, and so this project's tests, has no TensorFlow). To import, choose both files at once, or
+        drop them on this panel. <em>Continue elsewhere</em> packs a run into one <code>.zip</code> for PyTorch (see{' '}
+        <code>python/README.md</code>); import the <code>export.zip</code> it writes, or the files of its <code>export/</code> folder, to
+        bring the run back.
       </p>
     </>
   );
@@ -113,10 +130,10 @@ function Runs({ models, actions }: { models: ModelsState; actions: ModelsActions
   return (
     <>
       <LibraryTable models={models} actions={actions} picked={picked} onToggle={toggle} />
-      {compared.length >= 2 ? (
+      {compared.length >= 1 ? (
         <ComparePanel entries={compared} />
       ) : (
-        <p className="hint">Tick two or more finished runs to compare their validation curves and figures.</p>
+        <p className="hint">Tick a finished run to see its validation curves, or two or more to compare them.</p>
       )}
     </>
   );
@@ -190,6 +207,7 @@ function LibraryTable({
               <button type="button" data-testid="library-export" onClick={() => actions.exportModel(entry.id)}>
                 Export
               </button>
+              <ContinueElsewhere entry={entry} actions={actions} />
               <button type="button" data-testid="library-delete" onClick={() => actions.deleteModel(entry.id)}>
                 Delete
               </button>
@@ -198,5 +216,28 @@ function LibraryTable({
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** "Continue elsewhere", or in words why this entry cannot. */
+function ContinueElsewhere({ entry, actions }: { entry: LibraryEntry; actions: ModelsActions }) {
+  const missing = continuationMissing(entry);
+  if (missing) {
+    return (
+      <span className="hint" data-testid="continue-unavailable">
+        Cannot continue elsewhere: {missing}.
+      </span>
+    );
+  }
+  const fresh = entry.continuation?.optimizer === null ? ' (with a fresh optimizer: this run carries no optimizer state)' : '';
+  return (
+    <button
+      type="button"
+      data-testid="library-continue"
+      title={`Download this run as one .zip to continue it in PyTorch${fresh}`}
+      onClick={() => actions.continueElsewhere(entry.id)}
+    >
+      Continue elsewhere
+    </button>
   );
 }

@@ -41,6 +41,7 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'classified':
     case 'library':
     case 'model-files':
+    case 'handover-archive':
     case 'model-error':
     case 'notice':
     case 'preset-cost':

@@ -122,6 +122,7 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     case 'error':
     case 'run-restored':
     case 'model-files':
+    case 'handover-archive':
     case 'notice':
     case 'preset-cost':
     case 'run-plan':

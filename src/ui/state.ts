@@ -117,6 +117,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'classified':
     case 'library':
     case 'model-files':
+    case 'handover-archive':
     case 'model-error':
     case 'test-images': // answered to its caller (TrainerClient.testImages)
       return state;

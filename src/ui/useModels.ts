@@ -21,6 +21,8 @@ export interface ModelsActions {
   /** A new run replaces any checkpoint offer. */
   settleCheckpoint(): void;
   exportModel(id: string | null): void;
+  /** The library run `id` as one hand-over archive for PyTorch, downloaded. */
+  continueElsewhere(id: string): void;
   importModel(files: File[]): void;
   openModel(id: string): void;
   deleteModel(id: string): void;
@@ -40,6 +42,7 @@ export function useModels(client: TrainerClient): { state: ModelsState; actions:
     const unsubscribe = client.subscribe((message) => {
       dispatch(message);
       if (message.type === 'model-files') download(message.files);
+      if (message.type === 'handover-archive') saveFile(message.name, new Blob([message.zip], { type: 'application/zip' }));
     });
     return unsubscribe;
   }, [client]);
@@ -84,6 +87,10 @@ export function useModels(client: TrainerClient): { state: ModelsState; actions:
         dispatch({ type: 'checkpoint-settled' });
       },
       exportModel: (id) => client.exportModel(id),
+      continueElsewhere(id) {
+        dispatch({ type: 'model-error-dismissed' });
+        client.continueElsewhere(id);
+      },
       importModel(files) {
         dispatch({ type: 'model-error-dismissed' });
         client.importModel(files);
@@ -151,15 +158,18 @@ function download(files: ModelFiles): void {
     [files.jsonName, new Blob([files.json], { type: 'application/json' })],
     [files.weightsName, new Blob([files.weights], { type: 'application/octet-stream' })],
   ];
-  for (const [name, blob] of parts) {
-    const url = URL.createObjectURL(blob);
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    // Revoked later, not at once: the download reads the blob after click() returns.
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  }
+  for (const [name, blob] of parts) saveFile(name, blob);
+}
+
+/** One ordinary download. */
+function saveFile(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoked later, not at once: the download reads the blob after click() returns.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -124,6 +124,10 @@ export class TrainerClient {
     this.send({ type: 'export-model', id });
   }
 
+  continueElsewhere(id: string): void {
+    this.send({ type: 'continue-elsewhere', id });
+  }
+
   importModel(files: File[]): void {
     this.send({ type: 'import-model', files: files.map((file) => ({ name: file.name, file })) });
   }

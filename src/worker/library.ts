@@ -7,7 +7,7 @@ import { StorageError, toErrorData } from '../errors';
 import type { Classifier, ClassifierInfo } from '../classify/classifier';
 import type { ModelArtifactsData, ModelMetadata } from '../model/modelFiles';
 import { modelFromArtifacts } from '../model/modelIO';
-import { deleteModel, listModels, loadModel, saveModel, type LibraryEntry } from '../store/library';
+import { deleteModel, listModels, loadModel, saveModel, type ContinuationData, type LibraryEntry } from '../store/library';
 import type { FromWorker } from './protocol';
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
@@ -28,7 +28,7 @@ export class Library {
   }
 
   /** The entry and its weights; throws a StorageError when there is no library or the entry is gone. */
-  async load(id: string): Promise<{ entry: LibraryEntry; artifacts: ModelArtifactsData }> {
+  async load(id: string): Promise<{ entry: LibraryEntry; artifacts: ModelArtifactsData; continuation?: ContinuationData }> {
     if (!this.db) throw new StorageError('storage-unavailable', 'The model library is not available in this browser.');
     const found = await loadModel(this.db, id);
     if (!found) throw new StorageError('storage-unavailable', 'That model is no longer in the library.');
@@ -65,8 +65,23 @@ export class Library {
     }
   }
 
-  /** A model becomes the classifier's and goes into the library (when there is storage). */
-  async keep(artifacts: ModelArtifactsData, metadata: ModelMetadata, entry: LibraryEntry): Promise<void> {
+  /** Every entry, for matching a returning run with its earlier copy; empty without storage. */
+  async entries(): Promise<LibraryEntry[]> {
+    return this.db ? listModels(this.db) : [];
+  }
+
+  /**
+   * A model becomes the classifier's and goes into the library (when there is
+   * storage), with what a later hand-over needs; `replaces`, an earlier copy of
+   * the same run, leaves the library in the same transaction.
+   */
+  async keep(
+    artifacts: ModelArtifactsData,
+    metadata: ModelMetadata,
+    entry: LibraryEntry,
+    continuation?: ContinuationData,
+    replaces?: string,
+  ): Promise<void> {
     const model = await modelFromArtifacts(artifacts);
     const info: ClassifierInfo = {
       source: entry.source,
@@ -78,7 +93,7 @@ export class Library {
     this.classifier.adopt(model, metadata, info);
     if (this.db) {
       try {
-        await saveModel(this.db, entry, artifacts);
+        await saveModel(this.db, entry, artifacts, continuation, replaces);
         info.libraryId = entry.id;
         await this.announce();
       } catch (error) {

@@ -15,6 +15,7 @@ import {
   type ModelMetadata,
 } from '../model/modelFiles';
 import { captureArtifacts } from '../model/modelIO';
+import { importHandover, isHandover } from './handoverTransfer';
 import { libraryEntry, type Library } from './library';
 import type { FromWorker } from './protocol';
 
@@ -57,11 +58,12 @@ export async function exportModel({ post, library, classifier }: TransferDeps, i
  */
 export async function importModel({ post, library, dataset }: TransferDeps, files: { name: string; file: Blob }[]): Promise<void> {
   try {
+    if (isHandover(files)) return await importHandover({ post, library }, files);
     const json = files.filter((f) => /\.json$/i.test(f.name));
     const bin = files.filter((f) => !/\.json$/i.test(f.name));
     if (json.length !== 1 || bin.length !== 1) {
       throw new ModelFileError(
-        `Choose exactly two files: the model's .json and its weights .bin (got ${files.map((f) => `"${f.name}"`).join(', ') || 'none'}).`,
+        `Choose exactly two files, the model's .json and its weights .bin, or a run coming back (its .zip, or its files with run.json) (got ${files.map((f) => `"${f.name}"`).join(', ') || 'none'}).`,
       );
     }
     const [jsonFile, binFile] = [json[0], bin[0]] as [{ name: string; file: Blob }, { name: string; file: Blob }];

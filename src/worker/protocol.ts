@@ -75,8 +75,13 @@ export type ToWorker =
   | { type: 'delete-model'; id: string }
   /** Export a library model, or with null the model that classifies now; answered by 'model-files'. */
   | { type: 'export-model'; id: string | null }
-  /** A model.json and its weights .bin, as the user picked them (any order). */
+  /**
+   * As the user picked or dropped them (any order): a model.json and its weights .bin; or a hand-over coming
+   * back (one .zip, or the loose Layers files with run.json and optimizer.weights.bin).
+   */
   | { type: 'import-model'; files: { name: string; file: Blob }[] }
+  /** A library run as one hand-over archive for PyTorch (src/train/handoverFiles.ts); answered by 'handover-archive'. */
+  | { type: 'continue-elsewhere'; id: string }
   /** Time a few training steps of each preset on this backend; answered by one 'preset-cost' each. A run stops the measuring. */
   | { type: 'measure-presets'; requests: { preset: Preset; batchSize: number }[] }
   /** The pixels of test-split images (indices as in TestPredictions); answered by 'test-images' with the same `request`. */
@@ -110,12 +115,14 @@ export type FromWorker =
   | { type: 'classified'; results: ClassifyResult[]; memory: MemoryInfo }
   | { type: 'library'; models: LibraryEntry[] }
   | { type: 'model-files'; files: ModelFiles }
+  /** The zip of 'continue-elsewhere', its bytes transferred. */
+  | { type: 'handover-archive'; name: string; zip: ArrayBuffer }
   /** `cost` is null when the preset could not be measured here. */
   | { type: 'preset-cost'; preset: Preset; cost: PresetCost | null }
   /** What the run just started will do: its images and steps, for the progress bar and the estimate. */
   | { type: 'run-plan'; plan: RunPlan }
   /** A library action or import that failed; nothing else changed. */
-  | { type: 'model-error'; action: 'open' | 'delete' | 'export' | 'import' | 'save' | 'checkpoint'; error: ErrorData };
+  | { type: 'model-error'; action: 'open' | 'delete' | 'export' | 'continue' | 'import' | 'save' | 'checkpoint'; error: ErrorData };
 
 /** What a preset costs on this device (measured by a few timed steps), for the estimate before Train. */
 export interface PresetCost {

@@ -16,6 +16,7 @@ import { summarizeModel } from '../model/summary';
 import type { Checkpoint } from '../store/checkpoints';
 import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
+import { captureHandover, tfjsSegment, type HandoverState } from '../train/handoverCapture';
 import { trainModel, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../train/records';
 import { toModelConfig, type Settings } from '../train/settings';
@@ -39,6 +40,8 @@ export class Run {
   private readonly history: RunHistory;
   private model: tf.LayersModel | null = null;
   private runPlan: RunPlan | null = null;
+  /** The run after its latest epoch, for "Continue elsewhere" once it is in the library. */
+  private handover: HandoverState | null = null;
   active = false;
 
   constructor(
@@ -153,7 +156,10 @@ export class Run {
         return;
       }
       case 'checkpoint':
-        if (this.model) await checkpoints.save(this.settings, event.state, this.model, this.history);
+        if (this.model) {
+          this.handover = await captureHandover(this.model, this.settings, event.state);
+          await checkpoints.save(this.settings, event.state, this.model, this.history);
+        }
         return;
       default:
         return assertNever(event);
@@ -202,7 +208,29 @@ export class Run {
       const name = `${preset} · ${color} · ${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}`;
       const imagesPerEpoch = this.runPlan ? this.runPlan.batchesPerEpoch * this.runPlan.batchSize : 0;
       const run = runRecord(this.settings, result.epochs, tf.getBackend(), imagesPerEpoch);
-      await library.keep(artifacts, metadata, { ...libraryEntry('trained', name, metadata, artifacts), run });
+      const entry = { ...libraryEntry('trained', name, metadata, artifacts), run };
+      const h = this.handover;
+      if (!h) return await library.keep(artifacts, metadata, entry);
+      // The hand-over continues from the last epoch's end: its own weights when the model's now differ.
+      const sameWeights = result.steps === h.step && !result.restoredBestWeights;
+      const steps = this.history.steps.filter((s) => s.step <= h.step);
+      const continuation = {
+        runId: entry.id,
+        step: h.step,
+        stopped: h.stopped,
+        optimizer: h.optimizer,
+        segments: [tfjsSegment(h, 'browser', Date.now())],
+      };
+      await library.keep(
+        artifacts,
+        metadata,
+        { ...entry, continuation },
+        {
+          ...(sameWeights ? {} : { artifacts: h.artifacts }),
+          optimizer: h.optimizerData,
+          steps,
+        },
+      );
     } catch (error) {
       // The run itself succeeded; only keeping its model failed.
       post({ type: 'model-error', action: 'save', error: toErrorData(error) });

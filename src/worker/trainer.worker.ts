@@ -15,6 +15,7 @@ import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
 import { CheckpointSlot } from './checkpointSlot';
 import { ClassifyQueue } from './classifyQueue';
 import { Library } from './library';
+import { continueElsewhere } from './handoverTransfer';
 import { exportModel, importModel } from './modelTransfer';
 import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
 import { CostMeter } from './presetCosts';
@@ -211,6 +212,9 @@ async function handle(message: ToWorker): Promise<void> {
     case 'export-model':
       await backendReady();
       return exportModel(transfer, message.id);
+    case 'continue-elsewhere':
+      await backendReady();
+      return continueElsewhere(transfer, message.id);
     case 'import-model':
       await backendReady();
       return importModel(transfer, message.files);

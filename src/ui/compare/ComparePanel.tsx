@@ -6,23 +6,33 @@ import { formatSeconds } from '../progress';
 import { PALETTES } from '../vis/theme';
 import {
   COMPARE_DATA,
+  MOVES_DATA,
+  compareMoves,
   comparePoints,
+  describeMoves,
   compareRows,
   compareSpec,
   type ComparableEntry,
   type CompareMetric,
+  type CompareMove,
   type CompareRow,
 } from './compare';
 
 export function ComparePanel({ entries }: { entries: readonly ComparableEntry[] }) {
   const rows = useMemo(() => compareRows(entries), [entries]);
+  const moves = useMemo(() => compareMoves(entries), [entries]);
   return (
     <section className="compare" aria-label="Compare runs" data-testid="compare">
-      <h3>{entries.length} runs compared</h3>
+      <h3>{entries.length === 1 ? 'One run' : `${entries.length} runs compared`}</h3>
       <div className="charts">
-        <CompareChart entries={entries} rows={rows} metric="valAccuracy" testId="compare-accuracy" />
-        <CompareChart entries={entries} rows={rows} metric="valLoss" testId="compare-loss" />
+        <CompareChart entries={entries} rows={rows} moves={moves} metric="valAccuracy" testId="compare-accuracy" />
+        <CompareChart entries={entries} rows={rows} moves={moves} metric="valLoss" testId="compare-loss" />
       </div>
+      {moves.length > 0 && (
+        <p className="hint" data-testid="compare-moves">
+          Where the run{entries.length === 1 ? '' : 's'} moved (dashed lines): {describeMoves(moves)}.
+        </p>
+      )}
       <CompareTable rows={rows} />
     </section>
   );
@@ -31,11 +41,13 @@ export function ComparePanel({ entries }: { entries: readonly ComparableEntry[] 
 function CompareChart({
   entries,
   rows,
+  moves,
   metric,
   testId,
 }: {
   entries: readonly ComparableEntry[];
   rows: CompareRow[];
+  moves: readonly CompareMove[];
   metric: CompareMetric;
   testId: string;
 }) {
@@ -53,9 +65,13 @@ function CompareChart({
           COMPARE_DATA,
           points.map((p) => ({ ...p })),
         )
+        .data(
+          MOVES_DATA,
+          moves.map((m) => ({ ...m })),
+        )
         .runAsync()
         .catch((error: unknown) => console.error('Drawing the comparison failed', error));
-  }, [view, points]);
+  }, [view, points, moves]);
   const what = metric === 'valAccuracy' ? 'validation accuracy' : 'validation loss';
   const format = (v: number) => (metric === 'valAccuracy' ? `${(v * 100).toFixed(1)}%` : v.toFixed(4));
   const label = `${what} per epoch of ${rows.length} runs: ${rows
@@ -63,7 +79,7 @@ function CompareChart({
       const last = points.filter((p) => p.run === r.label).at(-1);
       return `${r.label}${last ? ` ends at ${format(last.value)} after epoch ${last.epoch}` : ' has no validation'}`;
     })
-    .join('; ')}.`;
+    .join('; ')}.${moves.length > 0 ? ` ${describeMoves(moves)}.` : ''}`;
   return (
     <figure className="chart-figure">
       <div ref={ref} className="chart" data-testid={testId} data-runs={rows.length} role="img" aria-label={label} />

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LibraryEntry } from '../../store/library';
 import type { EpochRecord } from '../../train/records';
 import { parseSettings } from '../../train/settings';
-import { comparable, comparePoints, compareRows, type ComparableEntry } from './compare';
+import { comparable, compareMoves, comparePoints, compareRows, compareSpec, describeMoves, type ComparableEntry } from './compare';
 
 const epoch = (n: number, valAccuracy: number | null): EpochRecord => ({
   epoch: n,
@@ -84,5 +84,21 @@ describe('compare runs', () => {
       { run: '2 · tiny · gray · 3 epochs', epoch: 3, value: 0.35 },
     ]);
     expect(comparePoints(runs, 'valLoss')[0]?.value).toBeCloseTo(1.7, 10);
+  });
+
+  it('marks where a run moved between engines, between the epochs on either side, in the chart and in words', () => {
+    const moved = entry('m', 'rgb', [epoch(1, 0.3), epoch(2, 0.4), epoch(3, 0.45)]) as ComparableEntry;
+    moved.run.segments = [
+      { fromEpoch: 1, toEpoch: 1, where: 'browser', detail: 'wasm' },
+      { fromEpoch: 2, toEpoch: 3, where: 'torch', detail: '2 processes (gloo)' },
+    ];
+    const stayed = entry('s', 'gray', [epoch(1, 0.2)]) as ComparableEntry;
+    stayed.run.segments = [{ fromEpoch: 1, toEpoch: 1, where: 'browser', detail: 'wasm' }];
+    const moves = compareMoves([stayed, moved]);
+    expect(moves).toEqual([{ run: '2 · tiny · rgb · 3 epochs', epoch: 1.5, fromEpoch: 2, label: '→ PyTorch, 2 processes (gloo)' }]);
+    expect(describeMoves(moves)).toBe('2 · tiny · rgb · 3 epochs moved → PyTorch, 2 processes (gloo) before epoch 2');
+    const spec = JSON.stringify(compareSpec(['a', 'b'], 'valAccuracy', 'light'));
+    expect(spec).toContain('"rule"');
+    expect(spec).toContain('"name":"moves"');
   });
 });

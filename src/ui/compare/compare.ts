@@ -6,6 +6,7 @@
 import type { VisualizationSpec } from 'vega-embed';
 import type { LibraryEntry } from '../../store/library';
 import type { RunRecord } from '../../train/records';
+import { moveMarkers } from '../../train/runHistory';
 import { CHART_WIDTH } from '../charts/embed';
 import { PALETTES, type Scheme } from '../vis/theme';
 
@@ -62,6 +63,26 @@ export function comparePoints(entries: readonly ComparableEntry[], metric: Compa
   );
 }
 
+/** Where a run moved between engines: a rule between two epochs, e.g. "→ PyTorch, 2 processes (gloo)". */
+export interface CompareMove {
+  run: string;
+  /** Between the last epoch before the move and the first after it (x in epochs). */
+  epoch: number;
+  /** The first epoch trained after the move. */
+  fromEpoch: number;
+  label: string;
+}
+
+export function compareMoves(entries: readonly ComparableEntry[]): CompareMove[] {
+  const rows = compareRows(entries);
+  return entries.flatMap((entry, i) => moveMarkers(entry.run).map((m) => ({ run: (rows[i] as CompareRow).label, ...m })));
+}
+
+/** The moves in words, for the text alternative and the caption: "1 · tiny … moved → PyTorch, 2 processes (gloo) before epoch 2". */
+export function describeMoves(moves: readonly CompareMove[]): string {
+  return moves.map((m) => `${m.run} moved ${m.label} before epoch ${m.fromEpoch}`).join('; ');
+}
+
 /**
  * Validation curves of several runs on one chart. tfjs-vis's linechart cannot
  * draw runs of different lengths against their epochs (it plots series by
@@ -69,6 +90,8 @@ export function comparePoints(entries: readonly ComparableEntry[], metric: Compa
  * the stack tfjs-vis brings (src/ui/charts/embed.ts).
  */
 export const COMPARE_DATA = 'points';
+/** The second data set: CompareMove rows. */
+export const MOVES_DATA = 'moves';
 
 export function compareSpec(runs: readonly string[], metric: CompareMetric, scheme: Scheme): VisualizationSpec {
   const palette = PALETTES[scheme];
@@ -95,12 +118,25 @@ export function compareSpec(runs: readonly string[], metric: CompareMetric, sche
     // `resize`: the layout follows the data (longer axis labels), not just the first draw.
     autosize: { type: 'fit', contains: 'padding', resize: true },
     data: { name: COMPARE_DATA },
-    encoding: { x, y, color },
     layer: [
-      { mark: { type: 'line', clip: false, strokeWidth: 2 } },
+      { mark: { type: 'line', clip: false, strokeWidth: 2 }, encoding: { x, y, color } },
+      // Where a run moved (tab → PyTorch): a dashed rule between the two epochs, labelled at the top.
+      {
+        data: { name: MOVES_DATA },
+        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'epoch', type: 'quantitative' }, color, tooltip: [{ field: 'run' }, { field: 'label', title: 'moved' }] },
+      },
+      {
+        data: { name: MOVES_DATA },
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 2, fontSize: 10, aria: false },
+        encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' }, color },
+      },
       {
         mark: { type: 'point', filled: true, size: 45, clip: false, aria: false },
         encoding: {
+          x,
+          y,
+          color,
           tooltip: [
             { field: 'run' },
             { field: 'epoch' },
