@@ -2,6 +2,7 @@
  * The tables `npm run bench` prints: plain Markdown, so a run can be pasted
  * into the README as it is.
  */
+import { counterTable } from '../src/bench/counters';
 import type { KernelProfile, KernelResult, TrainTiming } from '../src/bench/protocol';
 
 export const ms = (v: number | null | undefined) =>
@@ -100,4 +101,18 @@ export function printKernelTable(
     );
   }
   return sums;
+}
+
+/** WebGPU / WebGL calls per timed step of each run (src/bench/counters.ts); nothing on wasm and cpu. */
+export function printCounters(
+  backend: string,
+  runs: { name: string; countsPerStep?: TrainTiming['countsPerStep'] }[],
+  steps: number,
+): void {
+  const counted = counterTable(backend, runs);
+  if (!counted) return;
+  console.log(
+    `\n${backend === 'webgpu' ? 'WebGPU' : 'WebGL'} calls per training step (counted in each worker over the ${steps} timed ${steps === 1 ? 'step' : 'steps'}, loss readbacks included as each mode makes them)\n`,
+  );
+  console.log(table(counted.header, counted.rows));
 }

@@ -40,7 +40,7 @@ import {
 } from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
-import { ms, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
+import { ms, printCounters, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
 import { benchTorch } from './bench-torch';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
@@ -332,6 +332,11 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   const steps = rounds * o.round;
   printSteps(o, compared, steps);
   if (ours.error) throw new Error(`ours could not train: ${ours.error}`);
+  printCounters(
+    o.backend,
+    compared.runs.map((r) => ({ name: describeRun(r), countsPerStep: r.countsPerStep })),
+    steps,
+  );
   for (const r of compared.runs) printProfile(r, describeRun(r));
   const profiled = compared.runs.filter((r) => r.job.mode === 'ours' && r.profile && !r.error);
   if (counts.length > 1)
@@ -362,6 +367,8 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       speedup: baseline && !baseline.error ? baseline.msPerStep / ours.msPerStep : null,
       baselineError: baseline?.error ?? null,
       firstStepMs: ours.firstStepMs,
+      oursCountsPerStep: ours.countsPerStep ?? null,
+      baselineCountsPerStep: baseline?.countsPerStep ?? null,
       baselineFirstStepMs: baseline?.firstStepMs ?? null,
       shaderWarmup: warmed ? { warmupMs: warmed.warmupMs, firstStepMs: warmed.firstStepMs } : null,
       runs: compared.runs.map(({ job, ...rest }) => ({ name: describeRun({ job, ...rest }), ...rest, job })),
