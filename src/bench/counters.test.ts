@@ -8,6 +8,7 @@ import {
   countersFor,
   countsBetween,
   formatCount,
+  summarizeCounts,
   installCounters,
   perStep,
   writtenBytes,
@@ -230,5 +231,17 @@ describe('counterTable', () => {
     expect(formatCount(827)).toBe('827');
     expect(formatCount(1_048_576)).toBe('1,048,576');
     expect(formatCount(27.25)).toBe('27.3');
+  });
+});
+
+describe('summarizeCounts', () => {
+  it('names the counts of the API that was used', () => {
+    expect(summarizeCounts({ ...zeroCounts(), dispatches: 838, bindGroups: 838, buffersCreated: 215 })).toBe(
+      '838 dispatches, 215 buffers created',
+    );
+    expect(summarizeCounts({ ...zeroCounts(), drawCalls: 1333, programSwitches: 1334, programsLinked: 1 })).toBe(
+      '1,333 draws, 1 programs linked',
+    );
+    expect(summarizeCounts(zeroCounts())).toBe('');
   });
 });

@@ -156,6 +156,16 @@ export const COUNTER_LABELS: Record<CounterName, string> = {
 export const formatCount = (v: number): string =>
   Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 
+/** A few counts in words for a log line: the dispatches and new buffers on WebGPU, the draws on WebGL. */
+export function summarizeCounts(c: Counts): string {
+  const parts: string[] = [];
+  if (c.dispatches > 0 || c.buffersCreated > 0)
+    parts.push(`${formatCount(c.dispatches)} dispatches`, `${formatCount(c.buffersCreated)} buffers created`);
+  if (c.drawCalls > 0 || c.programsLinked > 0)
+    parts.push(`${formatCount(c.drawCalls)} draws`, `${formatCount(c.programsLinked)} programs linked`);
+  return parts.join(', ');
+}
+
 /**
  * The counters table for a backend: one row per counter, one column per run
  * that has counts (a run that could not train has none and is left out).

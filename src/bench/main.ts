@@ -3,7 +3,7 @@
  * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
  */
 import { sharedBytes } from './allreduce';
-import { addCounts, perStep, zeroCounts, type Counts } from './counters';
+import { addCounts, perStep, summarizeCounts, zeroCounts, type Counts } from './counters';
 import type {
   BenchApi,
   BenchJob,
@@ -151,7 +151,8 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         fastest[i] = Math.min(fastest[i] as number, reply.ms / job.stepsPerRound);
         lastLoss[i] = reply.lastLoss;
         if (reply.counts) counts[i] = addCounts(counts[i] ?? zeroCounts(), reply.counts);
-        show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
+        const counted = reply.counts ? `; in the round: ${summarizeCounts(reply.counts)}` : '';
+        show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step${counted}`);
       }
     }
     const profiles: (KernelProfile[] | null)[] = [];
