@@ -1,4 +1,5 @@
 import { expect, test } from './fixtures';
+import { WEBGL_COUNTERS } from '../src/bench/counters';
 import type { BenchApi, CheckResult, CompareResult, ConvShape, TrainJob } from '../src/bench/protocol';
 
 /**
@@ -107,5 +108,60 @@ test('on WASM the step trains at 1 and 2 threads and data-parallel, and the repl
   }
   // One model on 1 or 2 threads is the same computation: the same losses up to float rounding.
   expect(Math.abs((result.runs[0]?.lastLoss as number) - (result.runs[1]?.lastLoss as number))).toBeLessThan(1e-3);
+  expect(errors).toEqual([]);
+});
+
+test('on WebGPU the bench counts each trainer’s GPU calls per step: one bind group and one uniform write per dispatch', async ({
+  page,
+  pageErrors: errors,
+}) => {
+  await page.goto('/bench.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const ours: TrainJob = {
+    kind: 'train',
+    mode: 'ours',
+    backend: 'webgpu',
+    preset: 'tiny',
+    batchSize: 16,
+    shaderWarmup: false,
+    optimizer: 'adam',
+    augment: true,
+  };
+  const result = (await page.evaluate(
+    (jobs) =>
+      (window as unknown as { cifarBench: BenchApi }).cifarBench.run({
+        kind: 'compare',
+        runs: jobs,
+        warmupSteps: 0,
+        rounds: 1,
+        stepsPerRound: 1,
+        profile: false,
+      }),
+    [ours, { ...ours, mode: 'baseline' as const }],
+  )) as CompareResult;
+
+  expect(result.runs.map((r) => r.error ?? null)).toEqual([null, null]);
+  for (const run of result.runs) {
+    const c = run.countsPerStep;
+    const name = run.job.mode;
+    expect(c, name).toBeDefined();
+    if (!c) continue;
+    expect(c.dispatches, name).toBeGreaterThan(0);
+    // tfjs-backend-webgpu 4.22 makes a bind group and writes a uniform buffer for every kernel it
+    // records (recordAndSubmit), and our kernels go through it too: the three counts are one.
+    expect(c.bindGroups, name).toBe(c.dispatches);
+    expect(c.bufferWrites, name).toBe(c.dispatches);
+    expect(c.bufferWriteBytes, name).toBeGreaterThanOrEqual(4 * c.bufferWrites);
+    expect(c.computePasses, name).toBeGreaterThan(0);
+    expect(c.computePasses, name).toBeLessThanOrEqual(c.dispatches);
+    expect(c.submits, name).toBeGreaterThan(0);
+    // Both read the step's loss back to the CPU.
+    expect(c.readbacks, name).toBeGreaterThanOrEqual(1);
+    // Every shader was compiled in the first, untimed step: the same shapes need no new pipeline.
+    expect(c.pipelinesCreated, name).toBe(0);
+    // Counted in whole steps (one), and nothing on WebGL's side.
+    for (const value of Object.values(c)) expect(Number.isInteger(value), name).toBe(true);
+    for (const counter of WEBGL_COUNTERS) expect(c[counter], `${name}, ${counter}`).toBe(0);
+  }
   expect(errors).toEqual([]);
 });

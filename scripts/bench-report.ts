@@ -2,6 +2,7 @@
  * The tables `npm run bench` prints: plain Markdown, so a run can be pasted
  * into the README as it is.
  */
+import { counterTable } from '../src/bench/counters';
 import type { KernelProfile, KernelResult, TrainTiming } from '../src/bench/protocol';
 
 export const ms = (v: number | null | undefined) =>
@@ -100,4 +101,27 @@ export function printKernelTable(
     );
   }
   return sums;
+}
+
+/**
+ * WebGPU / WebGL calls per timed step of each run (src/bench/counters.ts); nothing on wasm and cpu.
+ * `warmup`: untimed steps after the first; with none, the timed steps include
+ * the second step, which on WebGPU creates a few more buffers than later ones
+ * (seed, batch 16: 215 against 207 from the third step on).
+ */
+export function printCounters(
+  backend: string,
+  runs: { name: string; countsPerStep?: TrainTiming['countsPerStep'] }[],
+  steps: number,
+  warmup: number,
+): void {
+  const counted = counterTable(backend, runs);
+  if (!counted) return;
+  const over = `${steps} timed ${steps === 1 ? 'step' : 'steps'}`;
+  console.log(
+    `\n${backend === 'webgpu' ? 'WebGPU' : 'WebGL'} calls per training step (counted in each worker over the ${over}, loss readbacks included as each mode makes them)\n`,
+  );
+  console.log(table(counted.header, counted.rows));
+  if (warmup === 0)
+    console.log('\nThese include the second step, which may still create buffers the later ones do not: --warmup 1 for steady state.');
 }

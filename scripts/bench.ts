@@ -11,7 +11,10 @@
  * (our step and kernels) and the baseline (the same tfjs-layers model with
  * compile + trainOnBatch and the stock kernels only) are both set up, then
  * their steps are interleaved, so a change in the machine's load hits both
- * alike. Then the weight-gradient kernels alone, ours against the stock one.
+ * alike. On WebGPU and WebGL each worker also counts the GPU API calls of
+ * the timed steps (src/bench/counters.ts: dispatches, bind groups, buffer
+ * writes and creations, passes, submits, readbacks; draws and programs), per
+ * step. Then the weight-gradient kernels alone, ours against the stock one.
  * Prints tables; with --json writes them.
  *
  * Defaults fit ~10 minutes for the seed network at batch 64 on this 2-core
@@ -40,7 +43,7 @@ import {
 } from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
-import { ms, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
+import { ms, printCounters, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
 import { benchTorch } from './bench-torch';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
@@ -51,7 +54,8 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
 
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
-  --warmup N       untimed steps after the first step (default 0: the first step compiles everything)
+  --warmup N       untimed steps after the first step (default 0: the first step compiles everything;
+                   1 for steady-state GPU call counts, as the second step may still create buffers)
   --variant NAME   also time ours with one lever changed, interleaved with the others
   --flags JSON     TensorFlow.js environment flags for ours, e.g. '{"WEBGPU_MATMUL_PROGRAM_TYPE":3}'
   --shader-warmup  also time ours' first step after compiling its shaders
@@ -332,6 +336,12 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
   const steps = rounds * o.round;
   printSteps(o, compared, steps);
   if (ours.error) throw new Error(`ours could not train: ${ours.error}`);
+  printCounters(
+    o.backend,
+    compared.runs.map((r) => ({ name: describeRun(r), countsPerStep: r.countsPerStep })),
+    steps,
+    o.warmup,
+  );
   for (const r of compared.runs) printProfile(r, describeRun(r));
   const profiled = compared.runs.filter((r) => r.job.mode === 'ours' && r.profile && !r.error);
   if (counts.length > 1)
@@ -362,6 +372,8 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       speedup: baseline && !baseline.error ? baseline.msPerStep / ours.msPerStep : null,
       baselineError: baseline?.error ?? null,
       firstStepMs: ours.firstStepMs,
+      oursCountsPerStep: ours.countsPerStep ?? null,
+      baselineCountsPerStep: baseline?.countsPerStep ?? null,
       baselineFirstStepMs: baseline?.firstStepMs ?? null,
       shaderWarmup: warmed ? { warmupMs: warmed.warmupMs, firstStepMs: warmed.firstStepMs } : null,
       runs: compared.runs.map(({ job, ...rest }) => ({ name: describeRun({ job, ...rest }), ...rest, job })),

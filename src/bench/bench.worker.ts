@@ -7,13 +7,14 @@
  * (kernel registry, shader cache, device).
  */
 import * as tf from '@tensorflow/tfjs';
+import { installCounters, countsBetween } from './counters';
 import { loadBenchImages, type BenchImages } from './data';
 import { startBackend } from './backend';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
 import { runOpsJob } from './ops';
 import { runPeerJob } from './peer';
 import { createBaselineRunner, createOurRunner, oursFilterGradient, trainableParams, type Runner } from './train';
-import type { FromBenchWorker, SetupReply, ToBenchWorker, TrainJob, WorkerJob, WorkerResult } from './protocol';
+import type { FromBenchWorker, SetupReply, StepsReply, ToBenchWorker, TrainJob, WorkerJob, WorkerResult } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -49,6 +50,8 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
 }
 
 let runner: Runner | undefined;
+/** GPU API calls counted in this worker; installed at setup, before the backend creates its device or context. */
+let counters: ReturnType<typeof installCounters> | undefined;
 /** A replicated job between 'setup' and 'link'. */
 let pending: { job: TrainJob; images: BenchImages } | undefined;
 
@@ -58,6 +61,7 @@ async function handle(message: ToBenchWorker): Promise<unknown> {
       return runJob(message.job, message.dataUrl);
     case 'setup': {
       const { job } = message;
+      if (job.backend === 'webgpu' || job.backend === 'webgl') counters = installCounters();
       setFlags(job.flags);
       const images = await loadBenchImages(message.dataUrl);
       const { adapter, registered } = await startBackend(
@@ -88,9 +92,13 @@ async function handle(message: ToBenchWorker): Promise<unknown> {
       pending = undefined;
       return null;
     }
-    case 'steps':
+    case 'steps': {
       if (!runner) throw new Error('steps before setup');
-      return runner.steps(message.count);
+      const before = counters?.snapshot();
+      const reply: StepsReply = await runner.steps(message.count);
+      const after = counters?.snapshot();
+      return before && after ? { ...reply, counts: countsBetween(before, after) } : reply;
+    }
     case 'profile':
       if (!runner) throw new Error('profile before setup');
       return runner.profile();

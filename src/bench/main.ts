@@ -3,6 +3,7 @@
  * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
  */
 import { sharedBytes } from './allreduce';
+import { addCounts, perStep, summarizeCounts, zeroCounts, type Counts } from './counters';
 import type {
   BenchApi,
   BenchJob,
@@ -89,10 +90,13 @@ class RunWorkers {
     const replies = await Promise.all(this.workers.map((w) => w.request<StepsReply>({ type: 'steps', count })));
     const sums = new Set(replies.map((r) => r.weightsChecksum));
     if (sums.size > 1) throw new Error(`The replicas' weights drifted apart (sums ${[...sums].join(', ')})`);
+    // The replicas make the same calls at the same time: the first one's counts stand for one.
+    const counts = replies[0]?.counts;
     return {
       ms: Math.max(...replies.map((r) => r.ms)),
       gatherMs: Math.max(...replies.map((r) => r.gatherMs)),
       lastLoss: replies.reduce((s, r) => s + r.lastLoss, 0) / replies.length,
+      ...(counts ? { counts } : {}),
     };
   }
 
@@ -136,6 +140,8 @@ async function compare(job: CompareJob): Promise<CompareResult> {
     const gathers = groups.map(() => 0);
     const fastest = groups.map(() => Number.POSITIVE_INFINITY);
     const lastLoss = groups.map(() => Number.NaN);
+    // GPU API calls summed over the timed rounds only (the first step compiles and allocates).
+    const counts: (Counts | null)[] = groups.map(() => null);
     for (let r = 0; r < job.rounds; r++) {
       for (const [i, group] of groups.entries()) {
         const reply = await attempt(i, () => group.steps(job.stepsPerRound));
@@ -144,7 +150,9 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         gathers[i] = (gathers[i] as number) + reply.gatherMs;
         fastest[i] = Math.min(fastest[i] as number, reply.ms / job.stepsPerRound);
         lastLoss[i] = reply.lastLoss;
-        show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step`);
+        if (reply.counts) counts[i] = addCounts(counts[i] ?? zeroCounts(), reply.counts);
+        const counted = reply.counts ? `; in the round: ${summarizeCounts(reply.counts)}` : '';
+        show(`${name(i)}: round ${r + 1}: ${(reply.ms / job.stepsPerRound).toFixed(0)} ms/step${counted}`);
       }
     }
     const profiles: (KernelProfile[] | null)[] = [];
@@ -154,6 +162,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
       const setup = setups[i];
       const profile = profiles[i];
       const error = failed[i];
+      const counted = counts[i];
       return {
         job: run,
         firstStepMs: first[i] as number,
@@ -167,6 +176,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         registered: setup?.registered ?? [],
         adapter: setup?.adapter ?? '',
         ...(profile ? { profile } : {}),
+        ...(counted && error === null && steps > 0 ? { countsPerStep: perStep(counted, steps) } : {}),
         ...(error !== null ? { error } : {}),
       };
     });

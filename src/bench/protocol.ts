@@ -7,6 +7,7 @@
 import type { Preset } from '../model/config';
 import type { OptimizerName } from '../train/settings';
 import type { ReplicaLink } from './allreduce';
+import type { Counts } from './counters';
 
 export const BENCH_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -97,6 +98,12 @@ export interface TrainTiming {
   adapter: string;
   /** By kernel name, slowest first, when the job asked for a profile. */
   profile?: KernelProfile[];
+  /**
+   * WebGPU / WebGL calls per timed step (see counters.ts), loss readbacks
+   * included as the mode makes them; absent on wasm and cpu and for a run
+   * that could not train.
+   */
+  countsPerStep?: Counts;
   /** Why this run could not train (e.g. no weight-gradient kernel on stock wasm); its times are then NaN. */
   error?: string;
 }
@@ -271,6 +278,8 @@ export interface StepsReply {
   lastLoss: number;
   /** Of `ms`: filling the batches on the CPU. */
   gatherMs: number;
+  /** webgpu / webgl: GPU API calls made during these steps (totals, not per step). */
+  counts?: Counts;
   /** Replicas only, after the steps: the sum of the trainable weights, equal in every replica while they train as one. */
   weightsChecksum?: number;
 }
