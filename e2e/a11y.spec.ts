@@ -26,6 +26,8 @@ async function inBothSchemes(page: Page) {
 }
 
 test('loading, training and results pass an accessibility scan, in the light and the dark scheme', async ({ page, pageErrors }) => {
+  // Load, train, then six scans: on a busy machine this takes well over the default three minutes.
+  test.setTimeout(420_000);
   await page.goto(`/?${SHORT_RUN}`);
   await expect(page.getByTestId('status')).toHaveText('loading');
   expect(await inBothSchemes(page), 'loading').toEqual({ light: [], dark: [] });
