@@ -103,25 +103,33 @@ export interface RunFile {
 
 /**
  * The slots of `optimizer.getWeights()` (iteration count first, then e.g.
- * `conv1/kernel_1/m`, … `/v`) named after the model's weights. TensorFlow.js
- * names them after its variables, which carry a suffix when another model in
- * the same page used the layer names; `trainable` maps those back.
+ * Adam's first moments of every trainable weight, then its second moments)
+ * named after the model's weights. TensorFlow.js pairs a slot with its
+ * variable by position (the i-th accumulator updates the i-th variable given
+ * to applyGradients), and a slot's own name is only the variable name of the
+ * session that created it: after a checkpoint is restored with setWeights it
+ * is the name from before the reload (say `dense/kernel_3/m` beside a
+ * variable now called `dense/kernel_1`). So the pairing here is by position
+ * too, checked by shape; the name gives only the slot's kind (`/m`, `/v`,
+ * `/momentum`).
  */
 export function optimizerSlots(
   weights: readonly { name: string; shape: readonly number[] }[],
-  trainable: readonly { name: string; originalName: string }[],
+  trainable: readonly { originalName: string; shape: readonly (number | null)[] }[],
 ): OptimizerSlot[] {
   const [iter, ...rest] = weights;
   if (!iter || iter.name !== 'iter') throw new RangeError('The optimizer state must start with its iteration count ("iter")');
-  const original = new Map(trainable.map((w) => [w.name, w.originalName]));
-  return rest.map(({ name, shape }): OptimizerSlot => {
-    const cut = name.lastIndexOf('/');
-    const slot = name.slice(cut + 1) as OptimizerSlotName;
-    const weight = original.get(name.slice(0, cut));
-    if (!OPTIMIZER_SLOTS.includes(slot) || weight === undefined) {
-      throw new RangeError(`Optimizer slot "${name}" belongs to no trainable weight of the model`);
+  if (trainable.length === 0 || rest.length % trainable.length !== 0) {
+    throw new RangeError(`${rest.length} optimizer slots do not divide over ${trainable.length} trainable weights`);
+  }
+  return rest.map(({ name, shape }, i): OptimizerSlot => {
+    const slot = name.slice(name.lastIndexOf('/') + 1) as OptimizerSlotName;
+    const weight = trainable[i % trainable.length] as (typeof trainable)[number];
+    const fits = shape.length === weight.shape.length && shape.every((n, d) => n === weight.shape[d]);
+    if (!OPTIMIZER_SLOTS.includes(slot) || !fits) {
+      throw new RangeError(`Optimizer slot "${name}" [${shape.join(', ')}] does not fit trainable weight "${weight.originalName}"`);
     }
-    return { weight, slot, shape: [...shape] };
+    return { weight: weight.originalName, slot, shape: [...shape] };
   });
 }
 

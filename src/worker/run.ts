@@ -17,7 +17,7 @@ import type { Checkpoint } from '../store/checkpoints';
 import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
 import { captureHandover, tfjsSegment, type HandoverState } from '../train/handoverCapture';
-import { trainModel, type TrainEvent } from '../train/loop';
+import { trainModel, type LoopState, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../train/records';
 import { toModelConfig, type Settings } from '../train/settings';
 import { toErrorData } from '../errors';
@@ -157,12 +157,27 @@ export class Run {
       }
       case 'checkpoint':
         if (this.model) {
-          this.handover = await captureHandover(this.model, this.settings, event.state);
+          this.handover = await this.captureHandover(event.state);
           await checkpoints.save(this.settings, event.state, this.model, this.history);
         }
         return;
       default:
         return assertNever(event);
+    }
+  }
+
+  /**
+   * The state "Continue elsewhere" needs. Optional to the run: a failure here
+   * costs only that button (the library then says the run cannot continue
+   * elsewhere), never the training or its checkpoint.
+   */
+  private async captureHandover(state: LoopState): Promise<HandoverState | null> {
+    if (!this.model) return null;
+    try {
+      return await captureHandover(this.model, this.settings, state);
+    } catch (error) {
+      console.warn('No hand-over state for this epoch:', error);
+      return null;
     }
   }
 
