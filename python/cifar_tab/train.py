@@ -367,10 +367,14 @@ def main(argv=None):
         say(f"wrote {os.path.join(args.run, EXPORT)}/ and {EXPORT}.zip: import either into the app")
     with open(os.path.join(args.run, f"weights-rank{rank}.sha256"), "w") as f:
         f.write(weights_digest(model) + "\n")
-    # No barrier here: a rank that leaves gloo's last barrier and exits at once can take the
-    # other rank's release with it (seen once here: rank 1 waited forever after rank 0 was gone).
     if distributed:
-        dist.destroy_process_group()
+        # Everything is on disk. Leave without tearing gloo down: on Debian's torch 1.13 a rank
+        # once spun at 100 % CPU for minutes in its exit after writing all of the above (the other
+        # rank had gone), and a final barrier once left rank 1 waiting forever after rank 0 had
+        # gone. os._exit skips both; torchrun sees exit code 0 from each rank.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

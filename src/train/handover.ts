@@ -103,15 +103,16 @@ export interface RunFile {
 
 /**
  * The slots of `optimizer.getWeights()` (iteration count first, then e.g.
- * Adam's first moments of every trainable weight, then its second moments)
- * named after the model's weights. TensorFlow.js pairs a slot with its
- * variable by position (the i-th accumulator updates the i-th variable given
- * to applyGradients), and a slot's own name is only the variable name of the
- * session that created it: after a checkpoint is restored with setWeights it
- * is the name from before the reload (say `dense/kernel_3/m` beside a
- * variable now called `dense/kernel_1`). So the pairing here is by position
- * too, checked by shape; the name gives only the slot's kind (`/m`, `/v`,
- * `/momentum`).
+ * `conv1/kernel_1/m`, … `/v`) named after the model's weights. A slot is
+ * named after its variable, and tfjs-layers makes a variable's name unique by
+ * suffixing it (`conv1/kernel_1`) when another model in the page used the
+ * layer names; a slot restored from a checkpoint keeps the suffix of the
+ * session that saved it (`dense/kernel_3/m` beside a variable now called
+ * `dense/kernel_1`). So the suffix is dropped before looking the weight up by
+ * its original name (Keras weight names — kernel, bias, gamma, beta — never
+ * end in `_<digits>` themselves), and the shape must match. Not by position:
+ * the optimizer keeps slots only for the variables it updated (the `fast`
+ * preset's BatchNorm scales, fixed at 1, have none).
  */
 export function optimizerSlots(
   weights: readonly { name: string; shape: readonly number[] }[],
@@ -119,15 +120,14 @@ export function optimizerSlots(
 ): OptimizerSlot[] {
   const [iter, ...rest] = weights;
   if (!iter || iter.name !== 'iter') throw new RangeError('The optimizer state must start with its iteration count ("iter")');
-  if (trainable.length === 0 || rest.length % trainable.length !== 0) {
-    throw new RangeError(`${rest.length} optimizer slots do not divide over ${trainable.length} trainable weights`);
-  }
-  return rest.map(({ name, shape }, i): OptimizerSlot => {
-    const slot = name.slice(name.lastIndexOf('/') + 1) as OptimizerSlotName;
-    const weight = trainable[i % trainable.length] as (typeof trainable)[number];
-    const fits = shape.length === weight.shape.length && shape.every((n, d) => n === weight.shape[d]);
+  const byName = new Map(trainable.map((w) => [w.originalName, w]));
+  return rest.map(({ name, shape }): OptimizerSlot => {
+    const cut = name.lastIndexOf('/');
+    const slot = name.slice(cut + 1) as OptimizerSlotName;
+    const weight = byName.get(name.slice(0, cut).replace(/_\d+$/, ''));
+    const fits = weight !== undefined && shape.length === weight.shape.length && shape.every((n, d) => n === weight.shape[d]);
     if (!OPTIMIZER_SLOTS.includes(slot) || !fits) {
-      throw new RangeError(`Optimizer slot "${name}" [${shape.join(', ')}] does not fit trainable weight "${weight.originalName}"`);
+      throw new RangeError(`Optimizer slot "${name}" [${shape.join(', ')}] belongs to no trainable weight of the model`);
     }
     return { weight: weight.originalName, slot, shape: [...shape] };
   });
