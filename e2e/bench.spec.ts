@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { WEBGL_COUNTERS } from '../src/bench/counters';
 import type { BenchApi, CheckResult, CompareResult, ConvShape, TrainJob } from '../src/bench/protocol';
@@ -66,9 +67,22 @@ test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative 
   expect(errors).toEqual([]);
 });
 
-test('on WASM the step trains at 1 and 2 threads and data-parallel, and the replicas stay identical', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+/** The bench page's side-by-side training job: each run set up, then their steps interleaved, no warm-up, no profile. */
+async function compare(page: Page, runs: TrainJob[], { rounds, stepsPerRound }: { rounds: number; stepsPerRound: number }) {
+  return (await page.evaluate((job) => (window as unknown as { cifarBench: BenchApi }).cifarBench.run(job), {
+    kind: 'compare' as const,
+    runs,
+    warmupSteps: 0,
+    rounds,
+    stepsPerRound,
+    profile: false,
+  })) as CompareResult;
+}
+
+test('on WASM the step trains at 1 and 2 threads and data-parallel, and the replicas stay identical', async ({
+  page,
+  pageErrors: errors,
+}) => {
   await page.goto('/bench.html');
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
@@ -88,18 +102,7 @@ test('on WASM the step trains at 1 and 2 threads and data-parallel, and the repl
     { ...base, wasmThreads: 1, replicas: 2 },
   ];
   // The page throws if the replicas' weights differ after a round (see RunWorkers.steps).
-  const result = (await page.evaluate(
-    (jobs) =>
-      (window as unknown as { cifarBench: BenchApi }).cifarBench.run({
-        kind: 'compare',
-        runs: jobs,
-        warmupSteps: 0,
-        rounds: 2,
-        stepsPerRound: 2,
-        profile: false,
-      }),
-    runs,
-  )) as CompareResult;
+  const result = await compare(page, runs, { rounds: 2, stepsPerRound: 2 });
   expect(result.runs.map((r) => r.error ?? null)).toEqual([null, null, null]);
   expect(result.runs.map((r) => r.adapter)).toEqual(['wasm, SIMD, 1 thread', 'wasm, SIMD, 2 threads', 'wasm, SIMD, 1 thread']);
   for (const r of result.runs) {
@@ -127,18 +130,7 @@ test('on WebGPU the bench counts each trainer’s GPU calls per step: one bind g
     optimizer: 'adam',
     augment: true,
   };
-  const result = (await page.evaluate(
-    (jobs) =>
-      (window as unknown as { cifarBench: BenchApi }).cifarBench.run({
-        kind: 'compare',
-        runs: jobs,
-        warmupSteps: 0,
-        rounds: 1,
-        stepsPerRound: 1,
-        profile: false,
-      }),
-    [ours, { ...ours, mode: 'baseline' as const }],
-  )) as CompareResult;
+  const result = await compare(page, [ours, { ...ours, mode: 'baseline' as const }], { rounds: 1, stepsPerRound: 1 });
 
   expect(result.runs.map((r) => r.error ?? null)).toEqual([null, null]);
   for (const run of result.runs) {

@@ -4,6 +4,7 @@
  * check that nothing on the page is wider than the viewport.
  */
 import type { Locator, Page } from '@playwright/test';
+import { dropFiles } from './drop';
 import { expect } from './fixtures';
 import { png } from './images';
 
@@ -174,17 +175,8 @@ export async function overflow(page: Page): Promise<{ scrollWidth: number; viewp
 
 /** Drops one picture on the page, as a drag from the desktop would. */
 export async function dropPicture(page: Page, name = 'rings.png'): Promise<void> {
-  const bytes = png(64, 64, (x, y) => (Math.hypot(x - 32, y - 32) % 12 < 6 ? [250, 240, 30, 255] : [20, 40, 160, 255])).toString('base64');
-  await page.evaluate(
-    ({ name, bytes }) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
-      document
-        .querySelector('[data-testid="dropzone"]')
-        ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    },
-    { name, bytes },
-  );
+  const bytes = png(64, 64, (x, y) => (Math.hypot(x - 32, y - 32) % 12 < 6 ? [250, 240, 30, 255] : [20, 40, 160, 255]));
+  await dropFiles(page, [{ name, type: 'image/png', bytes }]);
 }
 
 /** Waits for the data set, then for the page's estimate of each preset's cost: what a new user reads before pressing Train. */

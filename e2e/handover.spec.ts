@@ -5,6 +5,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import type { Page, TestInfo } from '@playwright/test';
 import { DATA_DIR } from '../scripts/convert';
 import { OPTIMIZER_FILE_NAME, parseRunFile, type RunFile } from '../src/train/handover';
+import { dropFiles, type NodeFile } from './drop';
 import { expect, test } from './fixtures';
 import { png } from './images';
 
@@ -102,13 +103,13 @@ function python(args: string[], limit: number): Promise<string> {
 }
 
 /** 32×32 PNGs of test images, byte for byte the shard's pixels (records: a label byte, then 32×32×3 HWC). */
-async function testImagePngs(indices: number[]): Promise<{ name: string; type: string; base64: string }[]> {
+async function testImagePngs(indices: number[]): Promise<NodeFile[]> {
   const shard = await readFile(join(DATA_DIR, 'test-000.bin'));
   return indices.map((index) => {
     const pixels = shard.subarray(index * 3073 + 1, (index + 1) * 3073);
     const at = (x: number, y: number) => (y * 32 + x) * 3;
     const bytes = png(32, 32, (x, y) => [pixels[at(x, y)] ?? 0, pixels[at(x, y) + 1] ?? 0, pixels[at(x, y) + 2] ?? 0, 255]);
-    return { name: `test-${index}.png`, type: 'image/png', base64: bytes.toString('base64') };
+    return { name: `test-${index}.png`, type: 'image/png', bytes };
   });
 }
 
@@ -197,14 +198,7 @@ test('the round trip: torchrun with 2 processes continues the export for an epoc
 
   // The same test images, dropped as exact 32×32 PNGs, classified by the imported model.
   const pictures = await testImagePngs(indices);
-  await page.evaluate((files) => {
-    const transfer = new DataTransfer();
-    for (const f of files)
-      transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    document
-      .querySelector('[data-testid="dropzone"]')
-      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, pictures);
+  await dropFiles(page, pictures);
   await expect(page.getByTestId('prediction')).toHaveCount(indices.length, { timeout: 60_000 });
   let maxDiff = 0;
   for (const [i, index] of indices.entries()) {

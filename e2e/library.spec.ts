@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Download, Page, TestInfo } from '@playwright/test';
 import { collectPageErrors, expect, test } from './fixtures';
+import { dropFiles } from './drop';
 import { bmp, gif, png } from './images';
 
 /**
@@ -35,17 +36,7 @@ const PICTURES = [
   },
 ];
 
-async function drop(page: Page): Promise<void> {
-  const files = PICTURES.map((p) => ({ name: p.name, type: p.type, base64: p.bytes.toString('base64') }));
-  await page.evaluate((files) => {
-    const transfer = new DataTransfer();
-    for (const f of files)
-      transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    document
-      .querySelector('[data-testid="dropzone"]')
-      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, files);
-}
+const drop = (page: Page) => dropFiles(page, PICTURES);
 
 /** name → [top-1 label, the 10 probabilities]. */
 async function predictions(page: Page): Promise<Map<string, [string, number[]]>> {

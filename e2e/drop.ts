@@ -1,0 +1,21 @@
+import type { Page } from '@playwright/test';
+
+/** A file made in Node for the page. */
+export interface NodeFile {
+  name: string;
+  type: string;
+  bytes: Buffer;
+}
+
+/** Drops files on the page's drop zone, as a drag from the desktop would (bytes cross as base64: page.evaluate takes JSON). */
+export async function dropFiles(page: Page, files: readonly NodeFile[]): Promise<void> {
+  const encoded = files.map(({ name, type, bytes }) => ({ name, type, base64: bytes.toString('base64') }));
+  await page.evaluate((files) => {
+    const transfer = new DataTransfer();
+    for (const f of files)
+      transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+    document
+      .querySelector('[data-testid="dropzone"]')
+      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, encoded);
+}
