@@ -9,6 +9,7 @@ import { toModelInput, type ChannelStats } from '../data/preprocess';
 import { presetRecipe, type ColorMode } from '../model/config';
 import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
 import { applyForTraining } from './batchnorm';
+import { FusedAdam, FusedMomentum } from './fusedOptimizers';
 import { warmupDecayRate } from './schedule';
 import type { Settings } from './settings';
 
@@ -32,17 +33,21 @@ export interface ScheduledOptimizer {
 /**
  * The optimizer a run of `totalSteps` steps trains with: a preset with its own
  * recipe (`fast`) brings Nesterov SGD and a warm-up/decay schedule; the
- * others use the user's optimizer at a constant rate.
+ * others use the user's optimizer at a constant rate. Both are tfjs's, with
+ * one fused update per variable on WebGPU (fusedOptimizers.ts).
  */
 export function createOptimizer(settings: Pick<Settings, 'preset' | 'optimizer' | 'learningRate'>, totalSteps: number): ScheduledOptimizer {
   const recipe = presetRecipe(settings.preset);
   if (recipe) {
     const rateAt = (step: number) => warmupDecayRate(step, totalSteps, recipe.schedule);
-    const optimizer = tf.train.momentum(rateAt(0), recipe.momentum, true);
+    const optimizer = new FusedMomentum(rateAt(0), recipe.momentum, true);
     return { optimizer, setStep: (step) => optimizer.setLearningRate(rateAt(step)), dispose: () => disposeOptimizer(optimizer) };
   }
+  // tf.train.adam's defaults: β₁ 0.9, β₂ 0.999, ε the backend's (1e-7 in float32).
   const optimizer =
-    settings.optimizer === 'sgd' ? tf.train.momentum(settings.learningRate, SGD_MOMENTUM) : tf.train.adam(settings.learningRate);
+    settings.optimizer === 'sgd'
+      ? new FusedMomentum(settings.learningRate, SGD_MOMENTUM)
+      : new FusedAdam(settings.learningRate, 0.9, 0.999);
   return { optimizer, setStep: () => {}, dispose: () => disposeOptimizer(optimizer) };
 }
 

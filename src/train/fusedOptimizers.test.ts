@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FusedAdam, FusedMomentum, fusedUpdateFor } from './fusedOptimizers';
+
+/** Largest |a − b| over the largest |b| (or 1 when b is smaller): a relative error for the whole tensor. */
+function relativeError(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const y = b.dataSync();
+  let diff = 0;
+  let scale = 1e-30;
+  for (let i = 0; i < y.length; i++) {
+    diff = Math.max(diff, Math.abs((x[i] as number) - (y[i] as number)));
+    scale = Math.max(scale, Math.abs(y[i] as number));
+  }
+  return diff / Math.max(scale, 1);
+}
+
+/** Two variables of odd sizes, their gradients on three steps drawn from fixed seeds (tfjs takes seed 0 as "unseeded"). */
+function problem(prefix: string) {
+  const vars = [
+    tf.variable(tf.randomNormal([3, 5, 7], 0, 1, 'float32', 1), true, `${prefix}/w`),
+    tf.variable(tf.randomNormal([11], 0, 1, 'float32', 2), true, `${prefix}/b`),
+  ];
+  const grads = [0, 1, 2].map((step) => vars.map((v, i) => tf.randomNormal(v.shape, 0, 0.1 * (step + 1), 'float32', 10 * step + i + 1)));
+  return { vars, grads };
+}
+
+/** Runs three steps of `make()` from each side and compares every weight and slot after each. */
+async function compareSteps(makeFused: () => tf.Optimizer, makeTfjs: () => tf.Optimizer, tag: string) {
+  const a = problem(`${tag}-fused`);
+  const b = problem(`${tag}-tfjs`);
+  const fused = makeFused();
+  const reference = makeTfjs();
+  const errors: number[] = [];
+  for (let step = 0; step < 3; step++) {
+    fused.applyGradients(a.vars.map((v, i) => ({ name: v.name, tensor: a.grads[step]?.[i] as tf.Tensor })));
+    reference.applyGradients(b.vars.map((v, i) => ({ name: v.name, tensor: b.grads[step]?.[i] as tf.Tensor })));
+    a.vars.forEach((v, i) => errors.push(relativeError(v, b.vars[i] as tf.Tensor)));
+    const [fw, rw] = [await fused.getWeights(), await reference.getWeights()];
+    expect(fw.map((w) => w.name.replace(`${tag}-fused`, ''))).toEqual(rw.map((w) => w.name.replace(`${tag}-tfjs`, '')));
+    fw.forEach((w, i) => errors.push(relativeError(w.tensor, (rw[i] as { tensor: tf.Tensor }).tensor)));
+  }
+  // Moved at all: the comparison would pass for an optimizer that did nothing to both.
+  expect(relativeError(a.vars[0] as tf.Tensor, problem(`${tag}-start`).vars[0] as tf.Tensor)).toBeGreaterThan(1e-3);
+  return { errors, fused, reference, a, b };
+}
+
+describe('fused optimizers on cpu', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('has a fused update on webgpu and cpu only', () => {
+    expect(fusedUpdateFor('cpu')).not.toBeNull();
+    expect(fusedUpdateFor('webgpu')).not.toBeNull();
+    expect(fusedUpdateFor('wasm')).toBeNull();
+    expect(fusedUpdateFor('webgl')).toBeNull();
+  });
+
+  it('Adam matches tf.train.adam to 1e-6 over three steps: weights, m, v and the step count', async () => {
+    const { errors, fused, reference } = await compareSteps(
+      () => new FusedAdam(0.01, 0.9, 0.999),
+      () => tf.train.adam(0.01),
+      'adam',
+    );
+    expect(Math.max(...errors)).toBeLessThan(1e-6);
+    expect(fused.iterations).toBe(3);
+    expect(reference.iterations).toBe(3);
+  });
+
+  it.each([true, false])('momentum (Nesterov %s) matches tf.train.momentum to 1e-6', async (nesterov) => {
+    const { errors } = await compareSteps(
+      () => new FusedMomentum(0.05, 0.9, nesterov),
+      () => tf.train.momentum(0.05, 0.9, nesterov),
+      `momentum-${nesterov}`,
+    );
+    expect(Math.max(...errors)).toBeLessThan(1e-6);
+  });
+
+  it('a run saved after fused steps and resumed with tfjs steps (and the reverse) continues like tfjs alone', async () => {
+    // The weights format is tfjs's: restore into the other kind and keep going.
+    const a = problem('resume-a');
+    const b = problem('resume-b');
+    const fused = new FusedAdam(0.01, 0.9, 0.999);
+    const reference = tf.train.adam(0.01);
+    const grads = (p: typeof a, step: number) => p.vars.map((v, i) => ({ name: v.name, tensor: p.grads[step]?.[i] as tf.Tensor }));
+    fused.applyGradients(grads(a, 0));
+    reference.applyGradients(grads(b, 0));
+    const restored = tf.train.adam(0.01);
+    await restored.setWeights((await fused.getWeights()).map((w) => ({ name: w.name, tensor: w.tensor.clone() })));
+    const refused = new FusedAdam(0.01, 0.9, 0.999);
+    await refused.setWeights((await reference.getWeights()).map((w) => ({ name: w.name, tensor: w.tensor.clone() })));
+    restored.applyGradients(grads(a, 1));
+    refused.applyGradients(grads(b, 1));
+    a.vars.forEach((v, i) => expect(relativeError(v, b.vars[i] as tf.Tensor)).toBeLessThan(1e-6));
+  });
+
+  it('on a backend without a fused update it is tfjs’s step, β powers taken from the step count', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const { errors } = await compareSteps(
+        () => new FusedAdam(0.01, 0.9, 0.999),
+        () => tf.train.adam(0.01),
+        'adam-wasm',
+      );
+      expect(Math.max(...errors)).toBeLessThan(1e-6);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('keeps the tensor count flat across steps', () => {
+    const { vars, grads } = problem('flat');
+    const optimizer = new FusedAdam(0.01, 0.9, 0.999);
+    const step = (s: number) => optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[s]?.[i] as tf.Tensor })));
+    step(0);
+    const after1 = tf.memory().numTensors;
+    step(1);
+    step(2);
+    expect(tf.memory().numTensors).toBe(after1);
+  });
+});
