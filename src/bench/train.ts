@@ -75,6 +75,7 @@ function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
       return sum;
     },
     dispose() {
+      step.dispose();
       disposeOptimizer();
       model.dispose();
     },

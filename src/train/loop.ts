@@ -150,6 +150,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     training.reader.dispose();
     training.yielder.close();
     best.dispose();
+    trainStep.dispose();
     optimizer.dispose();
   }
 }

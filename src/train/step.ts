@@ -10,6 +10,8 @@ import { presetRecipe, type ColorMode } from '../model/config';
 import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
 import { applyForTraining } from './batchnorm';
 import { FusedAdam, FusedMomentum } from './fusedOptimizers';
+import { BATCH_INPUT, batchInput, paramsRows } from './kernels/batch-input';
+import { DeviceSlot } from './kernels/device-slot';
 import { warmupDecayRate } from './schedule';
 import type { Settings } from './settings';
 
@@ -133,12 +135,54 @@ export interface TrainStep {
    * back, so the caller decides when the CPU waits for the GPU.
    */
   run(step: number): tf.Tensor1D;
+  /** Lets go of what the step keeps on the device between steps (WebGPU's batch buffers). */
+  dispose(): void;
+}
+
+/**
+ * The batch as the model sees it: standardised, flipped and shifted. On
+ * WebGPU one kernel of ours reads the pixels, labels and augmentation from
+ * buffers that stay on the device (kernels/batch-input.ts); elsewhere the
+ * pixels are wrapped as a new tensor each step and go through tfjs ops.
+ */
+function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
+  const { batchSize, color, stats, augment, seed } = opts;
+  const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const shape: [number, number, number, number] = [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels];
+  const fused = tf.getBackend() === 'webgpu' && tf.getKernel(BATCH_INPUT, 'webgpu') !== undefined;
+  if (!fused) {
+    return {
+      // Wraps x without a copy; backends upload it in the first op, and the
+      // tensor dies with the step's tidy, before the buffer is refilled.
+      input(step: number): { input: tf.Tensor4D; labels: tf.Tensor1D } {
+        const normalized = toModelInput(tf.tensor4d(x, shape), { color, ...stats });
+        const input = augment ? augmentBatch(normalized, augmentParams(step, seed, batchSize, maxShift), maxShift) : normalized;
+        return { input, labels: tf.tensor1d(y, 'int32') };
+      },
+      dispose() {},
+    };
+  }
+  const slots = {
+    x: new DeviceSlot(shape, 'float32'),
+    y: new DeviceSlot([batchSize], 'int32'),
+    params: new DeviceSlot([batchSize, 3], 'int32'),
+  };
+  const rows = new Int32Array(batchSize * 3); // stays zeros (no flip, no shift) without augmentation
+  return {
+    input(step: number): { input: tf.Tensor4D; labels: tf.Tensor1D } {
+      if (augment) paramsRows(augmentParams(step, seed, batchSize, maxShift), rows);
+      const params = slots.params.write(rows) as tf.Tensor2D;
+      return { input: batchInput(slots.x.write(x) as tf.Tensor4D, params, color, stats), labels: slots.y.write(y) as tf.Tensor1D };
+    },
+    dispose() {
+      for (const slot of Object.values(slots)) slot.dispose();
+    },
+  };
 }
 
 /** No shader warm-up before the first step: it did not bring the first step sooner (docs/benchmarks.md). */
 export function createTrainStep(opts: TrainStepOptions): TrainStep {
-  const { model, optimizer, batchSize, color, stats, augment, seed } = opts;
-  const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const { model, optimizer, batchSize } = opts;
   const labelSmoothing = opts.labelSmoothing ?? 0;
   const weightDecay = opts.weightDecay ?? 0;
   const forward =
@@ -153,14 +197,10 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   // Reused by every step: one batch of floats, never a whole split.
   const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   const y = new Int32Array(batchSize);
+  const feed = batchFeed(opts, x, y);
   const run = (step: number): tf.Tensor1D =>
     tf.tidy(() => {
-      // Wraps x without a copy; backends upload it in the first op below, and
-      // the tensor dies with this tidy, before the buffer is refilled.
-      const raw = tf.tensor4d(x, [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels]);
-      const normalized = toModelInput(raw, { color, ...stats });
-      const input = augment ? augmentBatch(normalized, augmentParams(step, seed, batchSize, maxShift), maxShift) : normalized;
-      const labels = tf.tensor1d(y, 'int32');
+      const { input, labels } = feed.input(step);
       // Accuracy (and, when smoothing or decay change the objective, the plain
       // cross-entropy, comparable with the validation loss) come from the same
       // forward pass; kept so they survive minimize()'s inner tidy, and
@@ -188,7 +228,7 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
       held.crossEntropy?.dispose();
       return out;
     });
-  return { x, y, run };
+  return { x, y, run, dispose: () => feed.dispose() };
 }
 
 function accuracyOf(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {

@@ -63,6 +63,7 @@ export async function measureStepCost(
     if (steps === 0) return { imagesPerSecond: batchSize / (first / 1000), batchSize, timedSteps: 0 };
     return { imagesPerSecond: (steps * batchSize) / (ms / 1000), batchSize, timedSteps: steps };
   } finally {
+    step.dispose();
     optimizer.dispose();
     model.dispose();
   }
