@@ -84,6 +84,8 @@ test('our fused ops match their unfused TensorFlow.js references on WebGPU (max 
     for (const q of ['forward', 'movingMean', 'movingVariance', 'dx', 'dBeta']) expect(names).toContain(`batchnorm+${activation} ${q}`);
   expect(names).toContain('batchnorm+elu dGamma');
   expect(names).toContain('batchnorm+elu 5×17×19×12 dx');
+  // The tiny preset through applyForTraining (fused) against tfjs-layers' training-mode apply.
+  expect(names).toEqual(expect.arrayContaining(['tiny model gradients', 'tiny model running averages']));
   for (const [name, error] of Object.entries(result.errors)) expect(error, name).toBeLessThan(1e-4);
   // stats, forward, 2 running averages, 2 gradient sums (dβ, dγ), dx.
   expect(result.bnActDispatches).toBe(7);

@@ -6,8 +6,10 @@
  * FUSED_CHECKS.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
+import { bnActFixture, compareBnAct, relativeError, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
 import type { BnActivation } from '../train/kernels/bn-act';
+import { applyForTraining } from '../train/batchnorm';
+import { buildModel } from '../model/model';
 
 export interface FusedCheck {
   name: string;
@@ -35,7 +37,51 @@ function bnActChecks(label: string, c: BnActCase): FusedCheck[] {
   }));
 }
 
+/**
+ * The tiny preset (conv → BatchNorm → ELU blocks, no dropout) through
+ * applyForTraining, fused wherever the backend allows, against tfjs-layers'
+ * own training-mode apply: every weight gradient, and the running averages.
+ * A conv bias just before BatchNorm has gradient 0 in exact arithmetic, so
+ * errors are measured against at least 1 % of the largest gradient.
+ */
+async function tinyModelErrors(): Promise<{ grads: number; moving: number }> {
+  const x = tf.randomNormal([4, 32, 32, 3], 0.5, 2, 'float32', 7);
+  const y = tf.randomNormal([4, 10], 0, 1, 'float32', 8);
+  const pass = async (forward: (m: tf.LayersModel) => tf.Tensor) => {
+    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(forward(model), y)) as tf.Scalar, vars);
+    const g = await Promise.all(vars.map((v) => (grads[v.name] as tf.Tensor).data()));
+    const moving = await Promise.all(model.weights.filter((w) => w.originalName.includes('/moving_')).map((w) => w.read().data()));
+    tf.dispose([value, ...Object.values(grads)]);
+    model.dispose();
+    return { g, moving };
+  };
+  const ours = await pass((m) => applyForTraining(m, x));
+  const stock = await pass((m) => m.apply(x, { training: true }) as tf.Tensor);
+  tf.dispose([x, y]);
+  const maxAbs = (v: ArrayLike<number>) => {
+    let m = 0;
+    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i] as number));
+    return m;
+  };
+  const floor = 0.01 * Math.max(...stock.g.map(maxAbs));
+  /** Largest over tensors of max|a − b| / max(max|b|, minScale). */
+  const worst = (a: ArrayLike<number>[], b: ArrayLike<number>[], minScale: number) =>
+    Math.max(
+      ...a.map((v, i) => {
+        const want = b[i] as ArrayLike<number>;
+        const scale = Math.max(maxAbs(want), 1e-30);
+        return (relativeError(v, want) * scale) / Math.max(scale, minScale);
+      }),
+    );
+  return { grads: worst(ours.g, stock.g, floor), moving: worst(ours.moving, stock.moving, 0) };
+}
+let tiny: ReturnType<typeof tinyModelErrors> | undefined;
+
 export const FUSED_CHECKS: FusedCheck[] = [
+  { name: 'tiny model gradients', run: async () => (await (tiny ??= tinyModelErrors())).grads },
+  { name: 'tiny model running averages', run: async () => (await (tiny ??= tinyModelErrors())).moving },
   ...bnActChecks('batchnorm+elu', bnActCase('elu', 100)),
   ...bnActChecks('batchnorm+relu', bnActCase('relu', 101)),
   ...bnActChecks('batchnorm+linear', bnActCase('linear', 102)),
