@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { WEBGL_COUNTERS } from '../src/bench/counters';
-import type { BenchApi, CheckResult, CompareResult, ConvShape, TrainJob } from '../src/bench/protocol';
+import type { BenchApi, CheckResult, CompareResult, ConvShape, FusedResult, TrainJob } from '../src/bench/protocol';
 
 /**
  * Our Conv2DBackpropFilter (and our forward convolution, where it replaces the
@@ -64,6 +64,31 @@ test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative 
   // Every formulation was checked, the forward convolution too, and the registered kernel really was ours on most shapes.
   expect([...tried].sort()).toEqual(['conv', 'forward', 'im2col', 'im2colNhwc', 'registered', 'taps']);
   expect(result.rows.filter((r) => r.method !== 'stock').length).toBeGreaterThanOrEqual(6);
+  expect(errors).toEqual([]);
+});
+
+test('our fused ops match their unfused TensorFlow.js references on WebGPU (max relative error < 1e-4)', async ({
+  page,
+  pageErrors: errors,
+}) => {
+  await page.goto('/bench.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const result = (await page.evaluate(() =>
+    (window as unknown as { cifarBench: BenchApi }).cifarBench.run({ kind: 'fused', backend: 'webgpu' }),
+  )) as FusedResult;
+
+  expect(result.backend).toBe('webgpu');
+  // BatchNorm + ELU / ReLU (γ frozen) / linear: output, running averages, dx, dβ, and dγ where γ trains.
+  const names = Object.keys(result.errors);
+  for (const activation of ['elu', 'relu', 'linear'])
+    for (const q of ['forward', 'movingMean', 'movingVariance', 'dx', 'dBeta']) expect(names).toContain(`batchnorm+${activation} ${q}`);
+  expect(names).toContain('batchnorm+elu dGamma');
+  expect(names).toContain('batchnorm+elu 5×17×19×12 dx');
+  // The tiny preset through applyForTraining (fused) against tfjs-layers' training-mode apply.
+  expect(names).toEqual(expect.arrayContaining(['tiny model gradients', 'tiny model running averages']));
+  for (const [name, error] of Object.entries(result.errors)) expect(error, name).toBeLessThan(1e-4);
+  // stats, forward, 2 running averages, 2 gradient sums (dβ, dγ), dx.
+  expect(result.bnActDispatches).toBe(7);
   expect(errors).toEqual([]);
 });
 

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installCounters, countsBetween } from './counters';
 import { loadBenchImages, type BenchImages } from './data';
 import { startBackend } from './backend';
+import { bnActDispatches, FUSED_CHECKS } from './fused-checks';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
 import { runOpsJob } from './ops';
 import { runPeerJob } from './peer';
@@ -37,6 +38,15 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
     case 'forward':
       await startBackend(job.backend, true);
       return runForwardJob(job, log);
+    case 'fused': {
+      // Before the backend creates its device: only calls after installation are counted.
+      const count = job.backend === 'webgpu' ? installCounters() : undefined;
+      await startBackend(job.backend, true);
+      const errors: Record<string, number> = {};
+      for (const check of FUSED_CHECKS) errors[check.name] = await check.run();
+      const dispatches = count ? await bnActDispatches(() => count.snapshot().dispatches) : undefined;
+      return { kind: 'fused', backend: job.backend, errors, ...(dispatches !== undefined ? { bnActDispatches: dispatches } : {}) };
+    }
     case 'ops': {
       const { adapter } = await startBackend('wasm', true, [], job.wasmThreads);
       return { kind: 'ops', adapter, rows: runOpsJob(job, log) };

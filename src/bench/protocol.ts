@@ -185,6 +185,21 @@ export interface CheckResult {
   rows: CheckRow[];
 }
 
+/** Our fused ops against their unfused TensorFlow.js references (the checks of fused-checks.ts). */
+export interface FusedJob {
+  kind: 'fused';
+  backend: BenchBackend;
+}
+
+export interface FusedResult {
+  kind: 'fused';
+  backend: BenchBackend;
+  /** max|ours − reference| / max|reference| by check name. */
+  errors: Record<string, number>;
+  /** webgpu only: dispatches of one fused BatchNorm + ELU layer, forward, backward and running averages. */
+  bnActDispatches?: number;
+}
+
 export interface PeerJob {
   kind: 'peer';
   backend: BenchBackend;
@@ -249,8 +264,8 @@ export interface OpsResult {
 }
 
 /** Jobs a worker runs in one go. */
-export type WorkerJob = KernelJob | CheckJob | PeerJob | ForwardJob | OpsJob;
-export type WorkerResult = KernelResult | CheckResult | PeerResult | ForwardResult | OpsResult;
+export type WorkerJob = KernelJob | CheckJob | FusedJob | PeerJob | ForwardJob | OpsJob;
+export type WorkerResult = KernelResult | CheckResult | FusedResult | PeerResult | ForwardResult | OpsResult;
 export type BenchJob = CompareJob | WorkerJob;
 export type BenchResult = CompareResult | WorkerResult;
 

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterWith } from './conv2d-backprop-filter';
+import { BN_ACT_KERNELS } from './bn-act';
 import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from './register';
 import { randomTensor, relativeError, takeValues } from './testing';
 
@@ -318,7 +319,7 @@ describe('registerTrainingKernels on cpu', () => {
   it('replaces the weight gradient with ours, same values, and can be undone', async () => {
     await tf.setBackend('cpu');
     const stock = tf.getKernel('Conv2DBackpropFilter', 'cpu');
-    expect(registerTrainingKernels('cpu').registered).toEqual(['Conv2DBackpropFilter']);
+    expect(registerTrainingKernels('cpu').registered).toEqual(['Conv2DBackpropFilter', ...BN_ACT_KERNELS]);
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stock);
     const c = FILTER_CASES[1] as FilterCase;
     const { x, dy } = filterInputs(c, 51);
@@ -326,6 +327,8 @@ describe('registerTrainingKernels on cpu', () => {
     expect(relativeError(ours.dataSync(), cpuFilterGrads[1] as Float32Array)).toBeLessThan(1e-4);
     unregisterTrainingKernels('cpu');
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).toBe(stock);
+    // Ours alone, with no stock kernel to put back: gone.
+    for (const k of BN_ACT_KERNELS) expect(tf.getKernel(k, 'cpu')).toBeUndefined();
     tf.dispose([x, dy, ours]);
     await tf.setBackend('wasm');
   });

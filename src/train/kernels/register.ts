@@ -19,6 +19,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
 import { makeBatchNorm } from './batch-norm';
+import { BN_ACT_KERNELS, bnActKernel } from './bn-act';
 import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
@@ -107,6 +108,18 @@ const transpose = overStock('Transpose', (_backendName, stock) => makeTranspose(
 // Slices by rows over the wasm heap instead of tfjs's element-by-element loop (see slice.ts).
 const slice = overStock('Slice', (_backendName, stock) => makeSlice(stock));
 
+// BatchNorm + activation fused, forward and backward, under kernel names of our own (see bn-act.ts):
+// WGSL on webgpu, where dispatches count; the cpu ones are the unit tests' reference.
+const bnAct: Installer[] = BN_ACT_KERNELS.map((kernelName) => ({
+  kernelName,
+  needsStock: false,
+  make: (backendName) => {
+    const f = bnActKernel(kernelName, backendName);
+    if (f === undefined) throw new Error(`no ${kernelName} for '${backendName}'`);
+    return f;
+  },
+}));
+
 const PLANS: Record<string, Installer[]> = {
   wasm: [
     filterGrad(wasmFilterGradRule),
@@ -119,8 +132,8 @@ const PLANS: Record<string, Installer[]> = {
     transpose,
     slice,
   ],
-  cpu: [filterGrad(cpuFilterGradRule)],
-  webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D')],
+  cpu: [filterGrad(cpuFilterGradRule), ...bnAct],
+  webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D'), ...bnAct],
   webgl: [filterGrad(webglFilterGradRule)],
 };
 
@@ -172,9 +185,11 @@ function install(kernelName: string, backendName: string, make: (stock: KernelCo
  *    Tile ~100× faster than the stock one (BatchNorm's gradient uses it);
  *    per-channel Sum and Mean, FusedBatchNorm, Transpose and Slice faster than
  *    the stock ones (the stock kernels keep the calls ours do not cover).
- *  - cpu: a faster Conv2DBackpropFilter (stock one kept for NCHW).
- *  - webgpu: a faster Conv2DBackpropFilter (formulation per shape) and a
- *    faster forward Conv2D / FusedConv2D for 3×3 filters on ≥ 16 channels.
+ *  - cpu: a faster Conv2DBackpropFilter (stock one kept for NCHW), and the
+ *    fused BatchNorm + activation kernels (bn-act.ts) as a reference.
+ *  - webgpu: a faster Conv2DBackpropFilter (formulation per shape), a
+ *    faster forward Conv2D / FusedConv2D for 3×3 filters on ≥ 16 channels,
+ *    and the fused BatchNorm + activation kernels (bn-act.ts).
  *  - webgl: a faster Conv2DBackpropFilter (formulation per shape).
  */
 export function registerTrainingKernels(backendName: string): { registered: string[] } {
