@@ -86,6 +86,18 @@ test('our fused ops match their unfused TensorFlow.js references on WebGPU (max 
   expect(names).toContain('batchnorm+elu 5×17×19×12 dx');
   // The tiny preset through applyForTraining (fused) against tfjs-layers' training-mode apply.
   expect(names).toEqual(expect.arrayContaining(['tiny model gradients', 'tiny model running averages']));
+  // The step's own kernels, and a whole tiny-preset step against the same step in tfjs ops.
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'adam update',
+      'nesterov momentum update',
+      'dropout mask',
+      'batch input rgb',
+      'batch input gray',
+      'cross-entropy',
+      'tiny training step',
+    ]),
+  );
   for (const [name, error] of Object.entries(result.errors)) expect(error, name).toBeLessThan(1e-4);
   // stats, forward, 2 running averages, 2 gradient sums (dβ, dγ), dx.
   expect(result.bnActDispatches).toBe(7);

@@ -10,6 +10,7 @@ import { bnActFixture, compareBnAct, relativeError, type BnActCase, type BnActQu
 import type { BnActivation } from '../train/kernels/bn-act';
 import { applyForTraining } from '../train/batchnorm';
 import { buildModel } from '../model/model';
+import { STEP_CHECKS } from './step-checks';
 
 export interface FusedCheck {
   name: string;
@@ -87,6 +88,7 @@ export const FUSED_CHECKS: FusedCheck[] = [
   ...bnActChecks('batchnorm+linear', bnActCase('linear', 102)),
   // More rows per channel (1,615) than threads per reducing workgroup (128), not a multiple of them.
   ...bnActChecks('batchnorm+elu 5×17×19×12', bnActCase('elu', 103, [5, 17, 19, 12])),
+  ...STEP_CHECKS,
 ];
 
 /**

@@ -14,6 +14,7 @@ export const STREAMS = Object.freeze({
   epochOrder: 3,
   augment: 4,
   weights: 5,
+  dropout: 6,
 });
 
 /**

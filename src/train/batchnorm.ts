@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { mixSeed } from '../data/random';
 import { batchNormActTraining, bnActAvailable, type BnActivation } from './kernels/bn-act';
+import { DROPOUT, dropoutTraining } from './kernels/dropout';
 
 /*
  * The training-mode forward pass of a Sequential model with BatchNorm done in
@@ -127,10 +129,12 @@ function fusedBatchNorm(layer: Norm, vars: NormVariables, next: tf.layers.Layer 
 /**
  * `model.apply(x, { training: true })` with every BatchNormalization layer of
  * a Sequential model done by batchNormTraining, or, on WebGPU, together with
- * the ELU / ReLU after it by batchNormActTraining. Other models, and layers it
+ * the ELU / ReLU after it by batchNormActTraining; with `dropoutSeed`, on
+ * WebGPU, Dropout layers draw their masks from it (a pure function of the
+ * seed, where tfjs-layers draws from Math.random). Other models, and layers it
  * does not handle, go through tfjs-layers unchanged.
  */
-export function applyForTraining(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dropoutSeed?: number } = {}): tf.Tensor {
   if (!(model instanceof tf.Sequential)) return model.apply(x, { training: true }) as tf.Tensor;
   const layers = model.layers;
   let y = x;
@@ -143,8 +147,21 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor): tf.Tensor
       if (fused) i++;
       y = fused ?? batchNormTraining(layer as Norm, y, vars);
     } else {
-      y = layer.apply(y, { training: true }) as tf.Tensor;
+      const seed = opts.dropoutSeed;
+      y = (seed !== undefined ? fusedDropout(layer, y, mixSeed(seed, i)) : null) ?? (layer.apply(y, { training: true }) as tf.Tensor);
     }
   }
   return y;
+}
+
+/**
+ * A Dropout layer as our kernel on WebGPU (kernels/dropout.ts: the mask made
+ * on the device from `seed`, no upload), null elsewhere or for a layer it
+ * does not cover (a noise shape).
+ */
+function fusedDropout(layer: tf.layers.Layer, x: tf.Tensor, seed: number): tf.Tensor | null {
+  if (layer.getClassName() !== 'Dropout' || tf.getBackend() !== 'webgpu' || tf.getKernel(DROPOUT, 'webgpu') === undefined) return null;
+  const config = layer.getConfig();
+  if (config.noiseShape != null || typeof config.rate !== 'number') return null;
+  return config.rate > 0 ? dropoutTraining(x, config.rate, seed) : x;
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
+import { STREAMS, mixSeed } from '../data/random';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
 import { presetRecipe, type ColorMode } from '../model/config';
 import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
@@ -183,13 +184,13 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
 
 /** No shader warm-up before the first step: it did not bring the first step sooner (docs/benchmarks.md). */
 export function createTrainStep(opts: TrainStepOptions): TrainStep {
-  const { model, optimizer, batchSize } = opts;
+  const { model, optimizer, batchSize, seed } = opts;
   const labelSmoothing = opts.labelSmoothing ?? 0;
   const weightDecay = opts.weightDecay ?? 0;
   const forward =
     (opts.closedFormBatchNorm ?? true)
-      ? (t: tf.Tensor) => applyForTraining(model, t)
-      : (t: tf.Tensor) => model.apply(t, { training: true }) as tf.Tensor;
+      ? (t: tf.Tensor, step: number) => applyForTraining(model, t, { dropoutSeed: mixSeed(seed, STREAMS.dropout, step) })
+      : (t: tf.Tensor, _step: number) => model.apply(t, { training: true }) as tf.Tensor;
   // Passed explicitly: without a list, minimize() updates every trainable
   // variable in the engine, including those of other models in this tab.
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -210,7 +211,7 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
         () => {
           // training: true makes BatchNorm use batch statistics (and update its
           // running averages) and Dropout drop.
-          const probs = forward(input) as tf.Tensor2D;
+          const probs = forward(input, step) as tf.Tensor2D;
           const losses = batchLosses(probs, labels, labelSmoothing, fusedLoss);
           metrics = tf.keep(losses.metrics);
           if (weightDecay === 0) return losses.objective;

@@ -26,8 +26,9 @@ interface CrossEntropyAttrs {
 /** Threads of the one workgroup that reduces over the batch (a power of two for the tree). */
 const THREADS = 256;
 
+// `target` is a reserved word in WGSL.
 const smoothingSnippet = `
-  fn target(c : i32, label : i32, classes : i32) -> f32 {
+  fn targetOf(c : i32, label : i32, classes : i32) -> f32 {
     return select(0.0, 1.0 - uniforms.smoothing, c == label) + uniforms.smoothing / f32(classes);
   }
 `;
@@ -71,7 +72,7 @@ class CrossEntropyProgram implements WebGPUProgram {
               best = c;
               bestP = p;
             }
-            objective = objective + target(c, label, classes) * log(clamp(p, uniforms.epsilon, 1.0));
+            objective = objective + targetOf(c, label, classes) * log(clamp(p, uniforms.epsilon, 1.0));
           }
           let plain = log(clamp(probs[r * classes + label], uniforms.epsilon, 1.0));
           s = s + vec3<f32>(-objective, -plain, select(0.0, 1.0, best == label));
@@ -119,7 +120,7 @@ class CrossEntropyGradProgram implements WebGPUProgram {
           let c = index % classes;
           let p = probs[index];
           let inside = p >= uniforms.epsilon && p <= 1.0;
-          let g = -dy[0] * target(c, labels[index / classes], classes) / (f32(rows) * p);
+          let g = -dy[0] * targetOf(c, labels[index / classes], classes) / (f32(rows) * p);
           result[index] = select(0.0, g, inside);
         }
       }

@@ -19,7 +19,10 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
 import { makeBatchNorm } from './batch-norm';
+import { BATCH_INPUT, batchInputKernels } from './batch-input';
 import { BN_ACT_KERNELS, bnActKernel } from './bn-act';
+import { CROSS_ENTROPY, CROSS_ENTROPY_GRAD, crossEntropyKernels } from './cross-entropy';
+import { DROPOUT, dropoutKernels } from './dropout';
 import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
@@ -120,6 +123,24 @@ const bnAct: Installer[] = BN_ACT_KERNELS.map((kernelName) => ({
   },
 }));
 
+// The step's own kernels on WebGPU, under names of our own: dropout with its mask made on the device,
+// the batch's way in, cross-entropy and accuracy (dropout.ts, batch-input.ts, cross-entropy.ts).
+const own = (kernelName: string, configs: (backendName: string) => KernelConfig[]): Installer => ({
+  kernelName,
+  needsStock: false,
+  make: (backendName) => {
+    const config = configs(backendName).find((c) => c.kernelName === kernelName);
+    if (config === undefined) throw new Error(`no ${kernelName} for '${backendName}'`);
+    return config.kernelFunc;
+  },
+});
+const stepKernels: Installer[] = [
+  own(DROPOUT, dropoutKernels),
+  own(BATCH_INPUT, batchInputKernels),
+  own(CROSS_ENTROPY, crossEntropyKernels),
+  own(CROSS_ENTROPY_GRAD, crossEntropyKernels),
+];
+
 const PLANS: Record<string, Installer[]> = {
   wasm: [
     filterGrad(wasmFilterGradRule),
@@ -133,7 +154,7 @@ const PLANS: Record<string, Installer[]> = {
     slice,
   ],
   cpu: [filterGrad(cpuFilterGradRule), ...bnAct],
-  webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D'), ...bnAct],
+  webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D'), ...bnAct, ...stepKernels],
   webgl: [filterGrad(webglFilterGradRule)],
 };
 
@@ -189,7 +210,9 @@ function install(kernelName: string, backendName: string, make: (stock: KernelCo
  *    fused BatchNorm + activation kernels (bn-act.ts) as a reference.
  *  - webgpu: a faster Conv2DBackpropFilter (formulation per shape), a
  *    faster forward Conv2D / FusedConv2D for 3×3 filters on ≥ 16 channels,
- *    and the fused BatchNorm + activation kernels (bn-act.ts).
+ *    the fused BatchNorm + activation kernels (bn-act.ts), and the step's
+ *    dropout, batch input and cross-entropy kernels (a WebGPU step that
+ *    uploads nothing: see ../step.ts).
  *  - webgl: a faster Conv2DBackpropFilter (formulation per shape).
  */
 export function registerTrainingKernels(backendName: string): { registered: string[] } {
