@@ -8,7 +8,7 @@ import type { BenchApi, CheckResult, CompareResult, ConvShape, FusedResult, Trai
  * stock one) against TensorFlow.js's own WebGPU kernels, in a real
  * Chromium on WebGPU, through the benchmark page (bench.html). Odd sizes,
  * 'same' and 'valid', 2×2 / 3×3 / 5×5 filters, thin and wide channel counts,
- * so every formulation (im2col, im2colNhwc, taps, conv) runs; small, so it takes
+ * so every formulation (im2col, im2colNhwc, taps, conv, patches) runs; small, so it takes
  * seconds even on a software GPU.
  */
 const shape = (
@@ -62,7 +62,7 @@ test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative 
     }
   }
   // Every formulation was checked, the forward convolution too, and the registered kernel really was ours on most shapes.
-  expect([...tried].sort()).toEqual(['conv', 'forward', 'im2col', 'im2colNhwc', 'registered', 'taps']);
+  expect([...tried].sort()).toEqual(['conv', 'forward', 'im2col', 'im2colNhwc', 'patches', 'registered', 'taps']);
   expect(result.rows.filter((r) => r.method !== 'stock').length).toBeGreaterThanOrEqual(6);
   expect(errors).toEqual([]);
 });

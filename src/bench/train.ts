@@ -10,7 +10,8 @@ import { presetRecipe } from '../model/config';
 import { buildModel } from '../model/model';
 import { stockKernel } from '../train/kernels';
 import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
-import { createOptimizer, createTrainStep } from '../train/step';
+import { warmupDecayRate } from '../train/schedule';
+import { SGD_MOMENTUM, createOptimizer, createTrainStep } from '../train/step';
 import { AllReduceAdam, type ReplicaLink } from './allreduce';
 import { fillBenchBatch, type BenchImages } from './data';
 import type { KernelProfile, TrainJob } from './protocol';
@@ -27,6 +28,13 @@ function makeOptimizer(job: TrainJob, link?: ReplicaLink): { optimizer: tf.Optim
     return { optimizer, dispose: () => optimizer.dispose() };
   }
   return createOptimizer({ preset: job.preset, optimizer: job.optimizer, learningRate: job.optimizer === 'sgd' ? 0.01 : 0.001 }, 100);
+}
+
+/** The same optimizer as tfjs itself has it (tf.train.*, no fused update): the baseline's. */
+function stockOptimizer(job: TrainJob): tf.Optimizer {
+  const recipe = presetRecipe(job.preset);
+  if (recipe) return tf.train.momentum(warmupDecayRate(0, 100, recipe.schedule), recipe.momentum, true);
+  return job.optimizer === 'sgd' ? tf.train.momentum(0.01, SGD_MOMENTUM) : tf.train.adam(0.001);
 }
 
 /** Values in the model's trainable weights: the size of one replica's gradient. */
@@ -156,7 +164,7 @@ export async function createOurRunner(
 export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
   const recipe = presetRecipe(job.preset);
-  model.compile({ optimizer: makeOptimizer(job).optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: stockOptimizer(job), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const x = new Float32Array(job.batchSize * PIXELS_PER_IMAGE);
   const y = new Int32Array(job.batchSize);
   const smoothing = recipe?.labelSmoothing ?? 0;

@@ -200,6 +200,8 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const x = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   const y = new Int32Array(batchSize);
   const feed = batchFeed(opts, x, y);
+  // dL/dL, the seed of every backward pass; see minimize.
+  const one = tf.keep(tf.scalar(1));
   const fusedLoss = tf.getBackend() === 'webgpu' && tf.getKernel(CROSS_ENTROPY, 'webgpu') !== undefined;
   const run = (step: number): tf.Tensor1D =>
     tf.tidy(() => {
@@ -207,7 +209,8 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
       // The metrics come from the same forward pass; kept so they survive
       // minimize()'s inner tidy.
       let metrics: tf.Tensor1D | undefined;
-      optimizer.minimize(
+      minimize(
+        optimizer,
         () => {
           // training: true makes BatchNorm use batch statistics (and update its
           // running averages) and Dropout drop.
@@ -217,12 +220,33 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
           if (weightDecay === 0) return losses.objective;
           return tf.add(losses.objective, tf.mul(weightDecay / 2, tf.addN(decayed.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
         },
-        false,
         trainable,
+        one,
       );
       return metrics as tf.Tensor1D;
     });
-  return { x, y, run, dispose: () => feed.dispose() };
+  return {
+    x,
+    y,
+    run,
+    dispose: () => {
+      feed.dispose();
+      one.dispose();
+    },
+  };
+}
+
+/**
+ * optimizer.minimize(f, false, trainable), seeding the backward pass with a
+ * 1 kept on the device: tfjs makes `ones([])` from a JS number in every
+ * minimize(), a new GPU buffer per step on WebGPU. Every variable keeps its
+ * place in the list (a null gradient included), as the optimizers' slots
+ * are paired with variables by position.
+ */
+function minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, trainable: tf.Variable[], one: tf.Scalar): void {
+  const { value, grads } = tf.engine().gradients(f, trainable, one, true);
+  optimizer.applyGradients(trainable.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
+  tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null)]);
 }
 
 /**

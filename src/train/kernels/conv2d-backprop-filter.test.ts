@@ -4,6 +4,7 @@ import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterWith } from './conv2d-backprop-filter';
 import { conv2DBackpropInputViaConv } from './conv2d-backprop-input';
+import { PATCHES, patchesKernels } from './patches';
 import { randomTensor, relativeError, takeValues } from './testing';
 
 type Pad = 'same' | 'valid';
@@ -31,6 +32,9 @@ let backend: KernelBackend;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   backend = tf.backend();
+  // 'patches' needs its kernel (registered for webgpu in the app; the cpu twin is its reference).
+  for (const config of patchesKernels('cpu')) tf.registerKernel(config);
+  return () => tf.unregisterKernel(PATCHES, 'cpu');
 });
 
 function stockFilterGrad(x: TensorInfo, dy: TensorInfo, attrs: NamedAttrMap): Float32Array {
@@ -48,7 +52,7 @@ function filterCase(c: Case, seed: number) {
 }
 
 describe('Conv2DBackpropFilter composed from cpu kernels', () => {
-  for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv'] as const) {
+  for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv', 'patches'] as const) {
     it.each(CASES.map((c, i) => [name(c), c, i] as const))(`${method} matches the stock kernel: %s`, (_n, c, i) => {
       const { x, dy, attrs } = filterCase(c, 100 + i);
       const ours = takeValues(backend, conv2DBackpropFilterWith(method, { inputs: { x, dy }, backend, attrs }, 'cpu'));
@@ -76,7 +80,7 @@ describe('Conv2DBackpropFilter composed from cpu kernels', () => {
   it('leaves no tensor or backend buffer behind', () => {
     const { x, dy, attrs } = filterCase(CASES[2] as Case, 7);
     const before = { tensors: tf.memory().numTensors, ids: backend.numDataIds() };
-    for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv', 'im2col'] as const) {
+    for (const method of ['im2col', 'im2colNhwc', 'taps', 'conv', 'patches', 'im2col'] as const) {
       takeValues(backend, conv2DBackpropFilterWith(method, { inputs: { x, dy }, backend, attrs }, 'cpu'));
       expect({ tensors: tf.memory().numTensors, ids: backend.numDataIds() }).toEqual(before);
     }

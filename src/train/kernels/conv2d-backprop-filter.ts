@@ -21,11 +21,12 @@
 //   i.e. a forward Conv2D of x as [Cin, H, W, B] (the batch becomes the
 //   channels) with dy as a [H', W', B, Cout] filter dilated by s, giving
 //   [Cin, kh, kw, Cout]. On wasm that runs through XNNPACK's convolution.
-import { backend_util } from '@tensorflow/tfjs';
+import { backend_util, getKernel } from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel, type KernelComposer } from './compose';
+import { PATCHES } from './patches';
 
-export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'conv' | 'stock';
+export type FilterGradMethod = 'im2col' | 'im2colNhwc' | 'taps' | 'conv' | 'patches' | 'stock';
 
 export type KernelArgs = { inputs: NamedTensorInfoMap; backend: unknown; attrs?: NamedAttrMap };
 
@@ -42,13 +43,15 @@ export function filterGradConvInfo(x: TensorInfo, attrs: Conv2DBackpropFilterAtt
   );
 }
 
-/** Which formulations can compute this gradient at all (the stock kernel aside). */
-export function supportedFilterGradMethods(info: backend_util.Conv2DInfo): FilterGradMethod[] {
+/** Which formulations can compute this gradient at all on `backendName` (the stock kernel aside). */
+export function supportedFilterGradMethods(info: backend_util.Conv2DInfo, backendName: string): FilterGradMethod[] {
   if (info.dataFormat !== 'channelsLast') return [];
   const { top, bottom, left, right } = info.padInfo;
   if (Math.min(top, bottom, left, right) < 0) return [];
   const unitStride = info.strideHeight === 1 && info.strideWidth === 1;
-  return unitStride ? ['im2col', 'im2colNhwc', 'taps', 'conv'] : ['conv'];
+  if (!unitStride) return ['conv'];
+  const patches = getKernel(PATCHES, backendName) !== undefined;
+  return ['im2col', 'im2colNhwc', 'taps', 'conv', ...(patches ? (['patches'] as const) : [])];
 }
 
 function im2colFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
@@ -107,6 +110,15 @@ function im2colNhwcFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, 
   return c.reshape(product, info.filterShape);
 }
 
+function patchesFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: b, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { top, left } = info.padInfo;
+  const attrs = { filterHeight: kh, filterWidth: kw, padTop: top, padLeft: left, outHeight: oh, outWidth: ow };
+  const patches = c.run(PATCHES, { x }, attrs);
+  const product = c.matMul(patches, c.reshape(dy, [b * oh * ow, cout]), true, false);
+  return c.reshape(product, info.filterShape);
+}
+
 /** One product per filter tap: Σ over B·H'·W' of the tap's window of x (NHWC, [N, Cin]ᵀ) times dy ([N, Cout]), no patch matrix. */
 function tapsFilterGrad(c: KernelComposer, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: b, inChannels: cin, outChannels: cout, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
@@ -155,14 +167,20 @@ export function conv2DBackpropFilterWith(method: Exclude<FilterGradMethod, 'stoc
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const info = filterGradConvInfo(x, attrs);
-  if (!supportedFilterGradMethods(info).includes(method)) {
+  if (!supportedFilterGradMethods(info, backendName).includes(method)) {
     throw new Error(
       `Conv2DBackpropFilter '${method}' cannot do dataFormat ${attrs.dataFormat}, strides ${String(attrs.strides)}, ` +
         `pad ${JSON.stringify(attrs.pad)} on backend '${backendName}'`,
     );
   }
   const backend = args.backend as KernelBackend;
-  const impl = { im2col: im2colFilterGrad, im2colNhwc: im2colNhwcFilterGrad, taps: tapsFilterGrad, conv: convFilterGrad }[method];
+  const impl = {
+    im2col: im2colFilterGrad,
+    im2colNhwc: im2colNhwcFilterGrad,
+    taps: tapsFilterGrad,
+    conv: convFilterGrad,
+    patches: patchesFilterGrad,
+  }[method];
   return composeKernel(backend, backendName, (c) => impl(c, x, dy, info));
 }
 
@@ -178,7 +196,7 @@ export function makeConv2DBackpropFilter(backendName: string, rule: FilterGradRu
     const { x } = args.inputs as { x: TensorInfo };
     const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
     const info = filterGradConvInfo(x, attrs);
-    const possible: FilterGradMethod[] = supportedFilterGradMethods(info);
+    const possible: FilterGradMethod[] = supportedFilterGradMethods(info, backendName);
     if (stock !== undefined) possible.push('stock');
     if (possible.length === 0) {
       throw new Error(

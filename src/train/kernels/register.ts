@@ -12,7 +12,9 @@
 //   on all-negative windows); ours use XNNPACK or threaded heap copies.
 // - webgpu/webgl weight gradient: the stock kernels run one thread per weight
 //   over B·H·W products; ours hand the work to the tiled matmul (3×3) or the
-//   forward-conv program (5×5). Their input gradient stays stock: as a forward
+//   forward-conv program (5×5). On webgpu the 3×3 patch matrix comes from one
+//   kernel of ours ('patches': 2 dispatches where the composed ones made 14–22;
+//   docs/benchmarks.md). Their input gradient stays stock: as a forward
 //   conv it lost at every WebGPU shape and at half the WebGL ones.
 // The GPU plans were timed on SwiftShader (a CPU), not on a real GPU.
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
@@ -23,6 +25,7 @@ import { BATCH_INPUT, batchInputKernels } from './batch-input';
 import { BN_ACT_KERNELS, bnActKernel } from './bn-act';
 import { CROSS_ENTROPY, CROSS_ENTROPY_GRAD, crossEntropyKernels } from './cross-entropy';
 import { DROPOUT, dropoutKernels } from './dropout';
+import { PATCHES, patchesKernels } from './patches';
 import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
@@ -50,6 +53,7 @@ export const cpuFilterGradRule: FilterGradRule = (_info, possible) => prefer(['c
 
 export const webgpuFilterGradRule: FilterGradRule = (info, possible) => {
   if (info.filterHeight * info.filterWidth > 9) return prefer(['conv', 'stock'], possible);
+  if (possible.includes('patches')) return 'patches';
   if (info.inChannels >= 32 && info.outChannels <= info.inChannels) return prefer(['taps', 'im2colNhwc', 'stock'], possible);
   return info.inChannels >= 16 ? prefer(['im2colNhwc', 'im2col', 'stock'], possible) : prefer(['im2col', 'stock'], possible);
 };
@@ -139,6 +143,7 @@ const stepKernels: Installer[] = [
   own(BATCH_INPUT, batchInputKernels),
   own(CROSS_ENTROPY, crossEntropyKernels),
   own(CROSS_ENTROPY_GRAD, crossEntropyKernels),
+  own(PATCHES, patchesKernels),
 ];
 
 const PLANS: Record<string, Installer[]> = {
