@@ -39,7 +39,8 @@ class PatchesProgram implements WebGPUProgram {
     private readonly columns: number,
   ) {
     this.outputShape = [rows, columns];
-    this.shaderKey = `cifarPatches_${filterWidth}`;
+    // The constants baked into the code belong in the key: tfjs caches pipelines by it.
+    this.shaderKey = `cifarPatches_${filterWidth}_${columns}`;
     this.dispatch = [Math.ceil((rows * columns) / THREADS), 1, 1];
   }
 
