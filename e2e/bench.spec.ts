@@ -104,12 +104,16 @@ test('our fused ops match their unfused TensorFlow.js references on WebGPU (max 
   expect(errors).toEqual([]);
 });
 
-/** The bench page's side-by-side training job: each run set up, then their steps interleaved, no warm-up, no profile. */
-async function compare(page: Page, runs: TrainJob[], { rounds, stepsPerRound }: { rounds: number; stepsPerRound: number }) {
+/** The bench page's side-by-side training job: each run set up, then their steps interleaved (after `warmupSteps` untimed ones), no profile. */
+async function compare(
+  page: Page,
+  runs: TrainJob[],
+  { rounds, stepsPerRound, warmupSteps = 0 }: { rounds: number; stepsPerRound: number; warmupSteps?: number },
+) {
   return (await page.evaluate((job) => (window as unknown as { cifarBench: BenchApi }).cifarBench.run(job), {
     kind: 'compare' as const,
     runs,
-    warmupSteps: 0,
+    warmupSteps,
     rounds,
     stepsPerRound,
     profile: false,
@@ -151,7 +155,7 @@ test('on WASM the step trains at 1 and 2 threads and data-parallel, and the repl
   expect(errors).toEqual([]);
 });
 
-test('on WebGPU the bench counts each trainer’s GPU calls per step: one bind group and one uniform write per dispatch', async ({
+test('on WebGPU the bench counts each trainer’s GPU calls per step: ours makes a third of the dispatches and no new buffer', async ({
   page,
   pageErrors: errors,
 }) => {
@@ -167,20 +171,20 @@ test('on WebGPU the bench counts each trainer’s GPU calls per step: one bind g
     optimizer: 'adam',
     augment: true,
   };
-  const result = await compare(page, [ours, { ...ours, mode: 'baseline' as const }], { rounds: 1, stepsPerRound: 1 });
+  // One untimed step after the first: the second may still fill tfjs's buffer pool.
+  const result = await compare(page, [ours, { ...ours, mode: 'baseline' as const }], { rounds: 1, stepsPerRound: 1, warmupSteps: 1 });
 
   expect(result.runs.map((r) => r.error ?? null)).toEqual([null, null]);
-  for (const run of result.runs) {
-    const c = run.countsPerStep;
-    const name = run.job.mode;
+  const [oursCounts, baseline] = result.runs.map((r) => r.countsPerStep);
+  for (const [name, c] of [
+    ['ours', oursCounts],
+    ['baseline', baseline],
+  ] as const) {
     expect(c, name).toBeDefined();
     if (!c) continue;
     expect(c.dispatches, name).toBeGreaterThan(0);
-    // tfjs-backend-webgpu 4.22 makes a bind group and writes a uniform buffer for every kernel it
-    // records (recordAndSubmit), and our kernels go through it too: the three counts are one.
+    // tfjs-backend-webgpu 4.22 makes a bind group for every kernel it records (recordAndSubmit); our optimizer's own pass too.
     expect(c.bindGroups, name).toBe(c.dispatches);
-    expect(c.bufferWrites, name).toBe(c.dispatches);
-    expect(c.bufferWriteBytes, name).toBeGreaterThanOrEqual(4 * c.bufferWrites);
     expect(c.computePasses, name).toBeGreaterThan(0);
     expect(c.computePasses, name).toBeLessThanOrEqual(c.dispatches);
     expect(c.submits, name).toBeGreaterThan(0);
@@ -192,5 +196,14 @@ test('on WebGPU the bench counts each trainer’s GPU calls per step: one bind g
     for (const value of Object.values(c)) expect(Number.isInteger(value), name).toBe(true);
     for (const counter of WEBGL_COUNTERS) expect(c[counter], `${name}, ${counter}`).toBe(0);
   }
+  if (!oursCounts || !baseline) return;
+  // tfjs writes a uniform buffer for each kernel; our optimizer writes one for all its dispatches.
+  expect(baseline.bufferWrites).toBe(baseline.dispatches);
+  expect(oursCounts.bufferWrites).toBeLessThan(oursCounts.dispatches);
+  // Fused kernels: at least 3× fewer dispatches than tfjs's own step (measured 59 against 303), and
+  // nothing uploaded as a new buffer (the batch goes into buffers kept on the device).
+  expect(oursCounts.dispatches * 3).toBeLessThanOrEqual(baseline.dispatches);
+  expect(oursCounts.buffersCreated).toBe(0);
+  expect(baseline.buffersCreated).toBeGreaterThan(0);
   expect(errors).toEqual([]);
 });

@@ -81,7 +81,6 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const recipe = presetRecipe(settings.preset);
   // A resumed model already holds the whitening it trained with (it is part of its weights).
   if (recipe && !resume) await fitWhitening(model, data.train, stats, settings.color, recipe);
-
   const optimizer = createOptimizer(settings, settings.epochs * batchesPerEpoch);
   const trainStep = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings) });
   const evalOptions = { color: settings.color, stats, flipTestTime: recipe?.flipTestTime ?? false };

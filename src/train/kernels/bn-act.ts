@@ -102,95 +102,94 @@ const activations: Record<BnActivation, { f: (z: number) => number; grad: (z: nu
   linear: { f: (z) => z, grad: () => 1 },
 };
 
-const cpuKernels: Record<BnActKernelName, Impl> = (() => {
-  const output = (backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo => ({
-    dataId: backend.write(values, shape, 'float32'),
-    shape,
-    dtype: 'float32',
-  });
-  const read = (backend: KernelBackend, t: TensorInfo) => backend.readSync(t.dataId) as Float32Array;
-  /** Calls fn(i, c, x̂, z) for every element, with the statistics of `stats`. */
-  const eachNormalized = (
-    backend: KernelBackend,
-    inputs: Record<string, TensorInfo>,
-    epsilon: number,
-    fn: (i: number, c: number, xh: number, z: number) => void,
-  ) => {
-    const x = read(backend, need(inputs, 'x'));
+const output = (backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo => ({
+  dataId: backend.write(values, shape, 'float32'),
+  shape,
+  dtype: 'float32',
+});
+const read = (backend: KernelBackend, t: TensorInfo) => backend.readSync(t.dataId) as Float32Array;
+/** Calls fn(i, c, x̂, z) for every element, with the statistics of `stats`. */
+const eachNormalized = (
+  backend: KernelBackend,
+  inputs: Record<string, TensorInfo>,
+  epsilon: number,
+  fn: (i: number, c: number, xh: number, z: number) => void,
+) => {
+  const x = read(backend, need(inputs, 'x'));
+  const stats = read(backend, need(inputs, 'stats'));
+  const gamma = read(backend, need(inputs, 'gamma'));
+  const beta = read(backend, need(inputs, 'beta'));
+  const channels = gamma.length;
+  for (let i = 0; i < x.length; i++) {
+    const c = i % channels;
+    const xh = ((x[i] as number) - (stats[c] as number)) / Math.sqrt((stats[channels + c] as number) + epsilon);
+    fn(i, c, xh, (gamma[c] as number) * xh + (beta[c] as number));
+  }
+};
+
+const cpuKernels: Record<BnActKernelName, Impl> = {
+  [BN_STATS]: ({ inputs, backend }) => {
+    const x = need(inputs, 'x');
+    const [rows, channels] = flat(x);
+    const v = read(backend, x);
+    const out = new Float32Array(2 * channels);
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += v[r * channels + c] as number;
+      const mean = s / rows;
+      let q = 0;
+      for (let r = 0; r < rows; r++) q += ((v[r * channels + c] as number) - mean) ** 2;
+      out[c] = mean;
+      out[channels + c] = Math.max(q / rows, 0);
+    }
+    return output(backend, [2, channels], out);
+  },
+  [BN_ACT_FORWARD]: ({ inputs, backend, attrs }) => {
+    const a = attrsOf(attrs);
+    const x = need(inputs, 'x');
+    const out = new Float32Array(flat(x)[0] * flat(x)[1]);
+    const act = activations[a.activation].f;
+    eachNormalized(backend, inputs, a.epsilon, (i, _c, _xh, z) => (out[i] = act(z)));
+    return output(backend, x.shape, out);
+  },
+  [BN_ACT_GRAD_SUM]: ({ inputs, backend, attrs }) => {
+    const a = attrsOf(attrs);
+    const dy = read(backend, need(inputs, 'dy'));
+    const channels = flat(need(inputs, 'dy'))[1];
+    const out = new Float32Array(channels);
+    const grad = activations[a.activation].grad;
+    eachNormalized(backend, inputs, a.epsilon, (i, c, xh, z) => {
+      const dz = (dy[i] as number) * grad(z);
+      out[c] = (out[c] as number) + (a.moment === 1 ? dz * xh : dz);
+    });
+    return output(backend, [channels], out);
+  },
+  [BN_ACT_GRAD_INPUT]: ({ inputs, backend, attrs }) => {
+    const a = attrsOf(attrs);
+    const dyInfo = need(inputs, 'dy');
+    const [rows, channels] = flat(dyInfo);
+    const dy = read(backend, dyInfo);
     const stats = read(backend, need(inputs, 'stats'));
     const gamma = read(backend, need(inputs, 'gamma'));
-    const beta = read(backend, need(inputs, 'beta'));
-    const channels = gamma.length;
-    for (let i = 0; i < x.length; i++) {
-      const c = i % channels;
-      const xh = ((x[i] as number) - (stats[c] as number)) / Math.sqrt((stats[channels + c] as number) + epsilon);
-      fn(i, c, xh, (gamma[c] as number) * xh + (beta[c] as number));
-    }
-  };
-  return {
-    [BN_STATS]: ({ inputs, backend }) => {
-      const x = need(inputs, 'x');
-      const [rows, channels] = flat(x);
-      const v = read(backend, x);
-      const out = new Float32Array(2 * channels);
-      for (let c = 0; c < channels; c++) {
-        let s = 0;
-        for (let r = 0; r < rows; r++) s += v[r * channels + c] as number;
-        const mean = s / rows;
-        let q = 0;
-        for (let r = 0; r < rows; r++) q += ((v[r * channels + c] as number) - mean) ** 2;
-        out[c] = mean;
-        out[channels + c] = Math.max(q / rows, 0);
-      }
-      return output(backend, [2, channels], out);
-    },
-    [BN_ACT_FORWARD]: ({ inputs, backend, attrs }) => {
-      const a = attrsOf(attrs);
-      const x = need(inputs, 'x');
-      const out = new Float32Array(flat(x)[0] * flat(x)[1]);
-      const act = activations[a.activation].f;
-      eachNormalized(backend, inputs, a.epsilon, (i, _c, _xh, z) => (out[i] = act(z)));
-      return output(backend, x.shape, out);
-    },
-    [BN_ACT_GRAD_SUM]: ({ inputs, backend, attrs }) => {
-      const a = attrsOf(attrs);
-      const dy = read(backend, need(inputs, 'dy'));
-      const channels = flat(need(inputs, 'dy'))[1];
-      const out = new Float32Array(channels);
-      const grad = activations[a.activation].grad;
-      eachNormalized(backend, inputs, a.epsilon, (i, c, xh, z) => {
-        const dz = (dy[i] as number) * grad(z);
-        out[c] = (out[c] as number) + (a.moment === 1 ? dz * xh : dz);
-      });
-      return output(backend, [channels], out);
-    },
-    [BN_ACT_GRAD_INPUT]: ({ inputs, backend, attrs }) => {
-      const a = attrsOf(attrs);
-      const dyInfo = need(inputs, 'dy');
-      const [rows, channels] = flat(dyInfo);
-      const dy = read(backend, dyInfo);
-      const stats = read(backend, need(inputs, 'stats'));
-      const gamma = read(backend, need(inputs, 'gamma'));
-      const sumDz = read(backend, need(inputs, 'sumDz'));
-      const sumDzXHat = read(backend, need(inputs, 'sumDzXHat'));
-      const grad = activations[a.activation].grad;
-      const out = new Float32Array(rows * channels);
-      eachNormalized(backend, inputs, a.epsilon, (i, c, xh, z) => {
-        const s = 1 / Math.sqrt((stats[channels + c] as number) + a.epsilon);
-        const dz = (dy[i] as number) * grad(z);
-        out[i] = (gamma[c] as number) * s * (dz - (sumDz[c] as number) / rows - (xh * (sumDzXHat[c] as number)) / rows);
-      });
-      return output(backend, dyInfo.shape, out);
-    },
-    [MOVING_AVERAGE]: ({ inputs, backend, attrs }) => {
-      const a = attrsOf(attrs);
-      const moving = read(backend, need(inputs, 'moving'));
-      const stats = read(backend, need(inputs, 'stats'));
-      const out = moving.map((m, c) => m - (m - (stats[a.row * moving.length + c] as number)) * a.decay);
-      return output(backend, [moving.length], out);
-    },
-  };
-})();
+    const sumDz = read(backend, need(inputs, 'sumDz'));
+    const sumDzXHat = read(backend, need(inputs, 'sumDzXHat'));
+    const grad = activations[a.activation].grad;
+    const out = new Float32Array(rows * channels);
+    eachNormalized(backend, inputs, a.epsilon, (i, c, xh, z) => {
+      const s = 1 / Math.sqrt((stats[channels + c] as number) + a.epsilon);
+      const dz = (dy[i] as number) * grad(z);
+      out[i] = (gamma[c] as number) * s * (dz - (sumDz[c] as number) / rows - (xh * (sumDzXHat[c] as number)) / rows);
+    });
+    return output(backend, dyInfo.shape, out);
+  },
+  [MOVING_AVERAGE]: ({ inputs, backend, attrs }) => {
+    const a = attrsOf(attrs);
+    const moving = read(backend, need(inputs, 'moving'));
+    const stats = read(backend, need(inputs, 'stats'));
+    const out = moving.map((m, c) => m - (m - (stats[a.row * moving.length + c] as number)) * a.decay);
+    return output(backend, [moving.length], out);
+  },
+};
 
 /** Our kernel of that name for that backend ('webgpu' or 'cpu'), or undefined for other backends. */
 export function bnActKernel(kernelName: BnActKernelName, backendName: string): KernelFunc | undefined {
