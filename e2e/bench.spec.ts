@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { WEBGL_COUNTERS } from '../src/bench/counters';
+import type { DeviceReport } from '../src/bench/device';
 import type { BenchApi, CheckResult, CompareResult, ConvShape, FusedResult, TrainJob } from '../src/bench/protocol';
 
 /**
@@ -205,5 +207,43 @@ test('on WebGPU the bench counts each trainer’s GPU calls per step: ours makes
   expect(oursCounts.dispatches * 3).toBeLessThanOrEqual(baseline.dispatches);
   expect(oursCounts.buffersCreated).toBe(0);
   expect(baseline.buffersCreated).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+});
+
+test('“Benchmark this device” runs ours and the baseline on each backend asked for and offers the report as JSON', async ({
+  page,
+  pageErrors: errors,
+}) => {
+  // A bad setting is refused in words before anything runs.
+  await page.goto('/bench.html?steps=0');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await page.getByRole('button', { name: 'Benchmark this device' }).click();
+  await expect(page.getByRole('status')).toContainText('Cannot start: steps must be a whole number');
+
+  await page.goto('/bench.html?preset=tiny&batchSize=8&steps=1&backends=webgpu,wasm');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  await page.getByRole('button', { name: 'Benchmark this device' }).click();
+  const link = page.getByRole('link', { name: 'Download the report (JSON)' });
+  await expect(link).toBeVisible({ timeout: 240_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  expect(download.suggestedFilename()).toMatch(/^cifar10-bench-\d{4}-\d{2}-\d{2}\.json$/);
+  const report = JSON.parse(await readFile(await download.path(), 'utf8')) as DeviceReport;
+
+  expect(report).toMatchObject({ kind: 'cifar10-device-bench', version: 1, options: { preset: 'tiny', batchSize: 8, steps: 1 } });
+  expect(report.results.map((r) => r.backend)).toEqual(['webgpu', 'wasm']);
+  const [webgpu, wasm] = report.results as [DeviceReport['results'][number], DeviceReport['results'][number]];
+  expect(webgpu.adapter).toContain('swiftshader');
+  expect(webgpu.speedup).toBeGreaterThan(0);
+  const [ours, baseline] = webgpu.runs;
+  for (const run of [ours, baseline]) {
+    expect(run?.msPerStep).toBeGreaterThan(0);
+    expect(run?.countsPerStep?.dispatches).toBeGreaterThan(0);
+    expect(run?.profile?.length).toBeGreaterThan(0);
+  }
+  // tfjs's own WASM backend has no weight gradient: the baseline cannot train there, and the report says so.
+  expect(wasm.runs[0]?.msPerStep).toBeGreaterThan(0);
+  expect(wasm.runs[1]?.error).toContain('Conv2DBackpropFilter');
+  expect(wasm.speedup).toBeNull();
+  await expect(page.getByRole('status')).toContainText(/Done: webgpu [\d.]+× the baseline; wasm could not train/);
   expect(errors).toEqual([]);
 });

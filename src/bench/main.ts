@@ -1,9 +1,11 @@
 /**
- * The benchmark page: no UI beyond a log, only `window.cifarBench.run(job)`
- * (see protocol.ts). Driven by `npm run bench` and e2e/bench.spec.ts.
+ * The benchmark page: a log, the "Benchmark this device" button (device.ts),
+ * and `window.cifarBench.run(job)` (see protocol.ts), which `npm run bench`
+ * and e2e/bench.spec.ts drive.
  */
 import { sharedBytes } from './allreduce';
 import { addCounts, perStep, summarizeCounts, zeroCounts, type Counts } from './counters';
+import { benchmarkDevice, parseDeviceBenchOptions } from './device';
 import type {
   BenchApi,
   BenchJob,
@@ -194,6 +196,48 @@ async function runOne(job: WorkerJob): Promise<BenchResult> {
     worker.terminate();
   }
 }
+
+/** The button: runs the device benchmark with the URL's options and offers the report as a download. */
+function wireDeviceButton(): void {
+  const button = document.getElementById('device-bench') as HTMLButtonElement | null;
+  const link = document.getElementById('device-report') as HTMLAnchorElement | null;
+  const status = document.getElementById('device-status');
+  if (!button || !link || !status) return;
+  button.addEventListener('click', () => {
+    let options;
+    try {
+      options = parseDeviceBenchOptions(location.search);
+    } catch (error) {
+      status.textContent = `Cannot start: ${(error as Error).message}.`;
+      return;
+    }
+    button.disabled = true;
+    link.hidden = true;
+    status.textContent = `Benchmarking ${options.backends.join(', ')} with the ${options.preset} preset…`;
+    const about = { date: new Date().toISOString(), userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency };
+    benchmarkDevice(options, compare, about, show)
+      .then((report) => {
+        const blob = new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' });
+        if (link.href) URL.revokeObjectURL(link.href);
+        link.href = URL.createObjectURL(blob);
+        link.download = `cifar10-bench-${report.date.slice(0, 10)}.json`;
+        link.hidden = false;
+        const lines = report.results.map((r) =>
+          r.speedup !== null
+            ? `${r.backend} ${r.speedup.toFixed(2)}× the baseline`
+            : `${r.backend} could not train (${r.runs[0]?.error ?? r.runs[1]?.error ?? 'unknown'})`,
+        );
+        status.textContent = `Done: ${lines.join('; ')}.`;
+      })
+      .catch((error: unknown) => {
+        status.textContent = `The benchmark failed: ${(error as Error).message}`;
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+}
+wireDeviceButton();
 
 const api: BenchApi = { run: (job: BenchJob) => (job.kind === 'compare' ? compare(job) : runOne(job)) };
 (window as unknown as { cifarBench: BenchApi }).cifarBench = api;

@@ -11,7 +11,11 @@ export function BackendPanel({ backend }: { backend: BackendInfo }) {
         {BACKEND_NAMES[backend.name]}
       </strong>
       {backend.adapter ? <span> ({backend.adapter})</span> : null}
-      {backend.forced ? <span>, as asked with ?backend=</span> : null}.
+      {backend.forced ? <span>, as asked with ?backend=</span> : null}.{' '}
+      {/* Its own page: the benchmark trains in workers of its own and must not share this page's GPU device. */}
+      <a href="bench.html" target="_blank" rel="noopener">
+        Benchmark this device
+      </a>
       {backend.fallbackReasons.length > 0 && (
         <ul data-testid="fallback-reasons">
           {backend.fallbackReasons.map((reason) => (
