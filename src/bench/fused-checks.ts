@@ -6,7 +6,8 @@
  * FUSED_CHECKS.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bnActFixture, compareBnAct, relativeError, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
+import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
+import { relativeError } from '../train/kernels/testing';
 import type { BnActivation } from '../train/kernels/bn-act';
 import { applyForTraining } from '../train/batchnorm';
 import { buildModel } from '../model/model';

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTraining, normVariables, type Norm } from '../batchnorm';
 import { batchNormActTraining, type BnActivation } from './bn-act';
+import { randomValues, relativeError } from './testing';
 
 export interface BnActCase {
   /** Channels last, e.g. [3, 5, 7, 6]. */
@@ -21,29 +22,6 @@ export interface BnActCase {
 
 export const BN_ACT_QUANTITIES = ['forward', 'movingMean', 'movingVariance', 'dx', 'dGamma', 'dBeta'] as const;
 export type BnActQuantity = (typeof BN_ACT_QUANTITIES)[number];
-
-/** Deterministic values in [-1, 1) (a 32-bit LCG), the same on every backend. */
-function lcg(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** max|a − b| / max|b|; b's scale floored at 1e-30 so that all-zero references stay finite. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
-    scale = Math.max(scale, Math.abs(b[i] ?? NaN));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
 
 export interface BnActPass {
   y: tf.Tensor;
@@ -63,10 +41,10 @@ export function bnActFixture(c: BnActCase): { pass(fused: boolean): BnActPass; d
   const size = c.shape.reduce((a, b) => a * b, 1);
   const epsilon = c.epsilon ?? 1e-3;
   const momentum = c.momentum ?? 0.8;
-  const xs = lcg(size, c.seed).map((v, i) => (i % channels === c.constantChannel ? 0.7 : 2 * v + 0.3 * (i % channels)));
-  const r = (k: number) => lcg(channels, c.seed + k);
+  const xs = randomValues(size, c.seed).map((v, i) => (i % channels === c.constantChannel ? 0.7 : 2 * v + 0.3 * (i % channels)));
+  const r = (k: number) => randomValues(channels, c.seed + k);
   const x = tf.tensor(xs, c.shape);
-  const dy = tf.tensor(lcg(size, c.seed + 1), c.shape);
+  const dy = tf.tensor(randomValues(size, c.seed + 1), c.shape);
   const layer = tf.layers.batchNormalization({ epsilon, momentum }) as Norm;
   layer.apply(tf.input({ shape: c.shape.slice(1) }));
   const weights = [

@@ -2,16 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CE_EPSILON, crossEntropy } from '../step';
 import { crossEntropyKernels, crossEntropyMetrics, crossEntropyObjective } from './cross-entropy';
-
-/** max|a − b| / max(max|b|, 1e-30) */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let [diff, scale] = [0, 1e-30];
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
-}
+import { relativeError } from './testing';
 
 describe('cross-entropy kernels on cpu', () => {
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-// Helpers shared by this folder's tests (not used by the app).
+// Helpers shared by this folder's tests and the bench page's checks (not used by training).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
 
