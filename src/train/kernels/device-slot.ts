@@ -6,16 +6,7 @@
 // recorded but not submitted, so tfjs's recorded work (which may still read
 // last step's contents) is submitted first.
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend used here (not in its public typings). */
-interface WebGPUInternals {
-  queue: GPUQueue;
-  tensorMap: { get(dataId: object): { resource: unknown } | undefined };
-  uploadToGPU(dataId: object): void;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
+import { gpuBufferOf, submitRecorded, webgpuBackend, type WebGPUInternals } from './webgpu-internals';
 
 export class DeviceSlot {
   /** Owned by the slot: read it in kernels, never dispose it. */
@@ -23,8 +14,7 @@ export class DeviceSlot {
   private readonly backend: WebGPUInternals;
 
   constructor(shape: number[], dtype: 'float32' | 'int32') {
-    if (tf.getBackend() !== 'webgpu') throw new Error('DeviceSlot needs the webgpu backend');
-    this.backend = tf.backend() as unknown as WebGPUInternals;
+    this.backend = webgpuBackend();
     this.tensor = tf.keep(tf.zeros(shape, dtype));
     this.backend.uploadToGPU(this.tensor.dataId);
   }
@@ -32,12 +22,9 @@ export class DeviceSlot {
   /** Replaces the contents (same length as the tensor) and returns the tensor. */
   write(data: Float32Array | Int32Array): tf.Tensor {
     if (data.length !== this.tensor.size) throw new RangeError(`A slot of ${this.tensor.size} values got ${data.length}`);
-    const resource = this.backend.tensorMap.get(this.tensor.dataId)?.resource;
-    if (!(resource instanceof GPUBuffer)) throw new Error('DeviceSlot: the tensor is not held in a GPU buffer');
-    this.backend.ensureCommandEncoderReady();
-    this.backend.endComputePassEncoder();
-    this.backend.submitQueue();
-    this.backend.queue.writeBuffer(resource, 0, data.buffer, data.byteOffset, data.byteLength);
+    const buffer = gpuBufferOf(this.backend, this.tensor.dataId);
+    submitRecorded(this.backend);
+    this.backend.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return this.tensor;
   }
 

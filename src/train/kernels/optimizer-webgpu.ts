@@ -17,18 +17,7 @@
 // the gradients' buffers.
 import * as tf from '@tensorflow/tfjs';
 import type { FusedUpdate, UpdateItem, UpdateParams } from '../fusedOptimizers';
-
-/** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend used here (not in its public typings). */
-interface WebGPUInternals {
-  device: GPUDevice;
-  queue: GPUQueue;
-  tensorMap: { get(dataId: object): { resource: unknown } | undefined };
-  uploadToGPU(dataId: object): void;
-  makeTensorInfo(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
+import { gpuBufferOf, submitRecorded, webgpuBackend } from './webgpu-internals';
 
 const WORKGROUP = 256;
 /** WebGPU's default maxComputeWorkgroupsPerDimension; the largest variable of any preset is 589,824 values. */
@@ -121,14 +110,8 @@ function stateFor(device: GPUDevice): DeviceState {
   return state;
 }
 
-function gpuBuffer(backend: WebGPUInternals, dataId: object): GPUBuffer {
-  const resource = backend.tensorMap.get(dataId)?.resource;
-  if (!(resource instanceof GPUBuffer)) throw new Error('Fused optimizer: a tensor is not held in a GPU buffer');
-  return resource;
-}
-
 export const webgpuUpdate: FusedUpdate = (items: UpdateItem[], params: UpdateParams): tf.Tensor[][] => {
-  const backend = tf.backend() as unknown as WebGPUInternals;
+  const backend = webgpuBackend();
   const { device, queue } = backend;
   const state = stateFor(device);
   for (const { value, gradient, slots } of items) for (const t of [value, gradient, ...slots]) backend.uploadToGPU(t.dataId);
@@ -139,9 +122,7 @@ export const webgpuUpdate: FusedUpdate = (items: UpdateItem[], params: UpdatePar
       return info;
     }),
   );
-  backend.ensureCommandEncoderReady();
-  backend.endComputePassEncoder();
-  backend.submitQueue();
+  submitRecorded(backend);
 
   queue.writeBuffer(state.params, 0, uniforms(params));
   const pipeline = params.kind === 'adam' ? state.adam : state.momentum;
@@ -151,8 +132,8 @@ export const webgpuUpdate: FusedUpdate = (items: UpdateItem[], params: UpdatePar
   pass.setPipeline(pipeline);
   items.forEach(({ value, gradient, slots }, i) => {
     const size = value.size * 4;
-    const buffers = [gradient, value, ...slots].map((t) => gpuBuffer(backend, t.dataId));
-    for (const info of outputs[i] ?? []) buffers.push(gpuBuffer(backend, info.dataId));
+    const buffers = [gradient, value, ...slots].map((t) => gpuBufferOf(backend, t.dataId));
+    for (const info of outputs[i] ?? []) buffers.push(gpuBufferOf(backend, info.dataId));
     const entries: GPUBindGroupEntry[] = [
       { binding: 0, resource: { buffer: state.params } },
       ...buffers.map((buffer, b) => ({ binding: b + 1, resource: { buffer, size } })),
