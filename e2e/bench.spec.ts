@@ -240,6 +240,11 @@ test('“Benchmark this device” runs ours and the baseline on each backend ask
     expect(run?.countsPerStep?.dispatches).toBeGreaterThan(0);
     expect(run?.profile?.length).toBeGreaterThan(0);
   }
+  // Ours' convolution formulations, as the app's model details show them: static on SwiftShader unless ?tune=on.
+  expect(ours?.kernelPlan).toMatchObject({ backend: 'webgpu', status: 'static' });
+  expect(ours?.kernelPlan?.reason).toContain('software renderer');
+  expect(ours?.kernelPlan?.choices.map((c) => c.op)).toEqual(['forward', 'filterGrad', 'forward', 'filterGrad']);
+  expect(baseline?.kernelPlan).toBeUndefined();
   // tfjs's own WASM backend has no weight gradient: the baseline cannot train there, and the report says so.
   expect(wasm.runs[0]?.msPerStep).toBeGreaterThan(0);
   expect(wasm.runs[1]?.error).toContain('Conv2DBackpropFilter');

@@ -27,6 +27,12 @@ for (const backend of ['webgpu', 'webgl'] as const) {
     await expectFinishedRun(page);
     const steps = Number(await page.getByTestId('step').textContent());
     expect(steps).toBe(8); // 512 images / 64 per batch
+    // SwiftShader's timings would say nothing about a GPU: the static plan, and the page says why (e2e/tuning.spec.ts times).
+    await page.getByText(/^Model: \d+ layers/).click();
+    const plan = page.getByRole('region', { name: 'Convolution kernels on this device' });
+    await expect(plan).toHaveAttribute('data-status', 'static');
+    await expect(plan).toContainText('the adapter is a software renderer');
+    await expect(plan.locator('tbody tr[data-source="static"]').first()).toBeVisible();
     expect(errors).toEqual([]);
   });
 }

@@ -42,13 +42,15 @@ import {
   type TrainTiming,
 } from '../src/bench/protocol';
 import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
+import type { CaseChoice } from '../src/train/kernels/tune';
+import { TUNE_MODES, type KernelPlanReport, type TuneMode } from '../src/worker/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 import { ms, printCounters, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
 import { benchTorch } from './bench-torch';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
-         [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm]
+         [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm] [--tune auto|on|off]
          [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
          [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
@@ -59,6 +61,8 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
   --variant NAME   also time ours with one lever changed, interleaved with the others
   --flags JSON     TensorFlow.js environment flags for ours, e.g. '{"WEBGPU_MATMUL_PROGRAM_TYPE":3}'
   --shader-warmup  also time ours' first step after compiling its shaders
+  --tune MODE      ours' convolution formulations, as the app's ?tune=: auto (timed on a hardware GPU, static
+                   on a software one), on (timed whatever the adapter), off (the static plan); printed either way
   --threads N,M    wasm: time ours at each of these thread counts, interleaved (default: 1 and one per
                    logical core, at most 8; the page must be cross-origin isolated, as the bench page is)
   --methods LIST   also time these weight-gradient formulations on each seed convolution, whatever the rule picks
@@ -102,6 +106,7 @@ interface Options {
   round: number;
   variants: string[];
   flags: Record<string, boolean | number> | undefined;
+  tune: TuneMode;
 }
 
 function wholeNumber(value: string | undefined, fallback: number, name: string, min: number): number {
@@ -143,6 +148,7 @@ function parseOptions(): Options | null {
       ops: { type: 'boolean' },
       replicas: { type: 'string' },
       methods: { type: 'string' },
+      tune: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -176,6 +182,7 @@ function parseOptions(): Options | null {
     layersBatchNorm: values['layers-batchnorm'] === true,
     variants: (values.variant ?? []).map((v) => oneOf(v, Object.keys(VARIANTS), 'sgd', 'variant')),
     flags: values.flags === undefined ? undefined : (JSON.parse(values.flags) as Record<string, boolean | number>),
+    tune: oneOf(values.tune, TUNE_MODES, 'auto', 'tune'),
   };
 }
 
@@ -233,6 +240,7 @@ function ourTrainJob(o: Options): TrainJob {
     augment: o.augment,
     ...(o.layersBatchNorm ? { layersBatchNorm: true } : {}),
     ...(o.flags ? { flags: o.flags } : {}),
+    tune: o.tune,
   };
 }
 
@@ -261,6 +269,7 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
     `ours: createTrainStep (trainModel's step; ${o.preset === 'fast' ? 'fast recipe' : o.optimizer}, augmentation ${o.augment ? 'on' : 'off'}), our kernels (${ours.registered.join(', ')})`,
   );
   if (baseline) console.log('baseline: the same tfjs-layers model, model.compile + trainOnBatch, stock kernels, no augmentation');
+  if (ours.kernelPlan) printKernelPlan(ours.kernelPlan);
   console.log('');
   console.log(
     table(
@@ -293,6 +302,25 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
       `${describeRun(r)} against ${describeRun(one)}: ${times(one.msPerStep, r.msPerStep)} the images/s (fastest rounds: ${times(one.fastestRoundMsPerStep, r.fastestRoundMsPerStep)})`,
     );
   }
+}
+
+/** Ours' convolution formulations, as the app's model details show them. */
+function printKernelPlan(plan: KernelPlanReport): void {
+  console.log(`ours' kernel plan (${plan.status === 'tuned' ? 'tuned' : 'static'}): ${plan.reason}`);
+  if (plan.choices.length === 0) return;
+  const timings = (c: CaseChoice) =>
+    [
+      ...Object.entries(c.timings)
+        .sort((a, b) => a[1] - b[1])
+        .map(([m, t]) => `${m} ${ms(t)}`),
+      ...c.dropped.map((d) => `${d.method} failed: ${d.reason}`),
+    ].join(', ');
+  console.log(
+    table(
+      ['layers', 'kernel', 'shape', 'formulation', 'chosen by', 'ms per call'],
+      plan.choices.map((c) => [c.layers.join(' '), c.op, c.shapeKey, c.method, c.source + (c.note ? ` (${c.note})` : ''), timings(c)]),
+    ),
+  );
 }
 
 async function benchTraining(page: Page, o: Options): Promise<unknown[]> {

@@ -25,14 +25,15 @@ setWasmPaths({
  * ones named in `stockKernels` back to TensorFlow.js's own (for A/B runs).
  * `wasmThreads`: the WASM backend's thread count (default: as the app, one per
  * logical core where the page is cross-origin isolated).
- * Returns what runs (adapter, renderer or wasm flavour) and which kernels are ours.
+ * Returns what runs (adapter, renderer or wasm flavour), whether it is a
+ * software renderer, and which kernels are ours.
  */
 export async function startBackend(
   name: BenchBackend,
   ours: boolean,
   stockKernels: string[] = [],
   wasmThreads?: number,
-): Promise<{ adapter: string; registered: string[] }> {
+): Promise<{ adapter: string; software: boolean; registered: string[] }> {
   const threads = name === 'wasm' ? prepareWasmThreads(wasmThreads) : null;
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
   await tf.ready();
@@ -45,7 +46,9 @@ export async function startBackend(
     tf.registerKernel(stock);
     registered = registered.filter((k) => k !== kernelName);
   }
-  return { adapter: await describe(name, threads), registered };
+  const adapter = await describe(name, threads);
+  // As the app's probe (src/worker/backend.ts): a software renderer is a CPU in disguise.
+  return { adapter, software: /swiftshader|llvmpipe|software/i.test(adapter), registered };
 }
 
 async function describe(name: BenchBackend, threads: WasmThreadPlan | null): Promise<string> {

@@ -14,7 +14,7 @@ import { bnActDispatches, FUSED_CHECKS } from './fused-checks';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
 import { runOpsJob } from './ops';
 import { runPeerJob } from './peer';
-import { createBaselineRunner, createOurRunner, oursFilterGradient, trainableParams, type Runner } from './train';
+import { createBaselineRunner, createOurRunner, oursFilterGradient, planKernels, trainableParams, type Runner } from './train';
 import type { FromBenchWorker, SetupReply, StepsReply, ToBenchWorker, TrainJob, WorkerJob, WorkerResult } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -74,13 +74,15 @@ async function handle(message: ToBenchWorker): Promise<unknown> {
       if (job.backend === 'webgpu' || job.backend === 'webgl') counters = installCounters();
       setFlags(job.flags);
       const images = await loadBenchImages(message.dataUrl);
-      const { adapter, registered } = await startBackend(
+      const { adapter, software, registered } = await startBackend(
         job.backend,
         job.mode === 'ours',
         job.mode === 'ours' ? job.stockKernels : [],
         job.wasmThreads,
       );
       log(`${job.mode}: ${adapter}; our kernels: ${registered.join(', ') || 'none'}`);
+      // Before the step is built: the formulations its convolutions run (timed here unless `tune` or the adapter says not).
+      const kernelPlan = job.mode === 'ours' ? await planKernels(job, { adapter, software }) : undefined;
       let warmupMs: number | null = null;
       // Replicas build their runner once they know each other ('link').
       if ((job.replicas ?? 1) > 1) pending = { job, images };
@@ -92,6 +94,7 @@ async function handle(message: ToBenchWorker): Promise<unknown> {
         registered,
         warmupMs,
         oursFilterGradient: oursFilterGradient(job),
+        ...(kernelPlan ? { kernelPlan } : {}),
       };
       return reply;
     }

@@ -4,17 +4,25 @@ import type { CompareJob, CompareResult, TrainTiming } from './protocol';
 
 describe('device benchmark options', () => {
   it('defaults to the seed preset at batch 64 on WebGPU, WebGL and WASM', () => {
-    expect(parseDeviceBenchOptions('')).toEqual({ preset: 'seed', batchSize: 64, steps: 10, backends: ['webgpu', 'webgl', 'wasm'] });
+    expect(parseDeviceBenchOptions('')).toEqual({
+      preset: 'seed',
+      batchSize: 64,
+      steps: 10,
+      backends: ['webgpu', 'webgl', 'wasm'],
+      tune: 'auto',
+    });
     expect(DEVICE_BENCH_DEFAULTS.backends).not.toContain('cpu');
   });
 
   it('reads the URL and refuses what it does not know, naming it', () => {
-    expect(parseDeviceBenchOptions('?preset=tiny&batchSize=8&steps=1&backends=wasm,webgpu')).toEqual({
+    expect(parseDeviceBenchOptions('?preset=tiny&batchSize=8&steps=1&backends=wasm,webgpu&tune=on')).toEqual({
       preset: 'tiny',
       batchSize: 8,
       steps: 1,
       backends: ['wasm', 'webgpu'],
+      tune: 'on',
     });
+    expect(() => parseDeviceBenchOptions('?tune=always')).toThrow('tune must be one of auto, on, off, got "always"');
     expect(() => parseDeviceBenchOptions('?steps=0')).toThrow(/steps must be a whole number/);
     expect(() => parseDeviceBenchOptions('?batchSize=2.5')).toThrow(/batchSize/);
     expect(() => parseDeviceBenchOptions('?preset=huge')).toThrow(/preset must be one of/);

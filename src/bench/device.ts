@@ -6,6 +6,7 @@
  * given (main.ts's), so the report's shape is unit-tested.
  */
 import { PRESETS, type Preset } from '../model/config';
+import { TUNE_MODES, type TuneMode } from '../worker/protocol';
 import { BENCH_BACKENDS, type BenchBackend, type CompareJob, type CompareResult, type TrainTiming } from './protocol';
 
 export interface DeviceBenchOptions {
@@ -15,14 +16,17 @@ export interface DeviceBenchOptions {
   /** Timed steps per trainer and backend, after the first (compiling) step and one more untimed one. */
   steps: number;
   backends: BenchBackend[];
+  /** Ours' convolution formulations: timed on this device first or not, as the app's `?tune=`. */
+  tune: TuneMode;
 }
 
-/** What the button runs unless the page's URL says otherwise (?preset=…&batchSize=…&steps=…&backends=a,b). */
+/** What the button runs unless the page's URL says otherwise (?preset=…&batchSize=…&steps=…&backends=a,b&tune=…). */
 export const DEVICE_BENCH_DEFAULTS: Readonly<DeviceBenchOptions> = Object.freeze<DeviceBenchOptions>({
   preset: 'seed', // the network users train by default
   batchSize: 64, // images per step, the app's default batch
   steps: 10, // timed steps per trainer: a few seconds on a real GPU, long on a software one
   backends: ['webgpu', 'webgl', 'wasm'], // cpu left out: minutes per step
+  tune: 'auto', // as the app: timed on a hardware GPU, the static plan on a software one
 });
 
 /** Reads the options from a query string; unknown keys and bad values are errors naming them. */
@@ -50,6 +54,10 @@ export function parseDeviceBenchOptions(search: string): DeviceBenchOptions {
         options.backends = names as BenchBackend[];
         break;
       }
+      case 'tune':
+        if (!TUNE_MODES.includes(value as TuneMode)) throw new RangeError(`tune must be one of ${TUNE_MODES.join(', ')}, got "${value}"`);
+        options.tune = value as TuneMode;
+        break;
       default:
         throw new RangeError(`Unknown benchmark setting "${key}"`);
     }
@@ -93,7 +101,7 @@ export function deviceCompareJob(options: DeviceBenchOptions, backend: BenchBack
   return {
     kind: 'compare',
     runs: [
-      { ...run, mode: 'ours' },
+      { ...run, mode: 'ours', tune: options.tune },
       { ...run, mode: 'baseline' },
     ],
     warmupSteps: 1,

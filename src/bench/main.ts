@@ -175,6 +175,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         gatherMsPerStep: error === null ? (gathers[i] as number) / steps : Number.NaN,
         fastestRoundMsPerStep: error === null ? (fastest[i] as number) : Number.NaN,
         oursFilterGradient: setup?.oursFilterGradient ?? false,
+        ...(setup?.kernelPlan ? { kernelPlan: setup.kernelPlan } : {}),
         registered: setup?.registered ?? [],
         adapter: setup?.adapter ?? '',
         ...(profile ? { profile } : {}),

@@ -8,6 +8,7 @@ import type { Preset } from '../model/config';
 import type { OptimizerName } from '../train/settings';
 import type { ReplicaLink } from './allreduce';
 import type { Counts } from './counters';
+import type { KernelPlanReport, TuneMode } from '../worker/protocol';
 
 export const BENCH_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -46,6 +47,8 @@ export interface TrainJob {
    * in each (data parallelism, see allreduce.ts). Default 1.
    */
   replicas?: number;
+  /** `ours` only: whether convolution formulations are timed on this device first, as the app's `?tune=` (default 'auto'). */
+  tune?: TuneMode;
 }
 
 /**
@@ -92,6 +95,8 @@ export interface TrainTiming {
   fastestRoundMsPerStep: number;
   /** Whether the registered Conv2DBackpropFilter was ours (never for the baseline). */
   oursFilterGradient: boolean;
+  /** `ours`: the convolution formulations it ran, and how they were chosen (as the app's model details show them). */
+  kernelPlan?: KernelPlanReport;
   /** Kernels of ours registered in this worker; empty for the baseline. */
   registered: string[];
   /** WebGPU adapter / WebGL renderer / wasm flavour. */
@@ -287,6 +292,7 @@ export interface SetupReply {
   registered: string[];
   warmupMs: number | null;
   oursFilterGradient: boolean;
+  kernelPlan?: KernelPlanReport;
 }
 export interface StepsReply {
   ms: number;

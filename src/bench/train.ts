@@ -14,6 +14,8 @@ import { warmupDecayRate } from '../train/schedule';
 import { SGD_MOMENTUM, createOptimizer, createTrainStep } from '../train/step';
 import { AllReduceAdam, type ReplicaLink } from './allreduce';
 import { fillBenchBatch, type BenchImages } from './data';
+import { KernelPlanner } from '../worker/kernelPlan';
+import type { KernelPlanReport } from '../worker/protocol';
 import type { KernelProfile, TrainJob } from './protocol';
 
 /**
@@ -35,6 +37,17 @@ function stockOptimizer(job: TrainJob): tf.Optimizer {
   const recipe = presetRecipe(job.preset);
   if (recipe) return tf.train.momentum(warmupDecayRate(0, 100, recipe.schedule), recipe.momentum, true);
   return job.optimizer === 'sgd' ? tf.train.momentum(0.01, SGD_MOMENTUM) : tf.train.adam(0.001);
+}
+
+/** As the app does before a run (src/worker/kernelPlan.ts), on the model and per-worker batch `job` trains; no cache across workers. */
+export async function planKernels(job: TrainJob, backend: { adapter: string; software: boolean }): Promise<KernelPlanReport> {
+  const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
+  const info = { name: job.backend, adapter: backend.adapter, software: backend.software, fallbackReasons: [], forced: true };
+  try {
+    return await new KernelPlanner().prepare(model, job.batchSize / (job.replicas ?? 1), info, job.tune ?? 'auto');
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Values in the model's trainable weights: the size of one replica's gradient. */

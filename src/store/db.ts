@@ -1,14 +1,15 @@
 /**
- * The app's one IndexedDB database: checkpoints of the run in progress and
- * the model library. Opened in the training worker (weights live there); the
- * factory is a parameter so tests run on `fake-indexeddb`.
+ * The app's one IndexedDB database: checkpoints of the run in progress, the
+ * model library and the kernel plans timed on this device. Opened in the
+ * training worker (weights live there); the factory is a parameter so tests
+ * run on `fake-indexeddb`.
  */
 import { systemClock, type Clock } from '../clock';
 import { StorageError } from '../errors';
 
 export const DB_NAME = 'cifar10-in-a-tab';
 /** Bump with an upgrade step in `openDatabase` when stores change. */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /** Object stores. `checkpoint` holds two records, 'meta' and 'tensors', always written together. */
 export const STORES = Object.freeze({
@@ -17,6 +18,8 @@ export const STORES = Object.freeze({
   models: 'models',
   /** The topology and weights of each saved model, same `id`: read only to open or export one. */
   modelData: 'model-data',
+  /** Since version 2: the convolution formulations timed on this device, keyed by device and shape (kernelPlans.ts). */
+  kernelPlans: 'kernel-plans',
 });
 
 /** How long to wait for a database that another tab holds open at an older version. Unit: ms. */
@@ -69,6 +72,7 @@ export function openDatabase(factory: IDBFactory | undefined = globalThis.indexe
       if (!db.objectStoreNames.contains(STORES.checkpoint)) db.createObjectStore(STORES.checkpoint);
       if (!db.objectStoreNames.contains(STORES.models)) db.createObjectStore(STORES.models, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(STORES.modelData)) db.createObjectStore(STORES.modelData, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(STORES.kernelPlans)) db.createObjectStore(STORES.kernelPlans);
     };
     request.onsuccess = () => {
       cancelTimer?.();

@@ -77,7 +77,7 @@ export function App() {
         notice={state.notice}
         error={pageError}
         onRestart={restart}
-        urlWarning={url.dataError}
+        urlWarning={[url.dataError, url.tuneError].filter(Boolean).join(' ') || undefined}
         unknownErrors={form.unknownErrors}
         onIgnoreUnknown={form.ignoreUnknown}
       />
@@ -98,7 +98,7 @@ export function App() {
       />
       {hasRun && <RunSection state={state} client={client} now={now} />}
       {state.backend && <BackendPanel backend={state.backend} />}
-      {state.model && <ModelSummaryTable summary={state.model} />}
+      {state.model && <ModelSummaryTable summary={state.model} plan={state.kernelPlan} />}
       <ClassifyPanel models={models.state} actions={models.actions} classes={state.data?.classes} />
       <LibraryPanel models={models.state} actions={models.actions} />
     </main>

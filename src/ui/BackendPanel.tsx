@@ -1,5 +1,6 @@
 import type { ModelSummary } from '../model/summary';
-import type { BackendInfo } from '../worker/protocol';
+import type { CaseChoice } from '../train/kernels/tune';
+import type { BackendInfo, KernelPlanReport } from '../worker/protocol';
 
 const BACKEND_NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly (WASM)', cpu: 'plain JavaScript (CPU)' } as const;
 
@@ -27,7 +28,7 @@ export function BackendPanel({ backend }: { backend: BackendInfo }) {
   );
 }
 
-export function ModelSummaryTable({ summary }: { summary: ModelSummary }) {
+export function ModelSummaryTable({ summary, plan }: { summary: ModelSummary; plan: KernelPlanReport | undefined }) {
   return (
     <details className="summary" data-testid="model-summary">
       <summary>
@@ -54,6 +55,56 @@ export function ModelSummaryTable({ summary }: { summary: ModelSummary }) {
           ))}
         </tbody>
       </table>
+      {plan && <KernelPlanTable plan={plan} />}
     </details>
   );
+}
+
+const OP_NAMES = { forward: 'forward', filterGrad: 'weight gradient' } as const;
+const SOURCE_NAMES = { tuned: 'timed now', cached: 'timed earlier on this device', static: 'static plan' } as const;
+
+/** Which formulation each convolution of the step runs, and the timings behind the choice. */
+function KernelPlanTable({ plan }: { plan: KernelPlanReport }) {
+  return (
+    <section className="kernel-plan" data-testid="kernel-plan" data-status={plan.status} aria-label="Convolution kernels on this device">
+      <p>
+        Convolution kernels on this device ({plan.status === 'tuned' ? 'tuned' : 'static plan'}): {plan.reason}.
+      </p>
+      {plan.choices.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>layers</th>
+              <th>kernel</th>
+              <th>formulation</th>
+              <th>chosen by</th>
+              <th>ms per call</th>
+            </tr>
+          </thead>
+          <tbody>
+            {plan.choices.map((c) => (
+              <tr key={`${c.op} ${c.shapeKey}`} data-source={c.source} title={c.shapeKey}>
+                <td>{c.layers.join(', ')}</td>
+                <td>{OP_NAMES[c.op]}</td>
+                <td>{c.method}</td>
+                <td>
+                  {SOURCE_NAMES[c.source]}
+                  {c.note ? ` (${c.note})` : ''}
+                </td>
+                <td>{timings(c)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function timings(c: CaseChoice): string {
+  const timed = Object.entries(c.timings)
+    .sort((a, b) => a[1] - b[1])
+    .map(([method, ms]) => `${method} ${ms.toPrecision(3)}`);
+  const failed = c.dropped.map((d) => `${d.method} failed: ${d.reason}`);
+  return [...timed, ...failed].join(' · ') || '—';
 }

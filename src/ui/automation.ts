@@ -46,6 +46,7 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'notice':
     case 'preset-cost':
     case 'run-plan':
+    case 'kernel-plan':
     case 'test-images':
       return;
     default:

@@ -126,6 +126,7 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     case 'notice':
     case 'preset-cost':
     case 'run-plan':
+    case 'kernel-plan':
     case 'test-images':
       return state;
     default:

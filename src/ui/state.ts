@@ -11,6 +11,7 @@ import {
   assertNever,
   type BackendInfo,
   type FromWorker,
+  type KernelPlanReport,
   type PresetCost,
   type RunPlan,
   type RunStatus,
@@ -25,6 +26,8 @@ export interface AppState {
   data?: DataReady;
   backend?: BackendInfo;
   model?: ModelSummary;
+  /** The current run's convolution formulations and how they were chosen (tuned here, cached or static). */
+  kernelPlan?: KernelPlanReport;
   steps: BatchMetrics[];
   epochs: EpochRecord[];
   /** Tensor memory at the end of each epoch, parallel to `epochs`: flat when nothing leaks. */
@@ -54,7 +57,7 @@ export type LocalAction =
 export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
   switch (action.type) {
     case 'run-requested': {
-      const { error: _dropped, test: _old, plan: _oldPlan, ...rest } = state;
+      const { error: _dropped, test: _old, plan: _oldPlan, kernelPlan: _oldKernels, ...rest } = state;
       return { ...rest, steps: [], epochs: [], epochMemory: [], startedAt: action.at, totalEpochs: action.epochs ?? rest.totalEpochs };
     }
     case 'worker-restarted':
@@ -79,6 +82,8 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       return { ...state, backend: action.info };
     case 'model':
       return { ...state, model: action.summary };
+    case 'kernel-plan':
+      return { ...state, kernelPlan: action.plan };
     case 'batch-metrics':
       return { ...state, steps: state.steps.concat(action.metrics), memory: action.memory };
     case 'epoch-end':

@@ -38,3 +38,14 @@ describe('readUrlOptions and the data folder', () => {
     }
   });
 });
+
+describe('readUrlOptions and kernel tuning', () => {
+  it('takes auto, on or off, and names a wrong value', () => {
+    expect(readUrlOptions('').tune).toBe('auto');
+    expect(readUrlOptions('?tune=off').tune).toBe('off');
+    expect(readUrlOptions('?tune=on').unknown).toEqual([]);
+    const o = readUrlOptions('?tune=fast');
+    expect(o.tune).toBe('auto');
+    expect(o.tuneError).toBe('Unknown tune option "fast" in the URL: use one of auto, on, off; using auto.');
+  });
+});

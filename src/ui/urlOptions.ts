@@ -3,12 +3,12 @@
  * automated) plus the page options below. Unknown or invalid values are
  * reported, never silently ignored.
  */
-import { BACKEND_REQUESTS, type BackendRequest } from '../worker/protocol';
+import { BACKEND_REQUESTS, TUNE_MODES, type BackendRequest, type TuneMode } from '../worker/protocol';
 import { SETTING_KEYS } from '../train/settings';
 import { defaultFields } from './fields';
 
 /** Page options that are not training settings. */
-const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu'] as const;
+const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu', 'tune'] as const;
 
 /** A folder of this site: starts with one slash (two would name another host), then plain path characters. */
 const SAME_ORIGIN_PATH = /^\/(?!\/)[\w\-./]*$/;
@@ -28,6 +28,9 @@ export interface UrlOptions {
   /** The shard folder, ending in '/': `data=/some/path/`, else `defaultDataPath`. */
   dataPath: string;
   dataError?: string;
+  /** Whether convolution formulations are timed on this device before a run (see TUNE_MODES). */
+  tune: TuneMode;
+  tuneError?: string;
 }
 
 export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/'): UrlOptions {
@@ -41,6 +44,8 @@ export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/
   const backendOk = (BACKEND_REQUESTS as readonly string[]).includes(backendText);
   const data = query.get('data');
   const dataOk = data === null || SAME_ORIGIN_PATH.test(data);
+  const tuneText = query.get('tune') ?? 'auto';
+  const tuneOk = (TUNE_MODES as readonly string[]).includes(tuneText);
   const options: UrlOptions = {
     fields,
     given: SETTING_KEYS.filter((key) => query.has(key)),
@@ -49,7 +54,9 @@ export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/
     autostart: isOn(query.get('autostart')),
     softwareGpu: isOn(query.get('softwareGpu')),
     dataPath: data !== null && dataOk ? data.replace(/\/?$/, '/') : defaultDataPath,
+    tune: tuneOk ? (tuneText as TuneMode) : 'auto',
   };
+  if (!tuneOk) options.tuneError = `Unknown tune option "${tuneText}" in the URL: use one of ${TUNE_MODES.join(', ')}; using auto.`;
   if (!backendOk) options.backendError = `Unknown backend "${backendText}" in the URL: use one of ${BACKEND_REQUESTS.join(', ')}.`;
   // The page must never be pointed at another site's files.
   if (!dataOk)

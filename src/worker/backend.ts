@@ -105,7 +105,7 @@ export async function selectBackend(request: BackendRequest, opts: { allowSoftwa
     const found = await probe(request);
     if (found.problem) throw new BackendError(`The requested backend "${request}" cannot run here. ${found.problem}.`);
     await activate(request);
-    return { name: request, adapter: describeActive(request, found.adapter), fallbackReasons: [], forced: true };
+    return { name: request, adapter: describeActive(request, found.adapter), fallbackReasons: [], forced: true, software: found.software };
   }
   const reasons: string[] = [];
   for (const name of ORDER) {
@@ -124,7 +124,7 @@ export async function selectBackend(request: BackendRequest, opts: { allowSoftwa
       reasons.push(`${name} failed to start: ${(error as Error).message}`);
       continue;
     }
-    return { name, adapter: describeActive(name, found.adapter), fallbackReasons: reasons, forced: false };
+    return { name, adapter: describeActive(name, found.adapter), fallbackReasons: reasons, forced: false, software: found.software };
   }
   throw new BackendError(`No TensorFlow.js backend could start. ${reasons.join('; ')}.`);
 }
@@ -170,6 +170,7 @@ export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}):
         adapter: found.adapter,
         fallbackReasons: [`The GPU device was lost (${lost}); a new WebGPU device was started`],
         forced: false,
+        software: found.software,
       };
     } catch (error) {
       found.problem = `WebGPU could not start again: ${(error as Error).message}`;

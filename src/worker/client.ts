@@ -5,7 +5,7 @@
  */
 import type { Preset } from '../model/config';
 import type { Settings } from '../train/settings';
-import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker } from './protocol';
+import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker, type TuneMode } from './protocol';
 
 export type Listener = (message: FromWorker) => void;
 
@@ -62,8 +62,8 @@ export class TrainerClient {
     this.send({ type: 'cancel-load' });
   }
 
-  initBackend(backend: BackendRequest, allowSoftwareGpu = false): void {
-    this.send({ type: 'init-backend', backend, allowSoftwareGpu });
+  initBackend(backend: BackendRequest, allowSoftwareGpu = false, tune: TuneMode = 'auto'): void {
+    this.send({ type: 'init-backend', backend, allowSoftwareGpu, tune });
   }
 
   /**

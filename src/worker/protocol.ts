@@ -12,6 +12,7 @@ import type { ClassifierInfo } from '../classify/classifier';
 import type { Preset } from '../model/config';
 import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
+import type { CaseChoice } from '../train/kernels/tune';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -31,6 +32,28 @@ export interface BackendInfo {
   fallbackReasons: string[];
   /** True when the backend was named with `?backend=`. */
   forced: boolean;
+  /** A GPU API on a software renderer (SwiftShader, llvmpipe): a CPU in disguise. */
+  software: boolean;
+}
+
+/**
+ * Whether convolution formulations are timed on this device before a run (`?tune=`):
+ * 'auto' on a hardware GPU only, 'on' also on a software renderer, 'off' never (the static plan).
+ */
+export const TUNE_MODES = ['auto', 'on', 'off'] as const;
+export type TuneMode = (typeof TUNE_MODES)[number];
+
+/** The convolution formulations a run uses on this device, and how they were chosen. */
+export interface KernelPlanReport {
+  backend: BackendName;
+  adapter: string;
+  /** 'tuned' once any shape's choice came from timing on this device (now or cached). */
+  status: 'tuned' | 'static';
+  /** In words, for the model details: why static, or what the tuning did. */
+  reason: string;
+  /** Time spent timing candidates now (0 when every choice was cached). Unit: ms. */
+  ms: number;
+  choices: CaseChoice[];
 }
 
 export type RunStatus = 'idle' | 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'error';
@@ -59,7 +82,7 @@ export type ToWorker =
   | { type: 'load-data'; baseUrl: string }
   | { type: 'cancel-load' }
   /** Sent once at start-up, so the page can show the backend before any training. */
-  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean }
+  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean; tune: TuneMode }
   | { type: 'train'; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -92,6 +115,8 @@ export type FromWorker =
   | { type: 'data-ready'; classes: string[]; counts: { train: number; test: number }; samples: SampleImages; cachedShards: number }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'model'; summary: ModelSummary }
+  /** Sent after 'model', before the first step: the convolution formulations this run uses. */
+  | { type: 'kernel-plan'; plan: KernelPlanReport }
   | { type: 'status'; status: RunStatus }
   /** Metrics since the previous message: a delta, never the whole history. */
   | { type: 'batch-metrics'; metrics: BatchMetrics[]; memory: MemoryInfo }

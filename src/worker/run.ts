@@ -33,6 +33,8 @@ export interface RunServices {
   checkpoints: CheckpointSlot;
   library: Library;
   classifier: Classifier;
+  /** Chooses the convolution formulations for the model's training step on this device, and tells the page. */
+  prepareKernels: (model: tf.LayersModel, batchSize: number) => Promise<void>;
 }
 
 export class Run {
@@ -76,6 +78,7 @@ export class Run {
       }
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
+      await this.services.prepareKernels(model, settings.batchSize);
 
       const result = await trainModel({
         model,

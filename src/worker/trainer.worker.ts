@@ -3,6 +3,7 @@
  * The training worker: owns the data set, the backend and the model, so the
  * page never blocks on TensorFlow.js. It speaks only the messages in protocol.ts.
  */
+import type * as tf from '@tensorflow/tfjs';
 import { toErrorData, AppError, trainingElsewhere, type ErrorCode } from '../errors';
 import { loadDataset, openBrowserShardCache, type Dataset } from '../data/loader';
 import { gatherImages, pickPerClass } from '../data/samples';
@@ -17,7 +18,8 @@ import { ClassifyQueue } from './classifyQueue';
 import { Library } from './library';
 import { continueElsewhere } from './handoverTransfer';
 import { exportModel, importModel } from './modelTransfer';
-import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker } from './protocol';
+import { KernelPlanner } from './kernelPlan';
+import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker, type TuneMode } from './protocol';
 import { CostMeter } from './presetCosts';
 import { Run } from './run';
 
@@ -43,6 +45,16 @@ const classifyQueue = new ClassifyQueue(post, classifier);
 const transfer = { post, library, classifier, dataset: () => dataset };
 /** Timed steps per preset, for the estimate before Train; a run stops it first. */
 const costs = new CostMeter(post);
+/** The convolution formulations each run uses, timed on this device where that means something. */
+const planner = new KernelPlanner();
+/** From the page's `?tune=`. */
+let tuneMode: TuneMode = 'auto';
+
+async function prepareKernels(model: tf.LayersModel, batchSize: number): Promise<void> {
+  if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
+  const plan = await planner.prepare(model, batchSize, await backend, tuneMode);
+  post({ type: 'kernel-plan', plan });
+}
 
 /** Opens IndexedDB once; the page hears whether a run waits to be resumed before it hears whether checkpoints are on. */
 async function openStorage(): Promise<void> {
@@ -54,6 +66,7 @@ async function openStorage(): Promise<void> {
     return null;
   });
   await checkpoints.attach(db);
+  planner.attach(db);
   post(db ? { type: 'storage', checkpoints: true } : { type: 'storage', checkpoints: false, error: toErrorData(failure) });
   await library.attach(db);
 }
@@ -75,7 +88,7 @@ let allowSoftwareGpu = false;
 async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint | null): Promise<void> {
   let from = checkpoint;
   for (;;) {
-    run = new Run({ post, checkpoints, library, classifier }, data, settings, from);
+    run = new Run({ post, checkpoints, library, classifier, prepareKernels }, data, settings, from);
     try {
       return await run.start();
     } catch (error) {
@@ -171,6 +184,7 @@ async function handle(message: ToWorker): Promise<void> {
       return;
     case 'init-backend': {
       allowSoftwareGpu = message.allowSoftwareGpu;
+      tuneMode = message.tune;
       // Once per worker: the page may ask twice (React runs effects twice in development),
       // and a second selection racing the first left tfjs on another backend than the one reported.
       backend ??= selectBackend(message.backend, { allowSoftwareGpu });

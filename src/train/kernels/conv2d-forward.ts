@@ -23,7 +23,8 @@ type ForwardAttrs = {
   leakyreluAlpha?: number;
 };
 
-export type ForwardConvRule = (info: backend_util.Conv2DInfo) => 'transposed' | 'stock';
+export type ForwardMethod = 'transposed' | 'stock';
+export type ForwardConvRule = (info: backend_util.Conv2DInfo) => ForwardMethod;
 
 /** The WebGPU choice measured above. */
 export const webgpuForwardConvRule: ForwardConvRule = (info) =>

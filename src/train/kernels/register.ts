@@ -16,7 +16,9 @@
 //   kernel of ours ('patches': 2 dispatches where the composed ones made 14–22;
 //   docs/benchmarks.md). Their input gradient stays stock: as a forward
 //   conv it lost at every WebGPU shape and at half the WebGL ones.
-// The GPU plans were timed on SwiftShader (a CPU), not on a real GPU.
+// The GPU rules were timed on SwiftShader (a CPU), not on a real GPU: on a
+// hardware adapter the app times the candidates per shape on the device itself
+// and those choices override these rules (plan.ts, tune.ts, tune-device.ts).
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
@@ -30,6 +32,8 @@ import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
 import { maxPoolGradJs } from './max-pool-grad';
+import { plannedFilterGradRule, plannedForwardRule } from './plan';
+import type { StaticRules } from './tune-device';
 import { makeSlice } from './slice';
 import { makeTile } from './tile';
 import { makeTranspose } from './transpose';
@@ -86,7 +90,7 @@ const forwardConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
   needsStock: true,
   make: (backendName, stock) => {
     if (stock === undefined) throw new Error(`no stock ${kernelName} on '${backendName}' to fall back on`);
-    return makeForwardConv(backendName, webgpuForwardConvRule, stock.kernelFunc);
+    return makeForwardConv(backendName, plannedForwardRule(backendName, webgpuForwardConvRule), stock.kernelFunc);
   },
 });
 
@@ -158,10 +162,27 @@ const PLANS: Record<string, Installer[]> = {
     transpose,
     slice,
   ],
-  cpu: [filterGrad(cpuFilterGradRule), ...bnAct],
-  webgpu: [filterGrad(webgpuFilterGradRule), forwardConv('Conv2D'), forwardConv('FusedConv2D'), ...bnAct, ...stepKernels],
-  webgl: [filterGrad(webglFilterGradRule)],
+  cpu: [filterGrad(plannedFilterGradRule('cpu', cpuFilterGradRule)), ...bnAct],
+  webgpu: [
+    filterGrad(plannedFilterGradRule('webgpu', webgpuFilterGradRule)),
+    forwardConv('Conv2D'),
+    forwardConv('FusedConv2D'),
+    ...bnAct,
+    ...stepKernels,
+  ],
+  webgl: [filterGrad(plannedFilterGradRule('webgl', webglFilterGradRule))],
 };
+
+/**
+ * The static rules that timing on the device may override, per backend (tune-device.ts).
+ * WASM has none to tune: its rules were measured on CPUs like the ones it runs on.
+ * cpu is here for the unit tests, which tune on it.
+ */
+export const TUNABLE_RULES: Readonly<Record<string, StaticRules>> = Object.freeze({
+  webgpu: { filterGrad: webgpuFilterGradRule, forward: webgpuForwardConvRule },
+  webgl: { filterGrad: webglFilterGradRule },
+  cpu: { filterGrad: cpuFilterGradRule },
+});
 
 // Kept on globalThis under a registered symbol so that two copies of this
 // module (e.g. two bundles in one realm) still see each other's registrations
