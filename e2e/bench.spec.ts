@@ -69,17 +69,23 @@ test('our weight gradient matches TensorFlow.js’s WebGPU kernel (max relative 
   expect(errors).toEqual([]);
 });
 
+/** The bench page's `fused` job on `backend`: each check's max relative error against the unfused TensorFlow.js reference. */
+async function fusedErrors(page: Page, backend: 'webgpu' | 'webgl'): Promise<FusedResult> {
+  await page.goto('/bench.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const result = (await page.evaluate(
+    (b) => (window as unknown as { cifarBench: BenchApi }).cifarBench.run({ kind: 'fused', backend: b }),
+    backend,
+  )) as FusedResult;
+  expect(result.backend).toBe(backend);
+  return result;
+}
+
 test('our fused ops match their unfused TensorFlow.js references on WebGPU (max relative error < 1e-4)', async ({
   page,
   pageErrors: errors,
 }) => {
-  await page.goto('/bench.html');
-  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
-  const result = (await page.evaluate(() =>
-    (window as unknown as { cifarBench: BenchApi }).cifarBench.run({ kind: 'fused', backend: 'webgpu' }),
-  )) as FusedResult;
-
-  expect(result.backend).toBe('webgpu');
+  const result = await fusedErrors(page, 'webgpu');
   // BatchNorm + ELU / ReLU (γ frozen) / linear: output, running averages, dx, dβ, and dγ where γ trains.
   const names = Object.keys(result.errors);
   for (const activation of ['elu', 'relu', 'linear'])
@@ -103,6 +109,27 @@ test('our fused ops match their unfused TensorFlow.js references on WebGPU (max 
   for (const [name, error] of Object.entries(result.errors)) expect(error, name).toBeLessThan(1e-4);
   // stats, forward, 2 running averages, 2 gradient sums (dβ, dγ), dx.
   expect(result.bnActDispatches).toBe(7);
+  expect(errors).toEqual([]);
+});
+
+test('our WebGL kernels (optimizers, dropout, cross-entropy) match their unfused TensorFlow.js references (max relative error < 1e-4)', async ({
+  page,
+  pageErrors: errors,
+}) => {
+  const result = await fusedErrors(page, 'webgl');
+  // Only what has a WebGL kernel of ours: BatchNorm + activation and the batch input are WebGPU's alone.
+  expect(Object.keys(result.errors).sort()).toEqual(
+    [
+      'adam update',
+      'nesterov momentum update',
+      'cross-entropy',
+      'dropout mask',
+      'tiny model gradients',
+      'tiny model running averages',
+      'tiny training step',
+    ].sort(),
+  );
+  for (const [name, error] of Object.entries(result.errors)) expect(error, name).toBeLessThan(1e-4);
   expect(errors).toEqual([]);
 });
 

@@ -43,7 +43,7 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
       const count = job.backend === 'webgpu' ? installCounters() : undefined;
       await startBackend(job.backend, true);
       const errors: Record<string, number> = {};
-      for (const check of FUSED_CHECKS) errors[check.name] = await check.run();
+      for (const check of FUSED_CHECKS) if (check.backends.includes(job.backend)) errors[check.name] = await check.run();
       const dispatches = count ? await bnActDispatches(() => count.snapshot().dispatches) : undefined;
       return { kind: 'fused', backend: job.backend, errors, ...(dispatches !== undefined ? { bnActDispatches: dispatches } : {}) };
     }

@@ -1,7 +1,8 @@
 /**
  * Our fused ops against their unfused TensorFlow.js references on the job's
  * backend (the bench page's `fused` job; e2e/bench.spec.ts asserts every
- * error < 1e-4 on WebGPU). An entry is a name and a function returning
+ * error < 1e-4 on WebGPU and WebGL). Each check runs on the backends where it
+ * exercises a kernel of ours. An entry is a name and a function returning
  * max|ours − reference| / max|reference|: adding a check is one line in
  * FUSED_CHECKS.
  */
@@ -11,12 +12,10 @@ import { relativeError } from '../train/kernels/testing';
 import type { BnActivation } from '../train/kernels/bn-act';
 import { applyForTraining } from '../train/batchnorm';
 import { buildModel } from '../model/model';
-import { STEP_CHECKS } from './step-checks';
+import { STEP_CHECKS, type StepCheck } from './step-checks';
 
-export interface FusedCheck {
-  name: string;
-  run: () => Promise<number>;
-}
+/** A name, the backends it runs on, and max|ours − reference| / max|reference|. */
+export type FusedCheck = StepCheck;
 
 /** Odd sizes, a constant channel (variance 0); γ frozen for ReLU as in the fast preset. */
 const bnActCase = (activation: BnActivation, seed: number, shape = [3, 5, 7, 6]): BnActCase => ({
@@ -35,6 +34,7 @@ function bnActChecks(label: string, c: BnActCase): FusedCheck[] {
   let comparison: ReturnType<typeof compareBnAct> | undefined;
   return quantities.map((q) => ({
     name: `${label} ${q}`,
+    backends: ['webgpu'],
     run: async () => (await (comparison ??= compareBnAct(c)))[q],
   }));
 }
@@ -82,8 +82,8 @@ async function tinyModelErrors(): Promise<{ grads: number; moving: number }> {
 let tiny: ReturnType<typeof tinyModelErrors> | undefined;
 
 export const FUSED_CHECKS: FusedCheck[] = [
-  { name: 'tiny model gradients', run: async () => (await (tiny ??= tinyModelErrors())).grads },
-  { name: 'tiny model running averages', run: async () => (await (tiny ??= tinyModelErrors())).moving },
+  { name: 'tiny model gradients', backends: ['webgpu', 'webgl'], run: async () => (await (tiny ??= tinyModelErrors())).grads },
+  { name: 'tiny model running averages', backends: ['webgpu', 'webgl'], run: async () => (await (tiny ??= tinyModelErrors())).moving },
   ...bnActChecks('batchnorm+elu', bnActCase('elu', 100)),
   ...bnActChecks('batchnorm+relu', bnActCase('relu', 101)),
   ...bnActChecks('batchnorm+linear', bnActCase('linear', 102)),

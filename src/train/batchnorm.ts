@@ -130,7 +130,7 @@ function fusedBatchNorm(layer: Norm, vars: NormVariables, next: tf.layers.Layer 
  * `model.apply(x, { training: true })` with every BatchNormalization layer of
  * a Sequential model done by batchNormTraining, or, on WebGPU, together with
  * the ELU / ReLU after it by batchNormActTraining; with `dropoutSeed`, on
- * WebGPU, Dropout layers draw their masks from it (a pure function of the
+ * WebGPU and WebGL, Dropout layers draw their masks from it (a pure function of the
  * seed, where tfjs-layers draws from Math.random). Other models, and layers it
  * does not handle, go through tfjs-layers unchanged.
  */
@@ -155,12 +155,15 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dr
 }
 
 /**
- * A Dropout layer as our kernel on WebGPU (kernels/dropout.ts: the mask made
- * on the device from `seed`, no upload), null elsewhere or for a layer it
- * does not cover (a noise shape).
+ * A Dropout layer as our kernel on WebGPU and WebGL (kernels/dropout.ts: the
+ * mask made on the device from `seed`, no upload), null elsewhere or for a
+ * layer it does not cover (a noise shape, a rank over 4).
  */
 function fusedDropout(layer: tf.layers.Layer, x: tf.Tensor, seed: number): tf.Tensor | null {
-  if (layer.getClassName() !== 'Dropout' || tf.getBackend() !== 'webgpu' || tf.getKernel(DROPOUT, 'webgpu') === undefined) return null;
+  const backend = tf.getBackend();
+  if (layer.getClassName() !== 'Dropout' || !['webgpu', 'webgl'].includes(backend) || tf.getKernel(DROPOUT, backend) === undefined)
+    return null;
+  if (x.rank > 4) return null;
   const config = layer.getConfig();
   if (config.noiseShape != null || typeof config.rate !== 'number') return null;
   return config.rate > 0 ? dropoutTraining(x, config.rate, seed) : x;

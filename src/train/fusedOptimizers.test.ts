@@ -51,11 +51,11 @@ describe('fused optimizers on cpu', () => {
     await tf.setBackend('cpu');
   });
 
-  it('has a fused update on webgpu and cpu only', () => {
+  it('has a fused update on webgpu, webgl and cpu, not on wasm', () => {
     expect(fusedUpdateFor('cpu')).not.toBeNull();
     expect(fusedUpdateFor('webgpu')).not.toBeNull();
+    expect(fusedUpdateFor('webgl')).not.toBeNull();
     expect(fusedUpdateFor('wasm')).toBeNull();
-    expect(fusedUpdateFor('webgl')).toBeNull();
   });
 
   it('Adam matches tf.train.adam to 1e-6 over three steps: weights, m, v and the step count', async () => {

@@ -1,11 +1,12 @@
 /**
  * tfjs's Adam and momentum SGD with one fused update per variable where the
- * backend has one (WebGPU: a WGSL kernel, kernels/optimizer-webgpu.ts; CPU: a
- * loop). Same state, slot names, weights format and arithmetic as the tfjs
+ * backend has one (WebGPU: a WGSL kernel, kernels/optimizer-webgpu.ts; WebGL:
+ * one draw per new tensor, kernels/optimizer-webgl.ts; CPU: a loop). Same state, slot names, weights format and arithmetic as the tfjs
  * classes they extend, so checkpoints, resumes and the PyTorch hand-over do
  * not see a difference; other backends run tfjs's own update.
  */
 import * as tf from '@tensorflow/tfjs';
+import { webglUpdate } from './kernels/optimizer-webgl';
 import { webgpuUpdate } from './kernels/optimizer-webgpu';
 
 export type UpdateParams =
@@ -30,11 +31,13 @@ export interface UpdateItem {
 /** New values of each item's [value, ...slots], as fresh tensors the caller owns. */
 export type FusedUpdate = (items: UpdateItem[], params: UpdateParams) => tf.Tensor[][];
 
-/** The fused update of a backend, or null where tfjs's own runs (wasm and webgl: see the README's levers table). */
+/** The fused update of a backend, or null where tfjs's own runs (wasm: see the README's levers table). */
 export function fusedUpdateFor(backendName: string): FusedUpdate | null {
   switch (backendName) {
     case 'webgpu':
       return webgpuUpdate;
+    case 'webgl':
+      return webglUpdate;
     case 'cpu':
       return cpuUpdate;
     default:

@@ -202,7 +202,7 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const feed = batchFeed(opts, x, y);
   // dL/dL, the seed of every backward pass; see minimize.
   const one = tf.keep(tf.scalar(1));
-  const fusedLoss = tf.getBackend() === 'webgpu' && tf.getKernel(CROSS_ENTROPY, 'webgpu') !== undefined;
+  const fusedLoss = ['webgpu', 'webgl'].includes(tf.getBackend()) && tf.getKernel(CROSS_ENTROPY, tf.getBackend()) !== undefined;
   const run = (step: number): tf.Tensor1D =>
     tf.tidy(() => {
       const { input, labels } = feed.input(step);

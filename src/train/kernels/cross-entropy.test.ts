@@ -13,9 +13,10 @@ describe('cross-entropy kernels on cpu', () => {
     for (const config of crossEntropyKernels('cpu')) tf.unregisterKernel(config.kernelName, 'cpu');
   });
 
-  it('exists for webgpu and cpu only', () => {
+  it('exists for webgpu, webgl and cpu, not wasm', () => {
     expect(crossEntropyKernels('webgpu')).toHaveLength(2);
-    expect(crossEntropyKernels('webgl')).toEqual([]);
+    expect(crossEntropyKernels('webgl')).toHaveLength(2);
+    expect(crossEntropyKernels('wasm')).toEqual([]);
   });
 
   it.each([0, 0.2])('smoothing %s: loss, plain loss, accuracy and gradient equal the tfjs ops', async (smoothing) => {

@@ -1,6 +1,6 @@
 // The step's loss and accuracy from the softmax outputs as one kernel of ours,
-// and the loss's gradient as one more (WebGPU; the CPU twin is the unit
-// tests' reference). The tfjs ops they replace (../step.ts crossEntropy and
+// and the loss's gradient as one more (WebGPU and WebGL; the CPU twin is the
+// unit tests' reference). The tfjs ops they replace (../step.ts crossEntropy and
 // accuracyOf: one-hot, products, clip, log, means, arg-max, compare, and
 // their gradients) are ~22 dispatches and a few uploaded constants per step.
 //
@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { runWebGL, type WebGLProgram } from './webgl-program';
 
 export const CROSS_ENTROPY = 'CifarCrossEntropy';
 export const CROSS_ENTROPY_GRAD = 'CifarCrossEntropyGrad';
@@ -161,6 +162,90 @@ const webgpu: Record<string, Impl> = {
   },
 };
 
+// WebGL: one fragment sums the whole batch (B·K terms, 640 at batch 64: less than one draw call costs).
+const webglUniforms: WebGLProgram['customUniforms'] = [
+  { name: 'smoothing', type: 'float' },
+  { name: 'epsilon', type: 'float' },
+];
+const webglTarget = (classes: number) => `
+  float targetOf(int c, int label) {
+    return (c == label ? 1.0 - smoothing : 0.0) + smoothing / ${classes}.0;
+  }
+`;
+
+function webglCrossEntropyProgram(output: CrossEntropyAttrs['output'], [rows, classes]: [number, number]): WebGLProgram {
+  return {
+    variableNames: ['probs', 'labels'],
+    outputShape: output === 'objective' ? [] : [2],
+    customUniforms: webglUniforms,
+    userCode: `
+      ${webglTarget(classes)}
+      void main() {
+        vec3 s = vec3(0.0);
+        for (int r = 0; r < ${rows}; r++) {
+          int label = int(getLabels(r));
+          int best = 0;
+          float bestP = getProbs(r, 0);
+          float objective = 0.0;
+          for (int c = 0; c < ${classes}; c++) {
+            float p = getProbs(r, c);
+            if (p > bestP) {
+              best = c;
+              bestP = p;
+            }
+            objective += targetOf(c, label) * log(clamp(p, epsilon, 1.0));
+          }
+          float plain = log(clamp(getProbs(r, label), epsilon, 1.0));
+          s += vec3(-objective, -plain, best == label ? 1.0 : 0.0);
+        }
+        s /= ${rows}.0;
+        ${output === 'objective' ? 'setOutput(s.x);' : 'setOutput(getOutputCoords() == 0 ? s.y : s.z);'}
+      }
+    `,
+  };
+}
+
+function webglCrossEntropyGradProgram([rows, classes]: [number, number]): WebGLProgram {
+  return {
+    variableNames: ['probs', 'labels', 'dy'],
+    outputShape: [rows, classes],
+    customUniforms: webglUniforms,
+    userCode: `
+      ${webglTarget(classes)}
+      void main() {
+        ivec2 rc = getOutputCoords();
+        float p = getProbs(rc.x, rc.y);
+        bool inside = p >= epsilon && p <= 1.0;
+        float g = -getDy() * targetOf(rc.y, int(getLabels(rc.x))) / (${rows}.0 * p);
+        setOutput(inside ? g : 0.0);
+      }
+    `,
+  };
+}
+
+const webglUniformValues = (a: CrossEntropyAttrs) => [[a.smoothing], [a.epsilon]];
+
+const webgl: Record<string, Impl> = {
+  [CROSS_ENTROPY]: ({ inputs, backend, attrs }) => {
+    const probs = input(inputs, 'probs');
+    return runWebGL(
+      backend,
+      webglCrossEntropyProgram(attrsOf(attrs).output, probs.shape as [number, number]),
+      [probs, input(inputs, 'labels')],
+      webglUniformValues(attrsOf(attrs)),
+    );
+  },
+  [CROSS_ENTROPY_GRAD]: ({ inputs, backend, attrs }) => {
+    const probs = input(inputs, 'probs');
+    return runWebGL(
+      backend,
+      webglCrossEntropyGradProgram(probs.shape as [number, number]),
+      [probs, input(inputs, 'labels'), input(inputs, 'dy')],
+      webglUniformValues(attrsOf(attrs)),
+    );
+  },
+};
+
 /** The CPU twins, in float64 then rounded: a reference for the unit tests, not a fast path. */
 function cpuParts(inputs: Record<string, TensorInfo | undefined>, backend: KernelBackend, attrs: NamedAttrMap | undefined) {
   const probs = input(inputs, 'probs');
@@ -203,9 +288,11 @@ const cpu: Record<string, Impl> = {
   },
 };
 
-/** The kernels' configs for the backends that have them (webgpu, cpu). */
+const IMPLS: Partial<Record<string, Record<string, Impl>>> = { webgpu, webgl, cpu };
+
+/** The kernels' configs for the backends that have them (webgpu, webgl, cpu). */
 export function crossEntropyKernels(backendName: string): KernelConfig[] {
-  const impls = backendName === 'webgpu' ? webgpu : backendName === 'cpu' ? cpu : null;
+  const impls = IMPLS[backendName];
   if (!impls) return [];
   return Object.entries(impls).map(([kernelName, impl]) => ({
     kernelName,

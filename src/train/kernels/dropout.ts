@@ -1,5 +1,6 @@
 // Dropout in training as one kernel of our own, forward and backward, for
-// WebGPU (one dispatch each way) and the CPU (the unit tests' reference).
+// WebGPU (one dispatch each way), WebGL (one draw each way) and the CPU (the
+// unit tests' reference).
 //
 // tfjs's dropout draws its mask with Math.random on the CPU and uploads it
 // (a new GPU buffer every step), then spends three kernels making the
@@ -11,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { flatIndexSnippet, runWebGL, type WebGLProgram } from './webgl-program';
 
 export const DROPOUT = 'CifarDropout';
 
@@ -103,6 +105,46 @@ const webgpuDropout: Impl = ({ inputs, backend, attrs }) => {
   return { ...out, shape: x.shape };
 };
 
+/**
+ * The same hash in GLSL ES 3.00 (uint arithmetic wraps mod 2³², as in WGSL and Math.imul). The seed
+ * comes in as two 16-bit ints: GLSL leaves the conversion of a negative int to uint undefined.
+ */
+function webglDropoutProgram(shape: number[]): WebGLProgram {
+  return {
+    variableNames: ['x'],
+    outputShape: shape,
+    customUniforms: [
+      { name: 'seedHigh', type: 'int' },
+      { name: 'seedLow', type: 'int' },
+      { name: 'rate', type: 'float' },
+      { name: 'scale', type: 'float' },
+    ],
+    userCode: `
+      uint hash32(uint v) {
+        uint x = v;
+        x ^= x >> 16u;
+        x *= 0x7feb352du;
+        x ^= x >> 15u;
+        x *= 0x846ca68bu;
+        x ^= x >> 16u;
+        return x;
+      }
+      void main() {
+        ${flatIndexSnippet(shape)}
+        uint seed = (uint(seedHigh) << 16u) | uint(seedLow);
+        float u = float(hash32(seed ^ hash32(uint(index))) >> 8u) / 16777216.0;
+        setOutput(u >= rate ? getXAtOutCoords() * scale : 0.0);
+      }
+    `,
+  };
+}
+
+const webglDropout: Impl = ({ inputs, backend, attrs }) => {
+  const { rate, seed } = attrsOf(attrs);
+  const x = inputs.x as TensorInfo;
+  return runWebGL(backend, webglDropoutProgram(x.shape), [x], [[seed >>> 16], [seed & 0xffff], [rate], [scaleOf(rate)]]);
+};
+
 const cpuDropout: Impl = ({ inputs, backend, attrs }) => {
   const { rate, seed } = attrsOf(attrs);
   const x = inputs.x as TensorInfo;
@@ -113,9 +155,11 @@ const cpuDropout: Impl = ({ inputs, backend, attrs }) => {
   return { dataId: backend.write(out, x.shape, 'float32'), shape: x.shape, dtype: 'float32' };
 };
 
-/** The kernel's configs for the backends that have it (webgpu, cpu). */
+const IMPLS: Partial<Record<string, Impl>> = { webgpu: webgpuDropout, webgl: webglDropout, cpu: cpuDropout };
+
+/** The kernel's configs for the backends that have it (webgpu, webgl, cpu). */
 export function dropoutKernels(backendName: string): KernelConfig[] {
-  const impl = backendName === 'webgpu' ? webgpuDropout : backendName === 'cpu' ? cpuDropout : null;
+  const impl = IMPLS[backendName];
   return impl ? [{ kernelName: DROPOUT, backendName, kernelFunc: impl as unknown as KernelConfig['kernelFunc'] }] : [];
 }
 

@@ -170,7 +170,12 @@ const PLANS: Record<string, Installer[]> = {
     ...bnAct,
     ...stepKernels,
   ],
-  webgl: [filterGrad(plannedFilterGradRule('webgl', webglFilterGradRule))],
+  webgl: [
+    filterGrad(plannedFilterGradRule('webgl', webglFilterGradRule)),
+    own(DROPOUT, dropoutKernels),
+    own(CROSS_ENTROPY, crossEntropyKernels),
+    own(CROSS_ENTROPY_GRAD, crossEntropyKernels),
+  ],
 };
 
 /**
@@ -239,7 +244,9 @@ function install(kernelName: string, backendName: string, make: (stock: KernelCo
  *    the fused BatchNorm + activation kernels (bn-act.ts), and the step's
  *    dropout, batch input and cross-entropy kernels (a WebGPU step that
  *    uploads nothing: see ../step.ts).
- *  - webgl: a faster Conv2DBackpropFilter (formulation per shape).
+ *  - webgl: a faster Conv2DBackpropFilter (formulation per shape), and
+ *    the step's dropout and cross-entropy kernels (one draw each where tfjs
+ *    makes several and uploads the dropout mask).
  */
 export function registerTrainingKernels(backendName: string): { registered: string[] } {
   const plan = PLANS[backendName];
