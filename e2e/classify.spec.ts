@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
+import { RUN_START, startTrace, watchMainThread } from './dashboard';
 import { bmp, gif, png } from './images';
 
 /**
@@ -250,6 +251,8 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   page,
   pageErrors,
 }) => {
+  // The page's main-thread tasks with their CPU time, from the drop to the end of the run (see dashboard.ts).
+  await watchMainThread(page);
   // 4096 images at 16 per batch, 3 epochs: 768 steps, long enough to classify during.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=4096&testLimit=200&patience=0&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
@@ -257,7 +260,8 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'training');
 
-  await page.evaluate(async () => {
+  const stopTrace = await startTrace(page);
+  await page.evaluate(async (startMark) => {
     // The test's own work first (encoding the picture), outside the measurement.
     const canvas = new OffscreenCanvas(1200, 900);
     const ctx = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D;
@@ -269,25 +273,18 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
     const transfer = new DataTransfer();
     for (let i = 0; i < 100; i++) transfer.items.add(new File([jpeg], `photo-${i}.jpg`, { type: 'image/jpeg' }));
 
-    const w = window as unknown as { __maxGap: number; __counts: string[] };
-    // From here on: the longest time the main thread was busy, measured by a 50 ms timer.
-    w.__maxGap = 0;
-    let last = performance.now();
-    setInterval(() => {
-      const now = performance.now();
-      w.__maxGap = Math.max(w.__maxGap, now - last - 50);
-      last = now;
-    }, 50);
+    const w = window as unknown as { __counts: string[] };
     // Every distinct "n of 100 classified" the page shows.
     w.__counts = [];
     new MutationObserver(() => {
       const text = document.querySelector('[data-testid="classify-count"]')?.textContent ?? '';
       if (w.__counts.at(-1) !== text) w.__counts.push(text);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    performance.mark(startMark);
     document
       .querySelector('[data-testid="dropzone"]')
       ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  });
+  }, RUN_START);
 
   await expect(page.getByTestId('prediction')).toHaveCount(100, { timeout: 120_000 });
   const counts = await page.evaluate(() => (window as unknown as { __counts: string[] }).__counts);
@@ -296,11 +293,19 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   expect(new Set(classified.filter((n) => n > 0 && n < 100)).size).toBeGreaterThanOrEqual(3);
   // At least the first batches came from snapshots of the run in progress.
   expect(await page.locator('[data-testid="prediction"] .by', { hasText: 'training' }).count()).toBeGreaterThan(0);
-  // Responsive: no stretch of main-thread work near a second (seen here: ~0.2 s, with training and 100 thumbnails).
-  expect(await page.evaluate(() => (window as unknown as { __maxGap: number }).__maxGap)).toBeLessThan(1000);
 
   // The run carries on to the end with every step.
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 180_000 });
+  // Responsive: no main-thread task near a second of the page's own work, classifying and training. Measured in
+  // CPU time: on a machine busy with other work, wall time also counts the wait for a core (a 50 ms timer once
+  // read 1.03 s here beside two other trainings).
+  const tasks = await stopTrace();
+  const longest = tasks.reduce((a, b) => (b.cpu > a.cpu ? b : a), { wall: 0, cpu: 0, at: 0 });
+  console.log(
+    `main thread, drop to done: ${tasks.length} tasks; longest ${longest.cpu.toFixed(1)} ms CPU (${longest.wall.toFixed(1)} ms wall)`,
+  );
+  expect(tasks.length).toBeGreaterThan(100);
+  expect(longest.cpu).toBeLessThan(500);
   expect(Number(await page.getByTestId('step').textContent())).toBe(3 * 256);
   await expect(page.locator('table.epochs tbody tr')).toHaveCount(3);
   await expect(page.getByTestId('error')).toHaveCount(0);
