@@ -5,20 +5,11 @@
  * `ours` registers them here explicitly.
  */
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerTrainingKernels, stockKernel } from '../train/kernels';
+// Also points the WASM backend at our bundled binaries, as in the app.
+import { isSoftwareRenderer } from '../worker/backend';
 import { describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
 import type { BenchBackend } from './protocol';
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
-});
 
 /**
  * Starts `name`; with `ours`, registers our training kernels, then puts the
@@ -47,8 +38,7 @@ export async function startBackend(
     registered = registered.filter((k) => k !== kernelName);
   }
   const adapter = await describe(name, threads);
-  // As the app's probe (src/worker/backend.ts): a software renderer is a CPU in disguise.
-  return { adapter, software: /swiftshader|llvmpipe|software/i.test(adapter), registered };
+  return { adapter, software: isSoftwareRenderer(adapter), registered };
 }
 
 async function describe(name: BenchBackend, threads: WasmThreadPlan | null): Promise<string> {

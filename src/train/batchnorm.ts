@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mixSeed } from '../data/random';
 import { batchNormActTraining, bnActAvailable, type BnActivation } from './kernels/bn-act';
 import { DROPOUT, dropoutTraining } from './kernels/dropout';
+import { fusedOnGpu } from './kernels/register';
 
 /*
  * The training-mode forward pass of a Sequential model with BatchNorm done in
@@ -160,9 +161,7 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dr
  * layer it does not cover (a noise shape, a rank over 4).
  */
 function fusedDropout(layer: tf.layers.Layer, x: tf.Tensor, seed: number): tf.Tensor | null {
-  const backend = tf.getBackend();
-  if (layer.getClassName() !== 'Dropout' || !['webgpu', 'webgl'].includes(backend) || tf.getKernel(DROPOUT, backend) === undefined)
-    return null;
+  if (layer.getClassName() !== 'Dropout' || !fusedOnGpu(DROPOUT)) return null;
   if (x.rank > 4) return null;
   const config = layer.getConfig();
   if (config.noiseShape != null || typeof config.rate !== 'number') return null;

@@ -14,6 +14,7 @@ import { FusedAdam, FusedMomentum } from './fusedOptimizers';
 import { BATCH_INPUT, batchInput, paramsRows } from './kernels/batch-input';
 import { CROSS_ENTROPY, crossEntropyMetrics, crossEntropyObjective } from './kernels/cross-entropy';
 import { DeviceSlot } from './kernels/device-slot';
+import { fusedOnGpu } from './kernels/register';
 import { warmupDecayRate } from './schedule';
 import type { Settings } from './settings';
 
@@ -151,7 +152,7 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
   const { batchSize, color, stats, augment, seed } = opts;
   const maxShift = opts.maxShift ?? MAX_SHIFT;
   const shape: [number, number, number, number] = [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels];
-  const fused = tf.getBackend() === 'webgpu' && tf.getKernel(BATCH_INPUT, 'webgpu') !== undefined;
+  const fused = fusedOnGpu(BATCH_INPUT);
   if (!fused) {
     return {
       // Wraps x without a copy; backends upload it in the first op, and the
@@ -202,7 +203,7 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const feed = batchFeed(opts, x, y);
   // dL/dL, the seed of every backward pass; see minimize.
   const one = tf.keep(tf.scalar(1));
-  const fusedLoss = ['webgpu', 'webgl'].includes(tf.getBackend()) && tf.getKernel(CROSS_ENTROPY, tf.getBackend()) !== undefined;
+  const fusedLoss = fusedOnGpu(CROSS_ENTROPY);
   const run = (step: number): tf.Tensor1D =>
     tf.tidy(() => {
       const { input, labels } = feed.input(step);

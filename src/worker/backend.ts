@@ -3,9 +3,8 @@
  * WASM, then CPU, and records why each faster one was passed over.
  *
  * A GPU API backed by a software renderer (SwiftShader, llvmpipe) is a CPU in
- * disguise: on our 2-core test machines a small convnet's forward pass ran at
- * 35 images/s on WebGPU-on-SwiftShader and 91 on WebGL-on-SwiftShader against
- * 2,180 on WASM. So `auto` skips software GPUs; `?backend=webgpu` still forces one.
+ * disguise, many times slower than WASM on the same cores (README, "Train"),
+ * so `auto` skips software GPUs; `?backend=webgpu` still forces one.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -55,6 +54,11 @@ async function probeWebGpu(): Promise<Probe> {
   return { problem: null, software, adapter: name };
 }
 
+/** Whether a WebGL renderer or adapter string names a software renderer (a CPU in disguise; see the top of this file). */
+export function isSoftwareRenderer(name: string): boolean {
+  return /swiftshader|llvmpipe|software/i.test(name);
+}
+
 function probeWebGl(): Probe {
   if (typeof OffscreenCanvas === 'undefined')
     return { problem: 'WebGL unavailable: OffscreenCanvas is missing', software: false, adapter: '' };
@@ -63,7 +67,7 @@ function probeWebGl(): Probe {
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
   gl.getExtension('WEBGL_lose_context')?.loseContext();
-  return { problem: null, software: /swiftshader|llvmpipe|software/i.test(renderer), adapter: renderer };
+  return { problem: null, software: isSoftwareRenderer(renderer), adapter: renderer };
 }
 
 async function probe(name: BackendName): Promise<Probe> {

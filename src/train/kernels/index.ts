@@ -1,4 +1,4 @@
-export { registerTrainingKernels, unregisterTrainingKernels, stockKernel } from './register';
+export { fusedOnGpu, registerTrainingKernels, unregisterTrainingKernels, stockKernel } from './register';
 export { conv2DBackpropFilterWith, makeConv2DBackpropFilter, type FilterGradMethod } from './conv2d-backprop-filter';
 export { conv2DBackpropInputViaConv, makeConv2DBackpropInput } from './conv2d-backprop-input';
 export { maxPoolGradJs } from './max-pool-grad';

@@ -7,7 +7,7 @@ import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterWith } from './conv2d-backprop-filter';
 import { BN_ACT_KERNELS } from './bn-act';
-import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from './register';
+import { fusedOnGpu, registerTrainingKernels, stockKernel, unregisterTrainingKernels } from './register';
 import { randomTensor, relativeError, takeValues } from './testing';
 
 const BATCH = 4;
@@ -330,6 +330,16 @@ describe('registerTrainingKernels on cpu', () => {
     // Ours alone, with no stock kernel to put back: gone.
     for (const k of BN_ACT_KERNELS) expect(tf.getKernel(k, 'cpu')).toBeUndefined();
     tf.dispose([x, dy, ours]);
+    await tf.setBackend('wasm');
+  });
+
+  it('keeps the fused paths to GPU backends: a kernel of ours registered on cpu does not count', async () => {
+    await tf.setBackend('cpu');
+    registerTrainingKernels('cpu');
+    const kernel = BN_ACT_KERNELS[0] as string;
+    expect(tf.getKernel(kernel, 'cpu')).toBeDefined();
+    expect(fusedOnGpu(kernel)).toBe(false);
+    unregisterTrainingKernels('cpu');
     await tf.setBackend('wasm');
   });
 

@@ -19,7 +19,7 @@
 // The GPU rules were timed on SwiftShader (a CPU), not on a real GPU: on a
 // hardware adapter the app times the candidates per shape on the device itself
 // and those choices override these rules (plan.ts, tune.ts, tune-device.ts).
-import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
+import { getBackend, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { makeConv2DBackpropFilter, type FilterGradMethod, type FilterGradRule } from './conv2d-backprop-filter';
 import { makeBatchNorm } from './batch-norm';
@@ -188,6 +188,18 @@ export const TUNABLE_RULES: Readonly<Record<string, StaticRules>> = Object.freez
   webgl: { filterGrad: webglFilterGradRule },
   cpu: { filterGrad: cpuFilterGradRule },
 });
+
+/**
+ * Whether the current backend is a GPU one (WebGPU, WebGL) with the kernel
+ * `kernelName` registered. The step's fused paths (batch input, dropout,
+ * cross-entropy) take their kernel only there: the CPU backend registers the
+ * same kernels as reference implementations for the unit tests, where the
+ * unfused ops are as fast and easier to read in a trace.
+ */
+export function fusedOnGpu(kernelName: string): boolean {
+  const backend = getBackend();
+  return (backend === 'webgpu' || backend === 'webgl') && lookup(kernelName, backend) !== undefined;
+}
 
 // Kept on globalThis under a registered symbol so that two copies of this
 // module (e.g. two bundles in one realm) still see each other's registrations
