@@ -15,7 +15,7 @@ const SPEED_COLUMN = 6; // images/s in the epochs table
 
 test('with the page hidden, training keeps at least 80% of its visible speed', async ({ page }) => {
   test.setTimeout(240_000);
-  await page.addInitScript(() => {
+  await page.addInitScript((epochs) => {
     let hidden = false;
     const switches: [number, boolean][] = [];
     (window as unknown as { __switches: typeof switches }).__switches = switches;
@@ -31,10 +31,10 @@ test('with the page hidden, training keeps at least 80% of its visible speed', a
     const observer = new MutationObserver(() => {
       const done = document.querySelectorAll('table.epochs tbody tr').length;
       // After epoch 2, 4, 6 the next one (3, 5, 7) runs hidden.
-      setHidden(done >= 2 && done % 2 === 0 && done < 8, done);
+      setHidden(done >= 2 && done % 2 === 0 && done < epochs, done);
     });
     document.addEventListener('DOMContentLoaded', () => observer.observe(document.body, { childList: true, subtree: true }));
-  });
+  }, EPOCHS);
   await page.goto(
     `/?preset=tiny&epochs=${EPOCHS}&batchSize=32&trainLimit=1024&testLimit=50&patience=0&augment=false&backend=wasm&autostart=1`,
   );

@@ -3,7 +3,7 @@
  * WASM, then CPU, and records why each faster one was passed over.
  *
  * A GPU API backed by a software renderer (SwiftShader, llvmpipe) is a CPU in
- * disguise, many times slower than WASM on the same cores (README, "Train"),
+ * disguise, many times slower than WASM on the same cores (README, "Training in the tab"),
  * so `auto` skips software GPUs; `?backend=webgpu` still forces one.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -192,9 +192,9 @@ export const TUNABLE_RULES: Readonly<Record<string, StaticRules>> = Object.freez
 /**
  * Whether the current backend is a GPU one (WebGPU, WebGL) with the kernel
  * `kernelName` registered. The step's fused paths (batch input, dropout,
- * cross-entropy) take their kernel only there: the CPU backend registers the
- * same kernels as reference implementations for the unit tests, where the
- * unfused ops are as fast and easier to read in a trace.
+ * cross-entropy) exist to save GPU dispatches and take their kernel only
+ * there; the CPU backend registers some of these kernels as references for
+ * the unit tests, and the step keeps tfjs's own ops on it.
  */
 export function fusedOnGpu(kernelName: string): boolean {
   const backend = getBackend();
