@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { wasmLine } from './wasm';
 
 /** A short WASM run: 256 training images, 100 test images. */
 const RUN = '/?preset=tiny&epochs=1&batchSize=64&trainLimit=256&testLimit=100&backend=wasm&autostart=1';
@@ -14,7 +15,7 @@ function watch(page: Page) {
   return seen;
 }
 
-test('served with COOP and COEP, the page is cross-origin isolated and WASM trains on one thread per core', async ({ page, baseURL }) => {
+test('served with COOP and COEP, the page is cross-origin isolated and WASM trains on every core', async ({ page, baseURL }) => {
   const origin = new URL(baseURL as string).origin;
   const seen = watch(page);
   await page.addInitScript(() => {
@@ -31,10 +32,9 @@ test('served with COOP and COEP, the page is cross-origin isolated and WASM trai
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-  const threads = Math.min(cores, 8);
   const backend = page.getByTestId('backend-panel');
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
-  await expect(backend).toContainText(`(SIMD, ${threads} ${threads === 1 ? 'thread' : 'threads'})`);
+  await expect(backend).toContainText(wasmLine(cores));
 
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 150_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
@@ -44,10 +44,28 @@ test('served with COOP and COEP, the page is cross-origin isolated and WASM trai
   expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd\.worker-[\w-]+\.js$/.test(url))).toBe(true);
   expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd-[\w-]+\.js$/.test(url))).toBe(true);
   expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(url))).toBe(true);
+  // With two cores or more, the run's second worker trained beside the first.
+  expect(seen.requests.some((url) => /\/assets\/replica\.worker-[\w-]+\.js$/.test(url))).toBe(cores >= 2);
   const foreign = seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
   expect(foreign).toEqual([]);
   expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
   expect(seen.errors).toEqual([]);
+});
+
+test('?workers=1 trains in one worker on every core’s threads, and a wrong value is named', async ({ page }) => {
+  const seen = watch(page);
+  await page.goto(RUN.replace('autostart=1', 'workers=1&autostart=1'));
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
+  await expect(page.getByTestId('backend-panel')).toContainText(wasmLine(cores, 1));
+  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 150_000 });
+  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
+  expect(seen.requests.some((url) => /replica\.worker/.test(url))).toBe(false);
+  expect(seen.errors).toEqual([]);
+
+  await page.goto('/?backend=wasm&workers=many');
+  await expect(page.getByText('The workers option "many" in the URL must be a whole number from 1 to 8; using the default.')).toBeVisible();
+  await expect(page.getByTestId('backend-panel')).toContainText(wasmLine(cores), { timeout: 60_000 });
 });
 
 test('from a host that sends no isolation headers, WASM runs single-threaded and the page says why', async ({ page }) => {

@@ -29,7 +29,10 @@ function settingsUsage(): string {
   }).join('\n');
 }
 
-const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--json PATH] [--no-build]
+const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--workers N] [--json PATH] [--no-build]
+
+  --workers N   on WASM, N workers train each batch together (default: 2 where there are 2 or more cores;
+                1 trains in one worker on every core's threads), as the page's ?workers=
 
 Settings (as in the page's form; a preset's own defaults apply where it has them):
 ${settingsUsage()}
@@ -41,6 +44,7 @@ async function main(): Promise<number> {
     options: {
       ...settingOptions,
       backend: { type: 'string' },
+      workers: { type: 'string' },
       json: { type: 'string' },
       'no-build': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -93,6 +97,7 @@ async function main(): Promise<number> {
     const query = settingsToQuery(settings);
     query.set('backend', backend);
     query.set('autostart', '1');
+    if (values.workers !== undefined) query.set('workers', values.workers);
     await page.goto(`${served.url}?${query}`);
     const end = await finished;
     if (end.type === 'error') throw new Error(end.error.message);

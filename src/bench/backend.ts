@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels, stockKernel } from '../train/kernels';
 // Also points the WASM backend at our bundled binaries, as in the app.
 import { isSoftwareRenderer } from '../worker/backend';
-import { describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
+import { currentThreadEnvironment, describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
 import type { BenchBackend } from './protocol';
 
 /**
@@ -25,7 +25,7 @@ export async function startBackend(
   stockKernels: string[] = [],
   wasmThreads?: number,
 ): Promise<{ adapter: string; software: boolean; registered: string[] }> {
-  const threads = name === 'wasm' ? prepareWasmThreads(wasmThreads) : null;
+  const threads = name === 'wasm' ? prepareWasmThreads({ threads: wasmThreads ?? currentThreadEnvironment().hardwareConcurrency }) : null;
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
   await tf.ready();
   let registered = ours ? registerTrainingKernels(name).registered : [];

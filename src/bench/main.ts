@@ -3,7 +3,7 @@
  * and `window.cifarBench.run(job)` (see protocol.ts), which `npm run bench`
  * and e2e/bench.spec.ts drive.
  */
-import { sharedBytes } from './allreduce';
+import { sharedBytes } from '../train/replicas';
 import { addCounts, perStep, summarizeCounts, zeroCounts, type Counts } from './counters';
 import { benchmarkDevice, parseDeviceBenchOptions } from './device';
 import type {
@@ -64,7 +64,7 @@ class BenchWorker {
 
 /**
  * The workers of one run: one, or `replicas` training one model together
- * (data parallelism, see allreduce.ts). Requests go to all at once; a step
+ * (data parallelism, see src/train/replicas.ts). Requests go to all at once; a step
  * lasts until the slowest replica is done.
  */
 class RunWorkers {
@@ -78,10 +78,11 @@ class RunWorkers {
     const replies = await Promise.all(this.workers.map((w) => w.request<SetupReply>({ type: 'setup', job: this.run, dataUrl })));
     const first = replies[0] as SetupReply;
     if (this.workers.length > 1) {
-      const shared = new SharedArrayBuffer(sharedBytes(this.workers.length, first.params));
+      const { batchSize } = this.run;
+      const shared = new SharedArrayBuffer(sharedBytes(this.workers.length, first.params, batchSize));
       await Promise.all(
         this.workers.map((w, index) =>
-          w.request<null>({ type: 'link', link: { index, count: this.workers.length, shared, params: first.params } }),
+          w.request<null>({ type: 'link', link: { index, count: this.workers.length, shared, params: first.params, batchSize } }),
         ),
       );
     }

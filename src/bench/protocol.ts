@@ -6,7 +6,7 @@
  */
 import type { Preset } from '../model/config';
 import type { OptimizerName } from '../train/settings';
-import type { ReplicaLink } from './allreduce';
+import type { ReplicaLink } from '../train/replicas';
 import type { Counts } from './counters';
 import type { KernelPlanReport, TuneMode } from '../worker/protocol';
 
@@ -44,7 +44,7 @@ export interface TrainJob {
   /**
    * `ours`, Adam only: train with this many workers, each on batchSize / replicas
    * images of every batch, gradients averaged before one identical Adam step
-   * in each (data parallelism, see allreduce.ts). Default 1.
+   * in each (data parallelism, see src/train/replicas.ts). Default 1.
    */
   replicas?: number;
   /** `ours` only: whether convolution formulations are timed on this device first, as the app's `?tune=` (default 'auto'). */

@@ -12,23 +12,14 @@ import { stockKernel } from '../train/kernels';
 import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
 import { warmupDecayRate } from '../train/schedule';
 import { SGD_MOMENTUM, createOptimizer, createTrainStep } from '../train/step';
-import { AllReduceAdam, type ReplicaLink } from './allreduce';
+import { shareOf, weightsChecksum, type ReplicaLink } from '../train/replicas';
 import { fillBenchBatch, type BenchImages } from './data';
 import { KernelPlanner } from '../worker/kernelPlan';
 import type { KernelPlanReport } from '../worker/protocol';
 import type { KernelProfile, TrainJob } from './protocol';
 
-/**
- * The optimizer trainModel would create for this preset, at the rate of its
- * first step (the schedule's, for `fast`); with a link, Adam averaging across the replicas.
- */
-function makeOptimizer(job: TrainJob, link?: ReplicaLink): { optimizer: tf.Optimizer; dispose: () => void } {
-  if (link) {
-    if (presetRecipe(job.preset) || job.optimizer !== 'adam')
-      throw new Error('Replicas are prototyped with Adam only (tiny and seed presets)');
-    const optimizer = new AllReduceAdam(0.001, link);
-    return { optimizer, dispose: () => optimizer.dispose() };
-  }
+/** The optimizer trainModel would create for this preset, at the rate of its first step (the schedule's, for `fast`). */
+function makeOptimizer(job: TrainJob): { optimizer: tf.Optimizer; dispose: () => void } {
   return createOptimizer({ preset: job.preset, optimizer: job.optimizer, learningRate: job.optimizer === 'sgd' ? 0.01 : 0.001 }, 100);
 }
 
@@ -65,11 +56,10 @@ export function trainableParams(job: TrainJob): number {
  */
 function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
-  const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job, link);
+  const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job);
   const recipe = presetRecipe(job.preset);
   const count = link?.count ?? 1;
-  if (job.batchSize % count !== 0) throw new Error(`A batch of ${job.batchSize} does not split into ${count} replicas`);
-  const batchSize = job.batchSize / count;
+  const batchSize = shareOf(job.batchSize, count);
   const step = createTrainStep({
     model,
     optimizer,
@@ -79,6 +69,7 @@ function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
     augment: job.augment,
     seed: 1,
     closedFormBatchNorm: !job.layersBatchNorm,
+    ...(link ? { replica: link } : {}),
     ...(recipe ? { maxShift: recipe.maxShift, labelSmoothing: recipe.labelSmoothing, weightDecay: recipe.weightDecay } : {}),
   });
   return {
@@ -89,12 +80,8 @@ function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
       const gatherMs = performance.now() - start;
       return { loss: step.run(index), gatherMs };
     },
-    /** Sum of every trainable value, in float64: replicas that stay in step agree on it exactly. */
-    weightsChecksum(): number {
-      let sum = 0;
-      for (const w of model.trainableWeights) for (const v of w.read().dataSync()) sum += v;
-      return sum;
-    },
+    /** Replicas that stay in step agree on it exactly. */
+    weightsChecksum: () => weightsChecksum(model.trainableWeights),
     dispose() {
       step.dispose();
       disposeOptimizer();

@@ -16,7 +16,7 @@ import { grayscaleBytes } from '../data/grayscale';
 import { toModelInput } from '../data/preprocess';
 import { AppError } from '../errors';
 import { inputChannels, type ModelConfig } from '../model/config';
-import { buildModel } from '../model/model';
+import { buildModel, setModelWeights } from '../model/model';
 import type { ModelMetadata } from '../model/modelFiles';
 import type { ColorMode } from '../model/config';
 import { saliencyMaps } from './saliency';
@@ -141,7 +141,7 @@ export class Classifier {
     // setWeights makes each variable share the training variable's current data
     // (reference counted); the optimizer's next step gives the training
     // variables new data, so the copy keeps these values: a true snapshot.
-    live.copy.setWeights(live.model.getWeights());
+    setModelWeights(live.copy, live.model.getWeights());
     return live.copy;
   }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
 import { validateModelConfig, type ModelConfig } from './config';
-import { WHITEN_LAYER, buildModel, setWhitening } from './model';
+import { WHITEN_LAYER, buildModel, setModelWeights, setWhitening } from './model';
 import { summarizeModel } from './summary';
 
 beforeAll(async () => {
@@ -189,5 +189,22 @@ describe('buildModel', () => {
     expect(() => validateModelConfig({ preset: 'tiny', color: 'sepia', seed: 1 })).toThrow(SettingsError);
     expect(() => validateModelConfig({ preset: 'tiny', color: 'rgb', seed: 1.5 })).toThrow(SettingsError);
     expect(validateModelConfig({ preset: 'tiny', color: 'gray', seed: 0 })).toEqual({ preset: 'tiny', color: 'gray', seed: 0 });
+  });
+});
+
+describe('setModelWeights', () => {
+  it.each(['tiny', 'seed', 'fast'] as const)('copies every weight of a %s model into another, frozen ones included', (preset) => {
+    const from = buildModel({ preset, color: 'rgb', seed: 1 });
+    const to = buildModel({ preset, color: 'rgb', seed: 2 });
+    try {
+      setModelWeights(to, from.getWeights());
+      const a = from.getWeights().map((t) => t.dataSync());
+      const b = to.getWeights().map((t) => t.dataSync());
+      expect(b).toEqual(a);
+      expect(() => setModelWeights(to, from.getWeights().slice(1))).toThrow(RangeError);
+    } finally {
+      from.dispose();
+      to.dispose();
+    }
   });
 });

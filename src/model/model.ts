@@ -161,6 +161,20 @@ function fastLayers(inputShape: number[], init: () => ReturnType<typeof tf.initi
   return layers;
 }
 
+/**
+ * `model.setWeights(weights)` for weights in `model.getWeights()`'s order,
+ * variable by variable. tfjs 4.22's Sequential.setWeights pairs them in its
+ * inner model's order, which differs where a single weight is frozen (the
+ * `fast` preset's BatchNorm scales), and then fails on the shapes. Each
+ * variable shares the given tensor's data (reference counted): disposing the
+ * tensors afterwards is safe.
+ */
+export function setModelWeights(model: tf.LayersModel, weights: tf.Tensor[]): void {
+  const variables = model.weights;
+  if (weights.length !== variables.length) throw new RangeError(`The model has ${variables.length} weights, not ${weights.length}`);
+  variables.forEach((v, i) => v.write(weights[i] as tf.Tensor));
+}
+
 /** Sets the frozen whitening filters of a `fast` model ([k, k, C, 2·k·k·C], see whitening.ts). */
 export function setWhitening(model: tf.LayersModel, filters: Float32Array): void {
   const layer = model.getLayer(WHITEN_LAYER);

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ChannelStats } from '../data/preprocess';
 import { presetRecipe } from '../model/config';
+import { setModelWeights } from '../model/model';
 import { SettingsError } from '../errors';
 import { epochOrder, fillBatch, trainBatchesPerEpoch } from './batches';
 import { RunControl } from './control';
@@ -20,8 +21,9 @@ import { checkModelInput, evaluate } from './evaluate';
 import { fitWhitening } from './fitWhitening';
 import type { BatchMetrics, EpochRecord, StopReason, Subset, TrainResult } from './records';
 import type { Settings } from './settings';
-import { createOptimizer, createTrainStep, stepSettings } from './step';
+import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from './step';
 import { MetricReader, READ_EVERY } from './metricReader';
+import { shareOf, sharedViews, takeShare, type ReplicaGroup, type ReplicaLink } from './replicas';
 
 /** Where a run stands between two epochs: saved as a checkpoint, given back as `TrainOptions.resume`. */
 export interface LoopState {
@@ -71,6 +73,12 @@ export interface TrainOptions {
    * Its tensors are read, not kept: the caller disposes them afterwards.
    */
   resume?: LoopState;
+  /**
+   * Train data-parallel with these other workers (replicas.ts): each step's
+   * batch is split across them and the gradients averaged. Validation,
+   * checkpoints and the test report stay in this worker.
+   */
+  replicas?: ReplicaGroup;
 }
 
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
@@ -82,23 +90,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   // A resumed model already holds the whitening it trained with (it is part of its weights).
   if (recipe && !resume) await fitWhitening(model, data.train, stats, settings.color, recipe);
   const optimizer = createOptimizer(settings, settings.epochs * batchesPerEpoch);
-  const trainStep = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings) });
   const evalOptions = { color: settings.color, stats, flipTestTime: recipe?.flipTestTime ?? false };
   const hasVal = data.val.indices.length > 0;
   const best = new BestEpoch(model, settings.patience, settings.patience > 0 && hasVal);
   const epochs: EpochRecord[] = resume ? [...resume.epochs] : [];
-  const training: Training = {
-    settings,
-    data: data.train,
-    batchesPerEpoch,
-    sink,
-    control,
-    optimizer,
-    trainStep,
-    step: resume?.step ?? 0,
-    reader: new MetricReader(control, opts.readEvery ?? READ_EVERY),
-    yielder: createYielder(),
-  };
+  let training: Training | null = null;
   let stopReason: StopReason = resume?.stopped ? 'early-stopping' : 'completed';
 
   try {
@@ -107,6 +103,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       await optimizer.optimizer.setWeights(resume.optimizerWeights);
       best.resume(resume.epochs, resume.bestWeights);
     }
+    training = await startTraining(opts, optimizer, batchesPerEpoch, sink, control);
     const first = resume?.stopped ? settings.epochs + 1 : epochs.length + 1;
     for (let epoch = first; epoch <= settings.epochs; epoch++) {
       const start = control.now();
@@ -115,6 +112,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         stopReason = 'user';
         break;
       }
+      await training.replicas?.group.check(model);
       const val = hasVal ? await evaluate(model, data.val, evalOptions) : null;
       const decision: EarlyStoppingDecision | null = val ? best.update(val.loss) : null;
       const record: EpochRecord = {
@@ -146,10 +144,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const test = data.test.indices.length > 0 ? await evaluate(model, data.test, { ...evalOptions, keepPredictions: true }) : null;
     return { epochs, bestEpoch: best.bestEpoch, stopReason, restoredBestWeights, steps: training.step, test };
   } finally {
-    training.reader.dispose();
-    training.yielder.close();
+    training?.reader.dispose();
+    training?.yielder.close();
+    training?.trainStep.dispose();
+    await opts.replicas?.end();
     best.dispose();
-    trainStep.dispose();
     optimizer.dispose();
   }
 }
@@ -161,11 +160,44 @@ interface Training {
   batchesPerEpoch: number;
   sink: TrainSink;
   control: RunControl;
-  optimizer: ReturnType<typeof createOptimizer>;
-  trainStep: ReturnType<typeof createTrainStep>;
+  optimizer: ScheduledOptimizer;
+  trainStep: TrainStep;
+  /** The other workers training with this one, and this one's link to them; null when it trains alone. */
+  replicas: { group: ReplicaGroup; link: ReplicaLink } | null;
   reader: MetricReader;
   yielder: Yielder;
   step: number;
+}
+
+/**
+ * The step, its reader and, where the run has them, the other replicas,
+ * started from the weights as they are now: after whitening and resume.
+ */
+async function startTraining(
+  opts: TrainOptions,
+  optimizer: ScheduledOptimizer,
+  batchesPerEpoch: number,
+  sink: TrainSink,
+  control: RunControl,
+): Promise<Training> {
+  const { model, settings, stats, data, resume } = opts;
+  const group = opts.replicas;
+  const totalSteps = settings.epochs * batchesPerEpoch;
+  const link = group ? await group.start({ model, optimizer: optimizer.optimizer, settings, stats, totalSteps }) : null;
+  const share = group && link ? { batchSize: shareOf(settings.batchSize, group.count), replica: link } : {};
+  return {
+    settings,
+    data: data.train,
+    batchesPerEpoch,
+    sink,
+    control,
+    optimizer,
+    trainStep: createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...share }),
+    replicas: group && link ? { group, link } : null,
+    step: resume?.step ?? 0,
+    reader: new MetricReader(control, opts.readEvery ?? READ_EVERY),
+    yielder: createYielder(),
+  };
 }
 
 /** One pass over the training images in this epoch's order; null when the user stopped it. */
@@ -184,8 +216,17 @@ async function trainEpoch(run: Training, epoch: number): Promise<{ loss: number;
       await report(batch);
       return null;
     }
-    fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, trainStep.x, trainStep.y);
     run.optimizer.setStep(run.step);
+    if (run.replicas) {
+      // The whole batch goes into shared memory; each replica takes its rows.
+      const { group, link } = run.replicas;
+      const shared = sharedViews(link);
+      fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, shared.x, shared.y);
+      takeShare(link, trainStep.x, trainStep.y);
+      group.step(run.step);
+    } else {
+      fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, trainStep.x, trainStep.y);
+    }
     reader.push(trainStep.run(run.step));
     run.step++;
     if (reader.due()) await report(batch + 1);
@@ -254,7 +295,7 @@ class BestEpoch {
   restore(lastEpoch: number): boolean {
     if (!this.weights || this.bestEpoch === lastEpoch) return false;
     // setWeights shares the copy's data with the variables (reference counted), so disposing the copy later is safe.
-    this.model.setWeights(this.weights);
+    setModelWeights(this.model, this.weights);
     return true;
   }
 

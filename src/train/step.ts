@@ -8,13 +8,14 @@ import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { STREAMS, mixSeed } from '../data/random';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
 import { presetRecipe, type ColorMode } from '../model/config';
-import { MAX_SHIFT, augmentBatch, augmentParams } from './augment';
+import { MAX_SHIFT, augmentBatch, augmentParams, type AugmentParams } from './augment';
 import { applyForTraining } from './batchnorm';
 import { FusedAdam, FusedMomentum } from './fusedOptimizers';
 import { BATCH_INPUT, batchInput, paramsRows } from './kernels/batch-input';
 import { CROSS_ENTROPY, crossEntropyMetrics, crossEntropyObjective } from './kernels/cross-entropy';
 import { DeviceSlot } from './kernels/device-slot';
 import { fusedOnGpu } from './kernels/register';
+import { METRIC_VALUES, allReduceMean, shareOf, type ReplicaLink } from './replicas';
 import { warmupDecayRate } from './schedule';
 import type { Settings } from './settings';
 
@@ -108,6 +109,14 @@ export interface TrainStepOptions {
    * to true; false is for the benchmark's A/B.
    */
   closedFormBatchNorm?: boolean;
+  /**
+   * Train as one of several data-parallel replicas (replicas.ts): `batchSize`
+   * is then this replica's share of the link's batch, its augmentation is its
+   * rows of the whole batch's, and the gradients are averaged across the
+   * replicas before the optimizer applies them. CPU backends only: every step
+   * reads the gradients back.
+   */
+  replica?: ReplicaLink;
 }
 
 /** The step's options as the settings ask, with the preset's recipe (`fast`) where it has its own. */
@@ -149,8 +158,9 @@ export interface TrainStep {
  * pixels are wrapped as a new tensor each step and go through tfjs ops.
  */
 function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
-  const { batchSize, color, stats, augment, seed } = opts;
+  const { batchSize, color, stats, augment } = opts;
   const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const paramsOf = (step: number) => stepAugmentation(opts, step);
   const shape: [number, number, number, number] = [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels];
   const fused = fusedOnGpu(BATCH_INPUT);
   if (!fused) {
@@ -159,7 +169,7 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
       // tensor dies with the step's tidy, before the buffer is refilled.
       input(step: number): { input: tf.Tensor4D; labels: tf.Tensor1D } {
         const normalized = toModelInput(tf.tensor4d(x, shape), { color, ...stats });
-        const input = augment ? augmentBatch(normalized, augmentParams(step, seed, batchSize, maxShift), maxShift) : normalized;
+        const input = augment ? augmentBatch(normalized, paramsOf(step), maxShift) : normalized;
         return { input, labels: tf.tensor1d(y, 'int32') };
       },
       dispose() {},
@@ -173,7 +183,7 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
   const rows = new Int32Array(batchSize * 3); // stays zeros (no flip, no shift) without augmentation
   return {
     input(step: number): { input: tf.Tensor4D; labels: tf.Tensor1D } {
-      if (augment) paramsRows(augmentParams(step, seed, batchSize, maxShift), rows);
+      if (augment) paramsRows(paramsOf(step), rows);
       const params = slots.params.write(rows) as tf.Tensor2D;
       return { input: batchInput(slots.x.write(x) as tf.Tensor4D, params, color, stats), labels: slots.y.write(y) as tf.Tensor1D };
     },
@@ -183,14 +193,33 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
   };
 }
 
+/** The flips and shifts of step `step` for this worker's rows: a replica takes its rows of the whole batch's. */
+function stepAugmentation(opts: TrainStepOptions, step: number): AugmentParams {
+  const maxShift = opts.maxShift ?? MAX_SHIFT;
+  const link = opts.replica;
+  if (!link) return augmentParams(step, opts.seed, opts.batchSize, maxShift);
+  const all = augmentParams(step, opts.seed, link.batchSize, maxShift);
+  const first = link.index * opts.batchSize;
+  const rows = (a: Uint8Array | Int8Array) => a.slice(first, first + opts.batchSize);
+  return { flip: rows(all.flip) as Uint8Array, dx: rows(all.dx) as Int8Array, dy: rows(all.dy) as Int8Array };
+}
+
 /** No shader warm-up before the first step: it did not bring the first step sooner (docs/benchmarks.md). */
 export function createTrainStep(opts: TrainStepOptions): TrainStep {
-  const { model, optimizer, batchSize, seed } = opts;
+  const { model, optimizer, batchSize, seed, replica } = opts;
+  if (replica && shareOf(replica.batchSize, replica.count) !== batchSize) {
+    throw new RangeError(`A replica of ${replica.count} trains ${replica.batchSize / replica.count} images per step, not ${batchSize}`);
+  }
   const labelSmoothing = opts.labelSmoothing ?? 0;
   const weightDecay = opts.weightDecay ?? 0;
+  // Replicas other than the first draw their own dropout masks (the first keeps a single worker's).
+  const dropoutSeed = (step: number) => {
+    const base = mixSeed(seed, STREAMS.dropout, step);
+    return replica && replica.index > 0 ? mixSeed(base, replica.index) : base;
+  };
   const forward =
     (opts.closedFormBatchNorm ?? true)
-      ? (t: tf.Tensor, step: number) => applyForTraining(model, t, { dropoutSeed: mixSeed(seed, STREAMS.dropout, step) })
+      ? (t: tf.Tensor, step: number) => applyForTraining(model, t, { dropoutSeed: dropoutSeed(step) })
       : (t: tf.Tensor, _step: number) => model.apply(t, { training: true }) as tf.Tensor;
   // Passed explicitly: without a list, minimize() updates every trainable
   // variable in the engine, including those of other models in this tab.
@@ -223,6 +252,14 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
         },
         trainable,
         one,
+        replica
+          ? (grads) => {
+              const averaged = averageAcrossReplicas(replica, grads, metrics as tf.Tensor1D);
+              metrics?.dispose();
+              metrics = averaged.metrics;
+              return averaged.grads;
+            }
+          : null,
       );
       return metrics as tf.Tensor1D;
     });
@@ -244,10 +281,41 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
  * place in the list (a null gradient included), as the optimizers' slots
  * are paired with variables by position.
  */
-function minimize(optimizer: tf.Optimizer, f: () => tf.Scalar, trainable: tf.Variable[], one: tf.Scalar): void {
+function minimize(
+  optimizer: tf.Optimizer,
+  f: () => tf.Scalar,
+  trainable: tf.Variable[],
+  one: tf.Scalar,
+  reduce: ((grads: tf.Tensor[]) => tf.Tensor[]) | null,
+): void {
   const { value, grads } = tf.engine().gradients(f, trainable, one, true);
-  optimizer.applyGradients(trainable.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
+  const applied = reduce ? reduce(grads) : grads;
+  optimizer.applyGradients(trainable.map((v, i) => ({ name: v.name, tensor: applied[i] as tf.Tensor })));
   tf.dispose([value, ...grads.filter((g): g is tf.Tensor => g != null)]);
+  if (applied !== grads) tf.dispose(applied);
+}
+
+/** The mean of every replica's gradients and metrics, as new tensors in place of this replica's own. */
+function averageAcrossReplicas(link: ReplicaLink, grads: tf.Tensor[], metrics: tf.Tensor1D): { grads: tf.Tensor[]; metrics: tf.Tensor1D } {
+  const mine = new Float32Array(link.params + METRIC_VALUES);
+  let offset = 0;
+  // A variable the loss does not reach has no gradient (null) in every replica alike.
+  for (const g of grads) {
+    if (!g) continue;
+    mine.set(g.dataSync() as Float32Array, offset);
+    offset += g.size;
+  }
+  if (offset !== link.params) throw new RangeError(`The model has ${offset} trainable values; the replicas' link expects ${link.params}`);
+  mine.set(metrics.dataSync() as Float32Array, offset);
+  const mean = allReduceMean(link, mine);
+  let at = 0;
+  const averaged = grads.map((g) => {
+    if (!g) return g;
+    const values = mean.slice(at, at + g.size);
+    at += g.size;
+    return tf.tensor(values, g.shape, 'float32');
+  });
+  return { grads: averaged, metrics: tf.tensor1d(mean.slice(offset)) };
 }
 
 /**

@@ -77,7 +77,7 @@ export function App() {
         notice={state.notice}
         error={pageError}
         onRestart={restart}
-        urlWarning={[url.dataError, url.tuneError].filter(Boolean).join(' ') || undefined}
+        urlWarning={[url.dataError, url.tuneError, url.workersError].filter(Boolean).join(' ') || undefined}
         unknownErrors={form.unknownErrors}
         onIgnoreUnknown={form.ignoreUnknown}
       />

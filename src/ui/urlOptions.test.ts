@@ -49,3 +49,16 @@ describe('readUrlOptions and kernel tuning', () => {
     expect(o.tuneError).toBe('Unknown tune option "fast" in the URL: use one of auto, on, off; using auto.');
   });
 });
+
+describe('readUrlOptions and WASM workers', () => {
+  it('takes a whole number from 1 to 8, and names a wrong value', () => {
+    expect(readUrlOptions('').workers).toBeNull();
+    expect(readUrlOptions('?workers=1')).toMatchObject({ workers: 1, unknown: [] });
+    expect(readUrlOptions('?workers=1').workersError).toBeUndefined();
+    for (const bad of ['0', '9', '1.5', 'two', '']) {
+      const o = readUrlOptions(`?workers=${bad}`);
+      expect(o.workers).toBeNull();
+      expect(o.workersError).toMatch(/whole number from 1 to 8/);
+    }
+  });
+});

@@ -8,7 +8,10 @@ import { SETTING_KEYS } from '../train/settings';
 import { defaultFields } from './fields';
 
 /** Page options that are not training settings. */
-const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu', 'tune'] as const;
+const PAGE_PARAMS = ['backend', 'autostart', 'data', 'softwareGpu', 'tune', 'workers'] as const;
+
+/** Most workers `?workers=` may ask for (tfjs-backend-wasm's thread pool holds at most 8 as well). */
+export const MAX_URL_WORKERS = 8;
 
 /** A folder of this site: starts with one slash (two would name another host), then plain path characters. */
 const SAME_ORIGIN_PATH = /^\/(?!\/)[\w\-./]*$/;
@@ -31,6 +34,9 @@ export interface UrlOptions {
   /** Whether convolution formulations are timed on this device before a run (see TUNE_MODES). */
   tune: TuneMode;
   tuneError?: string;
+  /** Workers training together on WASM (`workers=1` … MAX_URL_WORKERS, e.g. 1 to compare with threads alone); null for the default plan. */
+  workers: number | null;
+  workersError?: string;
 }
 
 export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/'): UrlOptions {
@@ -55,7 +61,15 @@ export function readUrlOptions(search: string, defaultDataPath = '/data/cifar10/
     softwareGpu: isOn(query.get('softwareGpu')),
     dataPath: data !== null && dataOk ? data.replace(/\/?$/, '/') : defaultDataPath,
     tune: tuneOk ? (tuneText as TuneMode) : 'auto',
+    workers: null,
   };
+  const workersText = query.get('workers');
+  if (workersText !== null) {
+    const workers = /^\d+$/.test(workersText) ? Number(workersText) : Number.NaN;
+    if (workers >= 1 && workers <= MAX_URL_WORKERS) options.workers = workers;
+    else
+      options.workersError = `The workers option "${workersText}" in the URL must be a whole number from 1 to ${MAX_URL_WORKERS}; using the default.`;
+  }
   if (!tuneOk) options.tuneError = `Unknown tune option "${tuneText}" in the URL: use one of ${TUNE_MODES.join(', ')}; using auto.`;
   if (!backendOk) options.backendError = `Unknown backend "${backendText}" in the URL: use one of ${BACKEND_REQUESTS.join(', ')}.`;
   // The page must never be pointed at another site's files.

@@ -16,7 +16,7 @@ export function useTrainer(url: UrlOptions, dataUrl: string, onMessage: (message
 
   /** What a fresh worker needs: a backend and the data (from the browser's cache after the first visit). */
   const boot = useCallback(() => {
-    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu, url.tune);
+    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu, url.tune, url.workers);
     client.loadData(dataUrl);
     client.openStorage();
   }, [client, url, dataUrl]);

@@ -15,7 +15,7 @@ import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 import { BackendError } from '../errors';
 import { registerTrainingKernels } from '../train/kernels';
 import type { BackendInfo, BackendName, BackendRequest } from './protocol';
-import { describeWasm, prepareWasmThreads, type WasmThreadPlan } from './wasmThreads';
+import { describeWasm, prepareWasmThreads, type WasmRequest, type WasmThreadPlan } from './wasmThreads';
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -90,6 +90,16 @@ async function probe(name: BackendName): Promise<Probe> {
 /** How the WASM backend was started in this worker (it starts once); null until then. */
 let wasmThreads: WasmThreadPlan | null = null;
 
+/** The WASM plan this worker started with; null when another backend runs. */
+export function activeWasmPlan(): WasmThreadPlan | null {
+  return tf.getBackend() === 'wasm' ? wasmThreads : null;
+}
+
+/** A replica worker's backend (src/worker/replica.worker.ts): WASM with `threads` threads and our kernels, nothing probed. */
+export async function startReplicaBackend(threads: number): Promise<void> {
+  await activate('wasm', { threads });
+}
+
 /** What actually runs, read after the backend started: tfjs probes SIMD and thread support itself. */
 function describeActive(name: BackendName, probed: string): string {
   if (name !== 'wasm' || wasmThreads === null) return probed;
@@ -104,11 +114,15 @@ const SOFTWARE_REASON: Record<BackendName, string> = {
 };
 
 /** Initialises the best available backend (or the forced one) and reports what was chosen and why. */
-export async function selectBackend(request: BackendRequest, opts: { allowSoftwareGpu?: boolean } = {}): Promise<BackendInfo> {
+export async function selectBackend(
+  request: BackendRequest,
+  opts: { allowSoftwareGpu?: boolean; wasmWorkers?: number | null } = {},
+): Promise<BackendInfo> {
+  const wasm: WasmRequest = opts.wasmWorkers ? { workers: opts.wasmWorkers } : {};
   if (request !== 'auto') {
     const found = await probe(request);
     if (found.problem) throw new BackendError(`The requested backend "${request}" cannot run here. ${found.problem}.`);
-    await activate(request);
+    await activate(request, wasm);
     return { name: request, adapter: describeActive(request, found.adapter), fallbackReasons: [], forced: true, software: found.software };
   }
   const reasons: string[] = [];
@@ -123,7 +137,7 @@ export async function selectBackend(request: BackendRequest, opts: { allowSoftwa
       continue;
     }
     try {
-      await activate(name);
+      await activate(name, wasm);
     } catch (error) {
       reasons.push(`${name} failed to start: ${(error as Error).message}`);
       continue;
@@ -160,7 +174,7 @@ const webgpuFactory = tf.findBackendFactory('webgpu');
  * After a lost device: drop the dead backend, then take WebGPU again if a
  * device can be had, else the best other backend as `auto` would choose it.
  */
-export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}): Promise<BackendInfo> {
+export async function recoverBackend(opts: { allowSoftwareGpu?: boolean; wasmWorkers?: number | null } = {}): Promise<BackendInfo> {
   const lost = deviceLost ?? 'unknown reason';
   deviceLost = null;
   tf.removeBackend('webgpu');
@@ -184,9 +198,9 @@ export async function recoverBackend(opts: { allowSoftwareGpu?: boolean } = {}):
   return { ...next, fallbackReasons: [`The GPU device was lost (${lost})`, found.problem ?? '', ...next.fallbackReasons].filter(Boolean) };
 }
 
-async function activate(name: BackendName): Promise<void> {
-  // One thread per logical core where the page is cross-origin isolated (see wasmThreads.ts).
-  if (name === 'wasm') wasmThreads ??= prepareWasmThreads();
+async function activate(name: BackendName, wasm: WasmRequest = {}): Promise<void> {
+  // Every logical core busy, with threads and workers, where the page is cross-origin isolated (see wasmThreads.ts).
+  if (name === 'wasm') wasmThreads ??= prepareWasmThreads(wasm);
   const ok = await tf.setBackend(name);
   if (!ok) throw new BackendError(`TensorFlow.js could not initialise the ${name} backend.`);
   await tf.ready();

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StorageError, toErrorData } from '../errors';
 import { validateModelConfig } from '../model/config';
-import { buildModel } from '../model/model';
+import { buildModel, setModelWeights } from '../model/model';
 import {
   deleteCheckpoint,
   loadCheckpoint,
@@ -141,7 +141,7 @@ export function restoreCheckpoint(model: tf.LayersModel, checkpoint: Checkpoint)
   const { meta, tensors } = checkpoint;
   checkShapes(model, tensors.weights);
   const weights = tensors.weights.map(toTensor);
-  model.setWeights(weights);
+  setModelWeights(model, weights);
   tf.dispose(weights);
   const optimizerWeights = tensors.optimizer.map((t) => ({ name: t.name, tensor: toTensor(t) }));
   const bestWeights = tensors.bestWeights ? tensors.bestWeights.map(toTensor) : null;

@@ -62,8 +62,8 @@ export class TrainerClient {
     this.send({ type: 'cancel-load' });
   }
 
-  initBackend(backend: BackendRequest, allowSoftwareGpu = false, tune: TuneMode = 'auto'): void {
-    this.send({ type: 'init-backend', backend, allowSoftwareGpu, tune });
+  initBackend(backend: BackendRequest, allowSoftwareGpu = false, tune: TuneMode = 'auto', wasmWorkers: number | null = null): void {
+    this.send({ type: 'init-backend', backend, allowSoftwareGpu, tune, wasmWorkers });
   }
 
   /**

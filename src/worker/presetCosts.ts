@@ -11,7 +11,8 @@ import type { Preset } from '../model/config';
 import { buildModel } from '../model/model';
 import { fillBatch } from '../train/batches';
 import { presetDefaults } from '../train/settings';
-import { createOptimizer, createTrainStep, stepSettings } from '../train/step';
+import { shareOf, sharedViews, takeShare, type ReplicaGroup } from '../train/replicas';
+import { createOptimizer, createTrainStep, stepSettings, type TrainStep } from '../train/step';
 import type { BackendInfo, FromWorker } from './protocol';
 
 /** Timed steps stop once this much time has passed. Unit: ms. */
@@ -37,24 +38,36 @@ export async function measureStepCost(
   preset: Preset,
   batchSize: number,
   data: Pick<Dataset, 'train' | 'manifest'>,
-  opts: { clock?: Clock; shouldStop?: () => boolean } = {},
+  opts: { clock?: Clock; shouldStop?: () => boolean; replicas?: ReplicaGroup } = {},
 ): Promise<StepCost> {
-  const { clock = systemClock, shouldStop = () => false } = opts;
+  const { clock = systemClock, shouldStop = () => false, replicas } = opts;
   const settings = { ...presetDefaults(preset), batchSize };
   const model = buildModel({ preset, color: 'rgb', seed: settings.seed });
   const optimizer = createOptimizer(settings, 100);
   const stats = { mean: data.manifest.mean, std: data.manifest.std };
-  const step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings) });
   const indices = Uint32Array.from({ length: Math.min(batchSize, data.train.labels.length) }, (_, i) => i);
-  fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, step.x, step.y);
+  let step: TrainStep | null = null;
   /** One step, its loss read back: the time until the device has really finished it. */
   const timed = async (n: number) => {
+    if (!step) throw new Error('No step to time');
     const start = clock.now();
+    replicas?.step(n);
     const metrics = step.run(n);
     await metrics.data().finally(() => metrics.dispose());
     return clock.now() - start;
   };
   try {
+    // Timed as a run would train: data-parallel where the run would be (the same batch every step).
+    const link = replicas ? await replicas.start({ model, optimizer: optimizer.optimizer, settings, stats, totalSteps: 100 }) : null;
+    const share = link ? { batchSize: shareOf(batchSize, link.count), replica: link } : {};
+    step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...share });
+    if (link) {
+      const shared = sharedViews(link);
+      fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, shared.x, shared.y);
+      takeShare(link, step.x, step.y);
+    } else {
+      fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, step.x, step.y);
+    }
     const first = await timed(0);
     let ms = 0;
     let steps = 0;
@@ -63,7 +76,8 @@ export async function measureStepCost(
     if (steps === 0) return { imagesPerSecond: batchSize / (first / 1000), batchSize, timedSteps: 0 };
     return { imagesPerSecond: (steps * batchSize) / (ms / 1000), batchSize, timedSteps: steps };
   } finally {
-    step.dispose();
+    step?.dispose();
+    await replicas?.end();
     optimizer.dispose();
     model.dispose();
   }
@@ -78,14 +92,22 @@ export class CostMeter {
   private stopping = false;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly post: (message: FromWorker) => void) {}
+  constructor(
+    private readonly post: (message: FromWorker) => void,
+    /** The workers a run on this backend would train with, besides this one; null for none. */
+    private readonly replicas: () => ReplicaGroup | null = () => null,
+  ) {}
 
   measure(requests: { preset: Preset; batchSize: number }[], data: Dataset, backend: BackendInfo): void {
     this.running = this.running.then(async () => {
       for (const { preset, batchSize } of requests) {
         if (this.stopping) return;
         try {
-          const cost = await measureStepCost(preset, batchSize, data, { shouldStop: () => this.stopping });
+          const replicas = this.replicas();
+          const cost = await measureStepCost(preset, batchSize, data, {
+            shouldStop: () => this.stopping,
+            ...(replicas && batchSize % replicas.count === 0 ? { replicas } : {}),
+          });
           this.post({ type: 'preset-cost', preset, cost: { preset, backend: backend.name, adapter: backend.adapter, ...cost } });
         } catch (error) {
           // An estimate is a nicety: the page shows none for this preset, and training is unaffected.

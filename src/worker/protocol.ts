@@ -13,6 +13,8 @@ import type { Preset } from '../model/config';
 import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
 import type { CaseChoice } from '../train/kernels/tune';
+import type { ChannelStats } from '../data/preprocess';
+import type { ReplicaLink } from '../train/replicas';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -82,7 +84,8 @@ export type ToWorker =
   | { type: 'load-data'; baseUrl: string }
   | { type: 'cancel-load' }
   /** Sent once at start-up, so the page can show the backend before any training. */
-  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean; tune: TuneMode }
+  /** `wasmWorkers`: workers training together on WASM (the page's `?workers=`); null for the plan's own (wasmThreads.ts). */
+  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean; tune: TuneMode; wasmWorkers: number | null }
   | { type: 'train'; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -203,3 +206,43 @@ export type ClassifyResult =
 export function assertNever(value: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(value)}`);
 }
+
+/** One tensor's values, copied across a worker boundary. */
+export interface WeightValues {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  values: Float32Array | Int32Array;
+}
+
+/**
+ * The trainer worker to each of its replica workers (replica.worker.ts),
+ * which train copies of the run's model on shares of every batch
+ * (src/train/replicas.ts). Requests other than `step` get one reply each, in order.
+ */
+export type ToReplica =
+  /** Start the WASM backend with this many threads; replies `ready`. */
+  | { type: 'init'; threads: number }
+  /** Build a replica of the model, with the first replica's weights and optimizer state; replies `ready`. */
+  | {
+      type: 'start';
+      link: ReplicaLink;
+      settings: Settings;
+      stats: ChannelStats;
+      totalSteps: number;
+      weights: WeightValues[];
+      optimizerWeights: WeightValues[];
+    }
+  /** Train step `step` on this replica's rows of the shared batch; no reply (the replicas meet in shared memory). */
+  | { type: 'step'; step: number }
+  /** Replies `checksum`. */
+  | { type: 'checksum' }
+  /** Let go of the model; replies `ended`. */
+  | { type: 'end' };
+
+export type FromReplica =
+  | { type: 'ready' }
+  | { type: 'checksum'; sum: number }
+  | { type: 'ended' }
+  /** A request or a step failed; after a failed step the replica has raised the shared failure flag. */
+  | { type: 'failed'; error: ErrorData };

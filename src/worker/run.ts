@@ -19,6 +19,7 @@ import { RunControl } from '../train/control';
 import { captureHandover, tfjsSegment, type HandoverState } from '../train/handoverCapture';
 import { trainModel, type LoopState, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../train/records';
+import type { ReplicaGroup } from '../train/replicas';
 import { toModelConfig, type Settings } from '../train/settings';
 import { toErrorData } from '../errors';
 import { restoreCheckpoint, type CheckpointSlot, type RunHistory } from './checkpointSlot';
@@ -35,6 +36,8 @@ export interface RunServices {
   classifier: Classifier;
   /** Chooses the convolution formulations for the model's training step on this device, and tells the page. */
   prepareKernels: (model: tf.LayersModel, batchSize: number) => Promise<void>;
+  /** The workers that train each batch together with this one (WASM on several cores); null for none. */
+  replicas: () => ReplicaGroup | null;
 }
 
 export class Run {
@@ -78,7 +81,8 @@ export class Run {
       }
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
-      await this.services.prepareKernels(model, settings.batchSize);
+      const replicas = this.replicasFor(settings.batchSize);
+      await this.services.prepareKernels(model, replicas ? settings.batchSize / replicas.count : settings.batchSize);
 
       const result = await trainModel({
         model,
@@ -88,6 +92,7 @@ export class Run {
         sink: (event) => this.report(event),
         control: this.control,
         ...(resume ? { resume } : {}),
+        ...(replicas ? { replicas } : {}),
       });
       if (result.test) this.postTestResult(result.test, data.test);
       await this.finish(model, result);
@@ -115,6 +120,17 @@ export class Run {
     const wasPaused = this.control.paused;
     this.control.stop();
     if (wasPaused) this.services.post({ type: 'status', status: 'training' });
+  }
+
+  /** The replica workers, when the batch splits evenly across them (the page is told when it does not). */
+  private replicasFor(batchSize: number): ReplicaGroup | null {
+    const group = this.services.replicas();
+    if (!group || batchSize % group.count === 0) return group;
+    this.services.post({
+      type: 'notice',
+      message: `A batch of ${batchSize} images does not split evenly across the ${group.count} WASM workers, so this run trains in one of them; a batch size divisible by ${group.count} uses every core.`,
+    });
+    return null;
   }
 
   /** The training, validation and test images as the settings ask (validation share, limits, seed). */

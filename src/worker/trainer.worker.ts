@@ -12,7 +12,7 @@ import { Classifier } from '../classify/classifier';
 import { openDatabase } from '../store/db';
 import type { Checkpoint } from '../store/checkpoints';
 import type { Settings } from '../train/settings';
-import { gpuDeviceLost, recoverBackend, selectBackend } from './backend';
+import { activeWasmPlan, gpuDeviceLost, recoverBackend, selectBackend } from './backend';
 import { CheckpointSlot } from './checkpointSlot';
 import { ClassifyQueue } from './classifyQueue';
 import { Library } from './library';
@@ -21,6 +21,7 @@ import { exportModel, importModel } from './modelTransfer';
 import { KernelPlanner } from './kernelPlan';
 import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker, type TuneMode } from './protocol';
 import { CostMeter } from './presetCosts';
+import { ReplicaPool } from './replicaPool';
 import { Run } from './run';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -43,8 +44,10 @@ const checkpoints = new CheckpointSlot(post);
 const library = new Library(post, classifier);
 const classifyQueue = new ClassifyQueue(post, classifier);
 const transfer = { post, library, classifier, dataset: () => dataset };
+/** On WASM with several cores, the workers that train each batch together with this one; null otherwise. */
+let replicas: ReplicaPool | null = null;
 /** Timed steps per preset, for the estimate before Train; a run stops it first. */
-const costs = new CostMeter(post);
+const costs = new CostMeter(post, () => replicas);
 /** The convolution formulations each run uses, timed on this device where that means something. */
 const planner = new KernelPlanner();
 /** From the page's `?tune=`. */
@@ -54,6 +57,23 @@ async function prepareKernels(model: tf.LayersModel, batchSize: number): Promise
   if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
   const plan = await planner.prepare(model, batchSize, await backend, tuneMode);
   post({ type: 'kernel-plan', plan });
+}
+
+/** Once the backend runs: replica workers where its plan has several (WASM on several cores; see wasmThreads.ts). */
+function withReplicas(info: BackendInfo): BackendInfo {
+  const plan = activeWasmPlan();
+  if (!replicas && plan && plan.workers > 1) replicas = new ReplicaPool(plan.workers, plan.threads);
+  return info;
+}
+
+async function initBackend(message: Extract<ToWorker, { type: 'init-backend' }>): Promise<void> {
+  allowSoftwareGpu = message.allowSoftwareGpu;
+  tuneMode = message.tune;
+  wasmWorkers = message.wasmWorkers;
+  // Once per worker: the page may ask twice (React runs effects twice in development),
+  // and a second selection racing the first left tfjs on another backend than the one reported.
+  backend ??= selectBackend(message.backend, { allowSoftwareGpu, wasmWorkers }).then(withReplicas);
+  post({ type: 'backend', info: await backend });
 }
 
 /** Opens IndexedDB once; the page hears whether a run waits to be resumed before it hears whether checkpoints are on. */
@@ -77,8 +97,9 @@ async function backendReady(): Promise<void> {
   await backend;
 }
 
-/** From the page's `?softwareGpu=1`; a backend chosen again after a GPU loss follows it too. */
+/** From the page's `?softwareGpu=1` and `?workers=`; a backend chosen again after a GPU loss follows them too. */
 let allowSoftwareGpu = false;
+let wasmWorkers: number | null = null;
 
 /**
  * Runs training; if the WebGPU device is lost on the way, starts a backend
@@ -88,14 +109,14 @@ let allowSoftwareGpu = false;
 async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint | null): Promise<void> {
   let from = checkpoint;
   for (;;) {
-    run = new Run({ post, checkpoints, library, classifier, prepareKernels }, data, settings, from);
+    run = new Run({ post, checkpoints, library, classifier, prepareKernels, replicas: () => replicas }, data, settings, from);
     try {
       return await run.start();
     } catch (error) {
       const lost = gpuDeviceLost();
       if (!lost) throw error;
       post({ type: 'status', status: 'loading' });
-      backend = recoverBackend({ allowSoftwareGpu });
+      backend = recoverBackend({ allowSoftwareGpu, wasmWorkers }).then(withReplicas);
       const info = await backend;
       post({ type: 'backend', info });
       const resumable = await checkpoints.loadForResume();
@@ -182,15 +203,8 @@ async function handle(message: ToWorker): Promise<void> {
     case 'cancel-load':
       loading?.abort();
       return;
-    case 'init-backend': {
-      allowSoftwareGpu = message.allowSoftwareGpu;
-      tuneMode = message.tune;
-      // Once per worker: the page may ask twice (React runs effects twice in development),
-      // and a second selection racing the first left tfjs on another backend than the one reported.
-      backend ??= selectBackend(message.backend, { allowSoftwareGpu });
-      post({ type: 'backend', info: await backend });
-      return;
-    }
+    case 'init-backend':
+      return initBackend(message);
     case 'train': {
       if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
       if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');

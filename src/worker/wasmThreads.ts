@@ -6,7 +6,8 @@
  * cross-origin isolated pages (COOP `same-origin` + COEP `require-corp` or
  * `credentialless`, see docs/hosting.md). tfjs 4.22 would size its pool at
  * half the logical cores; the build patches that cap away
- * (vite-plugin-wasm-threads.ts), and we ask for one thread per logical core.
+ * (vite-plugin-wasm-threads.ts), and we keep every logical core busy with
+ * threads and, where there are several cores, workers training together.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -28,34 +29,60 @@ export function currentThreadEnvironment(): ThreadEnvironment {
   return { crossOriginIsolated: scope.crossOriginIsolated === true, hardwareConcurrency: scope.navigator?.hardwareConcurrency ?? 1 };
 }
 
-export type WasmThreadPlan = { threads: number; reason: null } | { threads: 1; reason: string };
+/**
+ * Most workers training one model together (data parallelism, see
+ * src/train/replicas.ts). Two measured 1.75× one worker's images/s on 2 cores,
+ * where two threads in one worker gave 1.55× (README, "WASM"); more than two
+ * have not been measured, and each worker's share of a batch shrinks (64 / 2 =
+ * 32 images per BatchNorm batch), so larger machines give each worker more threads.
+ */
+export const MAX_WASM_WORKERS = 2;
+
+/** `threads` per worker, `workers` training together (the trainer worker included). */
+export type WasmThreadPlan = { threads: number; workers: number; reason: null } | { threads: 1; workers: 1; reason: string };
+
+/** What a caller may ask for instead of the default plan. */
+export interface WasmRequest {
+  /** Threads in one worker, no others (the benchmark's A/B runs). */
+  threads?: number;
+  /** Workers training together (the page's `?workers=`), each with an equal share of the cores as threads. */
+  workers?: number;
+}
 
 /**
- * One thread per logical core (at most MAX_WASM_THREADS), or `requested`
- * (for A/B runs of the benchmark); one thread, with the reason, where the
- * page is not isolated.
+ * Every logical core busy: MAX_WASM_WORKERS workers where there are that many
+ * cores (or as many as asked for), each with an equal share of the cores as
+ * threads (at least 1, at most MAX_WASM_THREADS); or the threads asked for in
+ * one worker. One thread, with the reason, where the page is not isolated.
  */
-export function planWasmThreads(env: ThreadEnvironment, requested?: number): WasmThreadPlan {
+export function planWasmThreads(env: ThreadEnvironment, request: WasmRequest = {}): WasmThreadPlan {
   if (!env.crossOriginIsolated) {
     return {
       threads: 1,
+      workers: 1,
       reason:
         'the page is not cross-origin isolated (its server sends no Cross-Origin-Opener-Policy: same-origin and ' +
         'Cross-Origin-Embedder-Policy: require-corp headers), so the browser offers no shared memory for threads',
     };
   }
   const cores = Math.max(1, Math.floor(env.hardwareConcurrency));
-  const wanted = requested ?? cores;
-  if (!Number.isInteger(wanted) || wanted < 1) throw new RangeError(`A WASM thread count must be a whole number ≥ 1, got ${wanted}`);
-  return { threads: Math.min(wanted, MAX_WASM_THREADS), reason: null };
+  const whole = (n: number, what: string) => {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`A WASM ${what} count must be a whole number ≥ 1, got ${n}`);
+    return n;
+  };
+  if (request.threads !== undefined)
+    return { threads: Math.min(whole(request.threads, 'thread'), MAX_WASM_THREADS), workers: 1, reason: null };
+  const workers =
+    request.workers !== undefined ? Math.min(whole(request.workers, 'worker'), MAX_WASM_THREADS) : Math.min(cores, MAX_WASM_WORKERS);
+  return { threads: Math.max(1, Math.min(Math.floor(cores / workers), MAX_WASM_THREADS)), workers, reason: null };
 }
 
 /**
  * Sets up the threads before `tf.setBackend('wasm')` (tfjs reads the count once,
  * when the backend starts). Returns the plan, for `describeWasm` afterwards.
  */
-export function prepareWasmThreads(requested?: number, env: ThreadEnvironment = currentThreadEnvironment()): WasmThreadPlan {
-  const plan = planWasmThreads(env, requested);
+export function prepareWasmThreads(request: WasmRequest = {}, env: ThreadEnvironment = currentThreadEnvironment()): WasmThreadPlan {
+  const plan = planWasmThreads(env, request);
   // Without isolation tfjs's own probe already finds no SharedArrayBuffer; said
   // explicitly so that the single-threaded build is chosen for a known reason.
   if (plan.reason !== null) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
@@ -69,6 +96,7 @@ export function describeWasm(plan: WasmThreadPlan): string {
   if (plan.reason !== null) return `${simd}, single-threaded: ${plan.reason}`;
   if (!tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')) return `${simd}, single-threaded: this browser's WebAssembly has no threads`;
   const running = getThreadsCount();
-  if (running !== plan.threads) return `${simd}, ${running} ${running === 1 ? 'thread' : 'threads'} (${plan.threads} asked for)`;
-  return `${simd}, ${running} ${running === 1 ? 'thread' : 'threads'}`;
+  const threads = `${running} ${running === 1 ? 'thread' : 'threads'}`;
+  const asked = running !== plan.threads ? ` (${plan.threads} asked for)` : '';
+  return plan.workers > 1 ? `${simd}, ${plan.workers} workers × ${threads}${asked}` : `${simd}, ${threads}${asked}`;
 }

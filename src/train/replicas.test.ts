@@ -1,0 +1,211 @@
+import * as tf from '@tensorflow/tfjs';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PIXELS_PER_IMAGE } from '../data/format';
+import {
+  CONTROL_INTS,
+  METRIC_VALUES,
+  ReplicaError,
+  barrier,
+  meanOfSlots,
+  raiseFailure,
+  shareOf,
+  sharedBytes,
+  sharedViews,
+  takeShare,
+  type ReplicaLink,
+} from './replicas';
+import { createTrainStep } from './step';
+
+function link(index: number, count: number, params: number, batchSize: number, shared?: SharedArrayBuffer): ReplicaLink {
+  return { index, count, params, batchSize, shared: shared ?? new SharedArrayBuffer(sharedBytes(count, params, batchSize)) };
+}
+
+describe('the shared buffer', () => {
+  it('holds the control words, one slot per replica, then the whole batch', () => {
+    const l = link(0, 3, 10, 6);
+    const views = sharedViews(l);
+    expect(views.control.length).toBe(CONTROL_INTS);
+    expect(views.slots.length).toBe(3 * (10 + METRIC_VALUES));
+    expect(views.x.length).toBe(6 * PIXELS_PER_IMAGE);
+    expect(views.y.length).toBe(6);
+    expect(views.y.byteOffset + views.y.byteLength).toBe(l.shared.byteLength);
+    expect(() => sharedViews({ ...l, params: 11 })).toThrow(RangeError);
+  });
+
+  it('splits a batch evenly or not at all', () => {
+    expect(shareOf(64, 2)).toBe(32);
+    expect(shareOf(64, 1)).toBe(64);
+    expect(() => shareOf(65, 2)).toThrow(/does not split evenly across 2 workers/);
+    expect(() => shareOf(64, 0)).toThrow(RangeError);
+  });
+
+  it('gives each replica its own rows of the batch', () => {
+    const shared = new SharedArrayBuffer(sharedBytes(2, 1, 4));
+    const views = sharedViews(link(0, 2, 1, 4, shared));
+    for (let row = 0; row < 4; row++) {
+      views.x.fill(row + 1, row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE);
+      views.y[row] = 10 + row;
+    }
+    const x = new Float32Array(2 * PIXELS_PER_IMAGE);
+    const y = new Int32Array(2);
+    takeShare(link(1, 2, 1, 4, shared), x, y);
+    expect([x[0], x[PIXELS_PER_IMAGE - 1], x[PIXELS_PER_IMAGE], x[2 * PIXELS_PER_IMAGE - 1]]).toEqual([3, 3, 4, 4]);
+    expect([...y]).toEqual([12, 13]);
+  });
+});
+
+describe('meanOfSlots', () => {
+  it('averages slot by slot, element by element', () => {
+    const slots = Float32Array.from([1, 2, 3, 3, 4, 5]);
+    expect([...meanOfSlots(slots, 2, 3)]).toEqual([2, 3, 4]);
+    expect([...meanOfSlots(slots, 1, 3)]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('barrier', () => {
+  it('lets the last of the replicas through at once', () => {
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
+    barrier(control, 1);
+    expect(control[0]).toBe(1);
+    expect(control[1]).toBe(0);
+  });
+
+  it('stops waiting when another replica raised the failure flag', () => {
+    const shared = new SharedArrayBuffer(4 * CONTROL_INTS);
+    raiseFailure(shared);
+    expect(() => barrier(new Int32Array(shared), 2)).toThrow(ReplicaError);
+  });
+
+  it('gives up after the limit, on the clock it is given', () => {
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
+    let t = 0;
+    // Each look at the clock is a minute later: the second look is past a 30 s limit.
+    expect(() => barrier(control, 2, () => (t += 60_000), 30_000)).toThrow(/did not answer for 30 s/);
+  });
+});
+
+/**
+ * The other replica, played by a thread that knows nothing of tfjs: it puts
+ * `values` into its slot and arrives at the step's two barriers, as
+ * allReduceMean does.
+ */
+const OTHER_REPLICA = `
+const { workerData } = require('node:worker_threads');
+const { shared, slotOffset, values, count } = workerData;
+const control = new Int32Array(shared, 0, 4);
+new Float32Array(shared, slotOffset, values.length).set(values);
+function arrive() {
+  const generation = Atomics.load(control, 0);
+  if (Atomics.add(control, 1, 1) === count - 1) {
+    Atomics.store(control, 1, 0);
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
+    return;
+  }
+  while (Atomics.load(control, 0) === generation) Atomics.wait(control, 0, generation, 1000);
+}
+arrive();
+arrive();
+`;
+
+describe('a training step as one of two replicas', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  afterAll(() => tf.disposeVariables());
+
+  /** A small model without BatchNorm or Dropout: two halves' mean gradient is then exactly the whole batch's. */
+  function model(): tf.Sequential {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [32, 32, 3],
+          filters: 2,
+          kernelSize: 3,
+          strides: 4,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    return m;
+  }
+
+  /** An SGD step that keeps the gradients it was given, instead of (or before) applying them. */
+  class Capturing extends tf.SGDOptimizer {
+    grads: Float32Array[] = [];
+    override applyGradients(g: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
+      this.grads = (g as { name: string; tensor: tf.Tensor }[]).map((n) => n.tensor.dataSync() as Float32Array);
+      super.applyGradients(g);
+    }
+  }
+
+  const stats = { mean: [120, 120, 110] as [number, number, number], std: [60, 60, 65] as [number, number, number] };
+  const base = { color: 'rgb' as const, stats, augment: false, seed: 1 };
+  const pixels = Float32Array.from({ length: 8 * PIXELS_PER_IMAGE }, (_, i) => (i * 37) % 256);
+  const labels = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+
+  it('applies the mean of both halves’ gradients: the same update as one worker on the whole batch', async () => {
+    const whole = model();
+    const first = model();
+    const second = model();
+    first.setWeights(whole.getWeights());
+    second.setWeights(whole.getWeights());
+
+    // One worker, the whole batch of 8.
+    const plain = createTrainStep({ model: whole, optimizer: tf.train.sgd(0.5), batchSize: 8, ...base });
+    plain.x.set(pixels);
+    plain.y.set(labels);
+    const wholeMetrics = plain.run(0).dataSync();
+
+    // The second half's gradients and metrics, as the other replica would send them.
+    const capture = new Capturing(0);
+    const other = createTrainStep({ model: second, optimizer: capture, batchSize: 4, ...base });
+    other.x.set(pixels.subarray(4 * PIXELS_PER_IMAGE));
+    other.y.set(labels.subarray(4));
+    const otherMetrics = other.run(0).dataSync();
+    const otherValues = Float32Array.from([...capture.grads.flatMap((g) => [...g]), ...otherMetrics]);
+
+    // The first replica: rows 0–3 of the shared batch, meeting the other at the barriers.
+    const params = first.trainableWeights.reduce((s, w) => s + w.read().size, 0);
+    expect(otherValues.length).toBe(params + METRIC_VALUES);
+    const mine = link(0, 2, params, 8);
+    const views = sharedViews(mine);
+    views.x.set(pixels);
+    views.y.set(labels);
+    const thread = new Worker(OTHER_REPLICA, {
+      eval: true,
+      workerData: { shared: mine.shared, slotOffset: views.slots.byteOffset + 4 * (params + METRIC_VALUES), values: otherValues, count: 2 },
+    });
+    const step = createTrainStep({ model: first, optimizer: tf.train.sgd(0.5), batchSize: 4, ...base, replica: mine });
+    takeShare(mine, step.x, step.y);
+    const metrics = step.run(0).dataSync();
+    await thread.terminate();
+
+    const expected = whole.trainableWeights.map((w) => w.read().dataSync());
+    const got = first.trainableWeights.map((w) => w.read().dataSync());
+    for (let i = 0; i < expected.length; i++) {
+      const e = expected[i] as Float32Array;
+      const g = got[i] as Float32Array;
+      for (let j = 0; j < e.length; j++) expect(g[j]).toBeCloseTo(e[j] as number, 5);
+    }
+    // The weights moved: the check above compares a real update.
+    expect(got.some((g, i) => g.some((v, j) => v !== (second.getWeights()[i]?.dataSync()[j] ?? v)))).toBe(true);
+    // The batch's loss and accuracy are the mean of both halves: the whole batch's.
+    expect(metrics[0]).toBeCloseTo(wholeMetrics[0] as number, 5);
+    expect(metrics[1]).toBeCloseTo(wholeMetrics[1] as number, 5);
+    for (const s of [plain, other, step]) s.dispose();
+    for (const m of [whole, first, second]) m.dispose();
+  });
+
+  it('refuses a share that is not its part of the link’s batch', () => {
+    const m = model();
+    const params = m.trainableWeights.reduce((s, w) => s + w.read().size, 0);
+    expect(() =>
+      createTrainStep({ model: m, optimizer: tf.train.sgd(0.1), batchSize: 8, ...base, replica: link(0, 2, params, 8) }),
+    ).toThrow(RangeError);
+    m.dispose();
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * Data parallelism on the CPU: R workers each train a replica of the model on
+ * 1/R of every batch, average their gradients (and the batch's metrics)
+ * through shared memory, and all apply the same optimizer step, so the
+ * replicas stay identical without sending weights around. Every kernel of the
+ * step then runs on all cores, also those tfjs-backend-wasm runs on one
+ * thread whatever its pool (reductions, elementwise ops, Adam, our JavaScript
+ * kernels), which is why this scales better than more WASM threads
+ * (README, "WASM").
+ *
+ * What differs from one worker training the whole batch: BatchNorm normalises
+ * each replica's share with that share's own statistics ("ghost" batch norm,
+ * as PyTorch's DistributedDataParallel does without SyncBatchNorm), and each
+ * replica keeps its own running averages; the first replica's are the ones
+ * evaluated and saved.
+ *
+ * The memory every replica shares, one SharedArrayBuffer:
+ *   Int32 × 4   control: barrier generation, arrivals, failure flag, unused
+ *   Float32     R slots of `values` (each replica's gradients, then its 2 metrics)
+ *   Float32     the whole batch's pixels (B × 32 × 32 × 3), written by replica 0
+ *   Int32       the whole batch's labels (B)
+ */
+import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
+import { PIXELS_PER_IMAGE } from '../data/format';
+import type { ChannelStats } from '../data/preprocess';
+import { AppError } from '../errors';
+import type { Settings } from './settings';
+
+export const CONTROL_INTS = 4;
+/** Loss and accuracy of the replica's share, after its gradients in its slot. */
+export const METRIC_VALUES = 2;
+/**
+ * How long a replica waits for the others before it gives up. A safety net
+ * for a worker that died without a word (the browser killed it); a replica
+ * that fails with an error raises the failure flag and the others stop at
+ * once. Unit: ms.
+ */
+export const REPLICA_WAIT_LIMIT_MS = 10 * 60_000;
+/** Between two looks at the failure flag while waiting. Unit: ms. */
+const WAIT_SLICE_MS = 250;
+
+/** Where replica `index` of `count` meets the others. */
+export interface ReplicaLink {
+  index: number;
+  count: number;
+  shared: SharedArrayBuffer;
+  /** Trainable values of the model: the gradient each replica contributes. */
+  params: number;
+  /** Images of the whole step, split evenly: replica i trains on rows i·B/R … (i+1)·B/R − 1. */
+  batchSize: number;
+}
+
+export class ReplicaError extends AppError {
+  override readonly name = 'ReplicaError';
+  constructor(message: string) {
+    super('training-failed', message);
+  }
+}
+
+function slotValues(params: number): number {
+  return params + METRIC_VALUES;
+}
+
+/** Bytes of the shared buffer for `count` replicas of a model with `params` trainable values, training batches of `batchSize`. */
+export function sharedBytes(count: number, params: number, batchSize: number): number {
+  return 4 * (CONTROL_INTS + count * slotValues(params) + batchSize * PIXELS_PER_IMAGE + batchSize);
+}
+
+/** The images per replica; throws when the batch does not split evenly. */
+export function shareOf(batchSize: number, count: number): number {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`A replica count must be a whole number ≥ 1, got ${count}`);
+  if (batchSize % count !== 0) throw new RangeError(`A batch of ${batchSize} images does not split evenly across ${count} workers`);
+  return batchSize / count;
+}
+
+/** Views of the shared buffer. */
+export function sharedViews(link: ReplicaLink) {
+  const slots = link.count * slotValues(link.params);
+  const pixelsAt = 4 * (CONTROL_INTS + slots);
+  const labelsAt = pixelsAt + 4 * link.batchSize * PIXELS_PER_IMAGE;
+  if (link.shared.byteLength !== labelsAt + 4 * link.batchSize) {
+    throw new RangeError(`The shared buffer holds ${link.shared.byteLength} bytes; this link needs ${labelsAt + 4 * link.batchSize}`);
+  }
+  return {
+    control: new Int32Array(link.shared, 0, CONTROL_INTS),
+    slots: new Float32Array(link.shared, 4 * CONTROL_INTS, slots),
+    /** The whole batch, as replica 0 fills it before every step. */
+    x: new Float32Array(link.shared, pixelsAt, link.batchSize * PIXELS_PER_IMAGE),
+    y: new Int32Array(link.shared, labelsAt, link.batchSize),
+  };
+}
+
+/** Copies this replica's rows of the shared batch into its own step buffers. */
+export function takeShare(link: ReplicaLink, x: Float32Array, y: Int32Array): void {
+  const share = shareOf(link.batchSize, link.count);
+  const views = sharedViews(link);
+  const first = link.index * share;
+  x.set(views.x.subarray(first * PIXELS_PER_IMAGE, (first + share) * PIXELS_PER_IMAGE));
+  y.set(views.y.subarray(first, first + share));
+}
+
+/** Tells every replica waiting at a barrier to give up (a replica failed, or the run is over). */
+export function raiseFailure(shared: SharedArrayBuffer): void {
+  const control = new Int32Array(shared, 0, CONTROL_INTS);
+  Atomics.store(control, 2, 1);
+  Atomics.notify(control, 0);
+}
+
+/**
+ * Blocks until all `count` replicas have arrived (Atomics.wait: allowed in
+ * workers, never on a page's main thread). Throws when a replica raised the
+ * failure flag, or after `limitMs` of waiting, as measured by `now`.
+ */
+export function barrier(
+  control: Int32Array,
+  count: number,
+  now: () => number = () => performance.now(),
+  limitMs = REPLICA_WAIT_LIMIT_MS,
+): void {
+  if (Atomics.load(control, 2) !== 0) throw new ReplicaError('Another training worker failed; this run cannot continue.');
+  const generation = Atomics.load(control, 0);
+  if (Atomics.add(control, 1, 1) === count - 1) {
+    Atomics.store(control, 1, 0);
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
+    return;
+  }
+  const start = now();
+  while (Atomics.load(control, 0) === generation) {
+    if (Atomics.load(control, 2) !== 0) throw new ReplicaError('Another training worker failed; this run cannot continue.');
+    if (now() - start > limitMs) {
+      throw new ReplicaError(
+        `A training worker did not answer for ${Math.round(limitMs / 1000)} s; it may have been stopped by the browser.`,
+      );
+    }
+    Atomics.wait(control, 0, generation, WAIT_SLICE_MS);
+  }
+}
+
+/**
+ * The element-wise mean of `count` slots of `length` values, summed in slot
+ * order so that every replica computes exactly the same floats.
+ */
+export function meanOfSlots(slots: Float32Array, count: number, length: number): Float32Array {
+  const mean = new Float32Array(length);
+  for (let r = 0; r < count; r++) {
+    const slot = slots.subarray(r * length, (r + 1) * length);
+    for (let i = 0; i < length; i++) mean[i] = (mean[i] as number) + (slot[i] as number);
+  }
+  for (let i = 0; i < length; i++) mean[i] = (mean[i] as number) / count;
+  return mean;
+}
+
+/**
+ * Puts this replica's values (gradients, then metrics) into its slot, waits
+ * for the others, and returns the mean over all replicas. Called by every
+ * replica once per step with the same layout.
+ */
+export function allReduceMean(link: ReplicaLink, values: Float32Array, now?: () => number): Float32Array {
+  const length = slotValues(link.params);
+  if (values.length !== length) throw new RangeError(`A replica sent ${values.length} values; the link expects ${length}`);
+  const { control, slots } = sharedViews(link);
+  slots.set(values, link.index * length);
+  barrier(control, link.count, now);
+  const mean = meanOfSlots(slots, link.count, length);
+  // Nobody writes the next step's values (or batch) until everyone has read this step's.
+  barrier(control, link.count, now);
+  return mean;
+}
+
+/** What the other replicas need to start as copies of the first. */
+export interface ReplicaStart {
+  model: LayersModel;
+  /** Its weights (moments, iteration count) go along: a resumed run's replicas continue where it was. */
+  optimizer: Optimizer;
+  settings: Settings;
+  stats: ChannelStats;
+  /** Steps of the whole run, for the optimizer's schedule. */
+  totalSteps: number;
+}
+
+/**
+ * The replicas other than the first, as the first one (in the caller's
+ * worker) drives them. One use at a time: a run, or one preset's timing.
+ */
+export interface ReplicaGroup {
+  /** Workers training together, the caller's included. */
+  readonly count: number;
+  /** Copies the model and optimizer into the other replicas; resolves with the first replica's link once they are ready. */
+  start(from: ReplicaStart): Promise<ReplicaLink>;
+  /** The other replicas start step `step` on their rows of the batch now in the shared buffer (call before the first replica's own step). */
+  step(step: number): void;
+  /** Throws a ReplicaError unless every replica's trainable weights equal `model`'s, bit for bit. */
+  check(model: LayersModel): Promise<void>;
+  /** Ends this use; the other replicas let go of their models. */
+  end(): Promise<void>;
+}
+
+/** Sum of every trainable value, in float64: replicas that train as one agree on it exactly. */
+export function weightsChecksum(weights: { read(): { dataSync(): ArrayLike<number> } }[]): number {
+  let sum = 0;
+  for (const w of weights) {
+    const values = w.read().dataSync();
+    for (let i = 0; i < values.length; i++) sum += values[i] as number;
+  }
+  return sum;
+}
