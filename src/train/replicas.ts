@@ -186,6 +186,8 @@ export interface ReplicaStart {
 export interface ReplicaGroup {
   /** Workers training together, the caller's included. */
   readonly count: number;
+  /** Starts the other replicas' workers if they are not running; throws when they cannot start. */
+  prepare(): Promise<void>;
   /** Copies the model and optimizer into the other replicas; resolves with the first replica's link once they are ready. */
   start(from: ReplicaStart): Promise<ReplicaLink>;
   /** The other replicas start step `step` on their rows of the batch now in the shared buffer (call before the first replica's own step). */

@@ -97,6 +97,10 @@ export class ReplicaPool implements ReplicaGroup {
     if (!Number.isInteger(count) || count < 2) throw new RangeError(`A replica pool needs at least 2 workers, got ${count}`);
   }
 
+  async prepare(): Promise<void> {
+    await this.ready();
+  }
+
   async start({ model, optimizer, settings, stats, totalSteps }: ReplicaStart): Promise<ReplicaLink> {
     if (this.link) throw new Error('The replica workers are already training');
     const helpers = await this.ready();

@@ -81,7 +81,7 @@ export class Run {
       }
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
-      const replicas = this.replicasFor(settings.batchSize);
+      const replicas = await this.replicasFor(settings.batchSize);
       await this.services.prepareKernels(model, replicas ? settings.batchSize / replicas.count : settings.batchSize);
 
       const result = await trainModel({
@@ -122,15 +122,30 @@ export class Run {
     if (wasPaused) this.services.post({ type: 'status', status: 'training' });
   }
 
-  /** The replica workers, when the batch splits evenly across them (the page is told when it does not). */
-  private replicasFor(batchSize: number): ReplicaGroup | null {
+  /**
+   * The replica workers, when the batch splits evenly across them and they
+   * start; otherwise the run trains in this worker alone, and the page says why.
+   */
+  private async replicasFor(batchSize: number): Promise<ReplicaGroup | null> {
     const group = this.services.replicas();
-    if (!group || batchSize % group.count === 0) return group;
-    this.services.post({
-      type: 'notice',
-      message: `A batch of ${batchSize} images does not split evenly across the ${group.count} WASM workers, so this run trains in one of them; a batch size divisible by ${group.count} uses every core.`,
-    });
-    return null;
+    if (!group) return null;
+    const alone = (why: string) => {
+      this.services.post({ type: 'notice', message: `${why}, so this run trains in one worker, on part of the cores.` });
+      return null;
+    };
+    if (batchSize % group.count !== 0) {
+      return alone(
+        `A batch of ${batchSize} images does not split evenly across the ${group.count} WASM workers (choose a multiple of ${group.count} to use every core)`,
+      );
+    }
+    try {
+      await group.prepare();
+      return group;
+    } catch (error) {
+      console.warn('The replica workers could not start:', error);
+      const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+      return alone(`The other WASM workers could not start (${reason})`);
+    }
   }
 
   /** The training, validation and test images as the settings ask (validation share, limits, seed). */
