@@ -68,17 +68,6 @@ test('?workers=1 trains in one worker on every core’s threads, and a wrong val
   await expect(page.getByTestId('backend-panel')).toContainText(wasmLine(cores), { timeout: 60_000 });
 });
 
-test('when the other WASM workers cannot start, the run trains in one and the page says why', async ({ page }) => {
-  // The replica workers' script never arrives (a host or an extension blocked it).
-  await page.route(/\/assets\/replica\.worker-[\w-]+\.js$/, (route) => route.abort());
-  await page.goto(RUN.replace('autostart=1', 'workers=2&autostart=1'));
-  await expect(page.getByTestId('notice')).toContainText('The other WASM workers could not start', { timeout: 60_000 });
-  await expect(page.getByTestId('notice')).toContainText('this run trains in one worker, on part of the cores');
-  await expect(page.getByTestId('status')).toHaveText('done', { timeout: 150_000 });
-  await expect(page.getByTestId('error')).toHaveCount(0);
-  await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
-});
-
 test('from a host that sends no isolation headers, WASM runs single-threaded and the page says why', async ({ page }) => {
   const seen = watch(page);
   // A static host without COOP/COEP: the same files, those two headers dropped.

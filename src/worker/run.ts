@@ -81,7 +81,7 @@ export class Run {
       }
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
-      const replicas = await this.replicasFor(settings.batchSize);
+      const replicas = await replicasFor(this.services.replicas(), settings.batchSize, post);
       await this.services.prepareKernels(model, replicas ? settings.batchSize / replicas.count : settings.batchSize);
 
       const result = await trainModel({
@@ -120,32 +120,6 @@ export class Run {
     const wasPaused = this.control.paused;
     this.control.stop();
     if (wasPaused) this.services.post({ type: 'status', status: 'training' });
-  }
-
-  /**
-   * The replica workers, when the batch splits evenly across them and they
-   * start; otherwise the run trains in this worker alone, and the page says why.
-   */
-  private async replicasFor(batchSize: number): Promise<ReplicaGroup | null> {
-    const group = this.services.replicas();
-    if (!group) return null;
-    const alone = (why: string) => {
-      this.services.post({ type: 'notice', message: `${why}, so this run trains in one worker, on part of the cores.` });
-      return null;
-    };
-    if (batchSize % group.count !== 0) {
-      return alone(
-        `A batch of ${batchSize} images does not split evenly across the ${group.count} WASM workers (choose a multiple of ${group.count} to use every core)`,
-      );
-    }
-    try {
-      await group.prepare();
-      return group;
-    } catch (error) {
-      console.warn('The replica workers could not start:', error);
-      const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
-      return alone(`The other WASM workers could not start (${reason})`);
-    }
   }
 
   /** The training, validation and test images as the settings ask (validation share, limits, seed). */
@@ -290,5 +264,30 @@ export class Run {
   private metadata(testAccuracy: number | null, epochs: number): ModelMetadata {
     const { classes, mean, std } = this.dataset.manifest;
     return { version: 1, preset: this.settings.preset, color: this.settings.color, classes, mean, std, testAccuracy, epochs };
+  }
+}
+
+/**
+ * The replica workers, when the batch splits evenly across them and they
+ * start; otherwise null (the run trains in this worker alone) and the page is told why.
+ */
+export async function replicasFor(group: ReplicaGroup | null, batchSize: number, post: RunServices['post']): Promise<ReplicaGroup | null> {
+  if (!group) return null;
+  const alone = (why: string) => {
+    post({ type: 'notice', message: `${why}, so this run trains in one worker, on part of the cores.` });
+    return null;
+  };
+  if (batchSize % group.count !== 0) {
+    return alone(
+      `A batch of ${batchSize} images does not split evenly across the ${group.count} WASM workers (choose a multiple of ${group.count} to use every core)`,
+    );
+  }
+  try {
+    await group.prepare();
+    return group;
+  } catch (error) {
+    console.warn('The replica workers could not start:', error);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+    return alone(`The other WASM workers could not start (${reason})`);
   }
 }
