@@ -67,7 +67,7 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
                    logical core, at most 8; the page must be cross-origin isolated, as the bench page is)
   --methods LIST   also time these weight-gradient formulations on each seed convolution, whatever the rule picks
   --replicas N     also time ours data-parallel: N workers (1 wasm thread each) on 1/N of every batch,
-                   gradients averaged before one Adam step (a prototype, src/bench/allreduce.ts)
+                   gradients averaged before one optimizer step, as the app trains on WASM (src/train/replicas.ts)
   --ops            wasm: each kernel of a seed step alone at each thread count (which ones use the threads)
   --peer torch     the seed network trained by PyTorch on the CPU at 1 and N threads (/usr/bin/python3 with
                    python3-torch; skipped with a note where it is missing), then ours on wasm at the same

@@ -31,10 +31,11 @@ export function currentThreadEnvironment(): ThreadEnvironment {
 
 /**
  * Most workers training one model together (data parallelism, see
- * src/train/replicas.ts). Two measured 1.75× one worker's images/s on 2 cores,
- * where two threads in one worker gave 1.55× (README, "WASM"); more than two
- * have not been measured, and each worker's share of a batch shrinks (64 / 2 =
- * 32 images per BatchNorm batch), so larger machines give each worker more threads.
+ * src/train/replicas.ts). On 2 cores two workers of one thread reached 1.56–1.72×
+ * one thread's images/s, where two threads in one worker reached 1.39–1.51×
+ * (README, "WASM"). More than two were not measured (this machine has two
+ * cores), and each worker's share of a batch shrinks (64 / 2 = 32 images per
+ * BatchNorm batch), so larger machines give each worker more threads instead.
  */
 export const MAX_WASM_WORKERS = 2;
 
