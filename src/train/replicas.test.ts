@@ -92,9 +92,8 @@ describe('barrier', () => {
  */
 const OTHER_REPLICA = `
 const { workerData } = require('node:worker_threads');
-const { shared, slotOffset, values, count } = workerData;
+const { shared, slotOffset, values, count, steps } = workerData;
 const control = new Int32Array(shared, 0, 4);
-new Float32Array(shared, slotOffset, values.length).set(values);
 function arrive() {
   const generation = Atomics.load(control, 0);
   if (Atomics.add(control, 1, 1) === count - 1) {
@@ -105,8 +104,11 @@ function arrive() {
   }
   while (Atomics.load(control, 0) === generation) Atomics.wait(control, 0, generation, 1000);
 }
-arrive();
-arrive();
+for (let step = 0; step < steps; step++) {
+  new Float32Array(shared, slotOffset, values.length).set(values);
+  arrive();
+  arrive();
+}
 `;
 
 describe('a training step as one of two replicas', () => {
@@ -177,7 +179,13 @@ describe('a training step as one of two replicas', () => {
     views.y.set(labels);
     const thread = new Worker(OTHER_REPLICA, {
       eval: true,
-      workerData: { shared: mine.shared, slotOffset: views.slots.byteOffset + 4 * (params + METRIC_VALUES), values: otherValues, count: 2 },
+      workerData: {
+        shared: mine.shared,
+        slotOffset: views.slots.byteOffset + 4 * (params + METRIC_VALUES),
+        values: otherValues,
+        count: 2,
+        steps: 1,
+      },
     });
     const step = createTrainStep({ model: first, optimizer: tf.train.sgd(0.5), batchSize: 4, ...base, replica: mine });
     takeShare(mine, step.x, step.y);
@@ -198,6 +206,34 @@ describe('a training step as one of two replicas', () => {
     expect(metrics[1]).toBeCloseTo(wholeMetrics[1] as number, 5);
     for (const s of [plain, other, step]) s.dispose();
     for (const m of [whole, first, second]) m.dispose();
+  });
+
+  it('keeps no tensor of its own from one step to the next', async () => {
+    const m = model();
+    const params = m.trainableWeights.reduce((s, w) => s + w.read().size, 0);
+    const mine = link(0, 2, params, 8);
+    const views = sharedViews(mine);
+    views.x.set(pixels);
+    views.y.set(labels);
+    const steps = 4;
+    const other = new Float32Array(params + METRIC_VALUES).fill(0.01);
+    const slotOffset = views.slots.byteOffset + 4 * (params + METRIC_VALUES);
+    const thread = new Worker(OTHER_REPLICA, {
+      eval: true,
+      workerData: { shared: mine.shared, slotOffset, values: other, count: 2, steps },
+    });
+    const optimizer = tf.train.adam(0.01);
+    const step = createTrainStep({ model: m, optimizer, batchSize: 4, ...base, replica: mine });
+    takeShare(mine, step.x, step.y);
+    // The first step creates Adam's moments; every later one must leave the count as it found it.
+    step.run(0).dispose();
+    const after = tf.memory().numTensors;
+    for (let i = 1; i < steps; i++) step.run(i).dispose();
+    expect(tf.memory().numTensors).toBe(after);
+    await thread.terminate();
+    step.dispose();
+    optimizer.dispose();
+    m.dispose();
   });
 
   it('refuses a share that is not its part of the link’s batch', () => {
