@@ -39,12 +39,12 @@ export interface TrainJob {
   flags?: Record<string, boolean | number>;
   /** `ours` only: kernels of ours put back to the stock ones after registering (an A/B lever), e.g. ['FusedConv2D']. */
   stockKernels?: string[];
-  /** wasm only: threads of the backend's pool (default: as the app, one per logical core where the page is isolated). */
+  /** wasm only: threads of the backend's pool (default: one per logical core where the page is isolated, in this one worker). */
   wasmThreads?: number;
   /**
-   * `ours`, Adam only: train with this many workers, each on batchSize / replicas
-   * images of every batch, gradients averaged before one identical Adam step
-   * in each (data parallelism, see src/train/replicas.ts). Default 1.
+   * `ours`: train with this many workers, each on batchSize / replicas
+   * images of every batch, gradients averaged before one identical optimizer
+   * step in each (data parallelism, as the app on WASM: src/train/replicas.ts). Default 1.
    */
   replicas?: number;
   /** `ours` only: whether convolution formulations are timed on this device first, as the app's `?tune=` (default 'auto'). */
