@@ -23,7 +23,7 @@ import type { BatchMetrics, EpochRecord, StopReason, Subset, TrainResult } from 
 import type { Settings } from './settings';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from './step';
 import { MetricReader, READ_EVERY } from './metricReader';
-import { shareOf, sharedViews, takeShare, type ReplicaGroup, type ReplicaLink } from './replicas';
+import { loadBatch, stepShare, type ReplicaGroup, type ReplicaLink } from './replicas';
 
 /** Where a run stands between two epochs: saved as a checkpoint, given back as `TrainOptions.resume`. */
 export interface LoopState {
@@ -184,7 +184,6 @@ async function startTraining(
   const group = opts.replicas;
   const totalSteps = settings.epochs * batchesPerEpoch;
   const link = group ? await group.start({ model, optimizer: optimizer.optimizer, settings, stats, totalSteps }) : null;
-  const share = group && link ? { batchSize: shareOf(settings.batchSize, group.count), replica: link } : {};
   return {
     settings,
     data: data.train,
@@ -192,7 +191,7 @@ async function startTraining(
     sink,
     control,
     optimizer,
-    trainStep: createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...share }),
+    trainStep: createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) }),
     replicas: group && link ? { group, link } : null,
     step: resume?.step ?? 0,
     reader: new MetricReader(control, opts.readEvery ?? READ_EVERY),
@@ -217,16 +216,11 @@ async function trainEpoch(run: Training, epoch: number): Promise<{ loss: number;
       return null;
     }
     run.optimizer.setStep(run.step);
-    if (run.replicas) {
-      // The whole batch goes into shared memory; each replica takes its rows.
-      const { group, link } = run.replicas;
-      const shared = sharedViews(link);
-      fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, shared.x, shared.y);
-      takeShare(link, trainStep.x, trainStep.y);
-      group.step(run.step);
-    } else {
-      fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, trainStep.x, trainStep.y);
-    }
+    loadBatch(run.replicas?.link ?? null, trainStep, (x, y) =>
+      fillBatch(data.pixels, data.labels, order, batch * settings.batchSize, settings.batchSize, x, y),
+    );
+    // Only once the whole batch is in shared memory: the other replicas take their rows when told.
+    run.replicas?.group.step(run.step);
     reader.push(trainStep.run(run.step));
     run.step++;
     if (reader.due()) await report(batch + 1);

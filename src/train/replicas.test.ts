@@ -7,11 +7,13 @@ import {
   METRIC_VALUES,
   ReplicaError,
   barrier,
+  loadBatch,
   meanOfSlots,
   raiseFailure,
   shareOf,
   sharedBytes,
   sharedViews,
+  stepShare,
   takeShare,
   type ReplicaLink,
 } from './replicas';
@@ -52,6 +54,33 @@ describe('the shared buffer', () => {
     takeShare(link(1, 2, 1, 4, shared), x, y);
     expect([x[0], x[PIXELS_PER_IMAGE - 1], x[PIXELS_PER_IMAGE], x[2 * PIXELS_PER_IMAGE - 1]]).toEqual([3, 3, 4, 4]);
     expect([...y]).toEqual([12, 13]);
+  });
+});
+
+describe('loadBatch and stepShare', () => {
+  const fillRows = (x: Float32Array, y: Int32Array) => {
+    for (let row = 0; row < y.length; row++) {
+      x.fill(row + 1, row * PIXELS_PER_IMAGE, (row + 1) * PIXELS_PER_IMAGE);
+      y[row] = 10 + row;
+    }
+  };
+
+  it('fills the shared buffer with the whole batch and the step with this replica’s rows', () => {
+    const shared = new SharedArrayBuffer(sharedBytes(2, 1, 4));
+    const second = link(1, 2, 1, 4, shared);
+    const step = { x: new Float32Array(2 * PIXELS_PER_IMAGE), y: new Int32Array(2) };
+    loadBatch(second, step, fillRows);
+    expect([...sharedViews(second).y]).toEqual([10, 11, 12, 13]);
+    expect([...step.y]).toEqual([12, 13]);
+    expect([step.x[0], step.x[2 * PIXELS_PER_IMAGE - 1]]).toEqual([3, 4]);
+    expect(stepShare(second)).toEqual({ batchSize: 2, replica: second });
+  });
+
+  it('fills the step itself when it trains alone', () => {
+    const step = { x: new Float32Array(3 * PIXELS_PER_IMAGE), y: new Int32Array(3) };
+    loadBatch(null, step, fillRows);
+    expect([...step.y]).toEqual([10, 11, 12]);
+    expect(stepShare(null)).toEqual({});
   });
 });
 

@@ -99,6 +99,27 @@ export function takeShare(link: ReplicaLink, x: Float32Array, y: Int32Array): vo
   y.set(views.y.subarray(first, first + share));
 }
 
+/**
+ * Puts a whole batch where this worker's step reads it: `fill` writes it
+ * into the shared buffer and this replica takes its rows, or, training
+ * alone (no link), `fill` writes straight into the step's own buffers.
+ */
+export function loadBatch(
+  link: ReplicaLink | null,
+  step: { x: Float32Array; y: Int32Array },
+  fill: (x: Float32Array, y: Int32Array) => void,
+): void {
+  if (!link) return fill(step.x, step.y);
+  const shared = sharedViews(link);
+  fill(shared.x, shared.y);
+  takeShare(link, step.x, step.y);
+}
+
+/** The training step's options for this replica (its share of the batch, its link); none when training alone. */
+export function stepShare(link: ReplicaLink | null): { batchSize: number; replica: ReplicaLink } | Record<string, never> {
+  return link ? { batchSize: shareOf(link.batchSize, link.count), replica: link } : {};
+}
+
 /** Tells every replica waiting at a barrier to give up (a replica failed, or the run is over). */
 export function raiseFailure(shared: SharedArrayBuffer): void {
   const control = new Int32Array(shared, 0, CONTROL_INTS);
@@ -117,7 +138,8 @@ export function barrier(
   now: () => number = () => performance.now(),
   limitMs = REPLICA_WAIT_LIMIT_MS,
 ): void {
-  if (Atomics.load(control, 2) !== 0) throw new ReplicaError('Another training worker failed; this run cannot continue.');
+  const failed = () => new ReplicaError('Another training worker failed; this run cannot continue.');
+  if (Atomics.load(control, 2) !== 0) throw failed();
   const generation = Atomics.load(control, 0);
   if (Atomics.add(control, 1, 1) === count - 1) {
     Atomics.store(control, 1, 0);
@@ -127,7 +149,7 @@ export function barrier(
   }
   const start = now();
   while (Atomics.load(control, 0) === generation) {
-    if (Atomics.load(control, 2) !== 0) throw new ReplicaError('Another training worker failed; this run cannot continue.');
+    if (Atomics.load(control, 2) !== 0) throw failed();
     if (now() - start > limitMs) {
       throw new ReplicaError(
         `A training worker did not answer for ${Math.round(limitMs / 1000)} s; it may have been stopped by the browser.`,

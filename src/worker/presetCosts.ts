@@ -11,7 +11,7 @@ import type { Preset } from '../model/config';
 import { buildModel } from '../model/model';
 import { fillBatch } from '../train/batches';
 import { presetDefaults } from '../train/settings';
-import { shareOf, sharedViews, takeShare, type ReplicaGroup } from '../train/replicas';
+import { loadBatch, stepShare, type ReplicaGroup } from '../train/replicas';
 import { createOptimizer, createTrainStep, stepSettings, type TrainStep } from '../train/step';
 import type { BackendInfo, FromWorker } from './protocol';
 
@@ -59,15 +59,8 @@ export async function measureStepCost(
   try {
     // Timed as a run would train: data-parallel where the run would be (the same batch every step).
     const link = replicas ? await replicas.start({ model, optimizer: optimizer.optimizer, settings, stats, totalSteps: 100 }) : null;
-    const share = link ? { batchSize: shareOf(batchSize, link.count), replica: link } : {};
-    step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...share });
-    if (link) {
-      const shared = sharedViews(link);
-      fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, shared.x, shared.y);
-      takeShare(link, step.x, step.y);
-    } else {
-      fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, step.x, step.y);
-    }
+    step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) });
+    loadBatch(link, step, (x, y) => fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, x, y));
     const first = await timed(0);
     let ms = 0;
     let steps = 0;

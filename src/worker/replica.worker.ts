@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { toErrorData } from '../errors';
 import { buildModel, setModelWeights } from '../model/model';
-import { raiseFailure, shareOf, takeShare, weightsChecksum, type ReplicaLink } from '../train/replicas';
+import { raiseFailure, stepShare, takeShare, weightsChecksum, type ReplicaLink } from '../train/replicas';
 import { toModelConfig } from '../train/settings';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from '../train/step';
 import { startReplicaBackend } from './backend';
@@ -43,14 +43,7 @@ async function start(message: Extract<ToReplica, { type: 'start' }>): Promise<vo
   const optimizerWeights = message.optimizerWeights.map((w) => ({ name: w.name, tensor: toTensor(w) }));
   await optimizer.optimizer.setWeights(optimizerWeights);
   tf.dispose(optimizerWeights.map((w) => w.tensor));
-  const step = createTrainStep({
-    model,
-    optimizer: optimizer.optimizer,
-    stats,
-    ...stepSettings(settings),
-    batchSize: shareOf(link.batchSize, link.count),
-    replica: link,
-  });
+  const step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) });
   replica = { link, model, optimizer, step };
 }
 

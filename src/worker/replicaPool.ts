@@ -41,11 +41,7 @@ class Helper {
       this.fail(new ReplicaError(`A training worker could not run: ${event.message || 'it failed to load'}.`));
   }
 
-  request<T extends FromReplica['type']>(
-    message: ToReplica,
-    expected: T,
-    transfer: Transferable[] = [],
-  ): Promise<Extract<FromReplica, { type: T }>> {
+  request<T extends FromReplica['type']>(message: ToReplica, expected: T): Promise<Extract<FromReplica, { type: T }>> {
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.pending.push({
@@ -55,7 +51,7 @@ class Helper {
             : reject(new Error(`A replica answered ${reply.type} to ${message.type}`)),
         reject,
       });
-      this.worker.postMessage(message, transfer);
+      this.worker.postMessage(message);
     });
   }
 

@@ -19,7 +19,7 @@ import { RunControl } from '../train/control';
 import { captureHandover, tfjsSegment, type HandoverState } from '../train/handoverCapture';
 import { trainModel, type LoopState, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../train/records';
-import type { ReplicaGroup } from '../train/replicas';
+import { shareOf, type ReplicaGroup } from '../train/replicas';
 import { toModelConfig, type Settings } from '../train/settings';
 import { toErrorData } from '../errors';
 import { restoreCheckpoint, type CheckpointSlot, type RunHistory } from './checkpointSlot';
@@ -82,7 +82,7 @@ export class Run {
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
       const replicas = await replicasFor(this.services.replicas(), settings.batchSize, post);
-      await this.services.prepareKernels(model, replicas ? settings.batchSize / replicas.count : settings.batchSize);
+      await this.services.prepareKernels(model, replicas ? shareOf(settings.batchSize, replicas.count) : settings.batchSize);
 
       const result = await trainModel({
         model,
