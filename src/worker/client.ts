@@ -24,9 +24,15 @@ export class TrainerClient {
     const worker = new Worker(new URL('./trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
     worker.onmessage = (event: MessageEvent<FromWorker>) => this.emit(event.data);
     // An exception that escaped the worker, or a script that failed to load:
-    // its state is unknown from here on, so the page offers a restart.
+    // its state is unknown from here on, so the page offers a restart. A
+    // worker outlives an uncaught exception and would go on posting (a late
+    // 'ready' over the page's 'error'), so it is ended here; its checkpoints
+    // are already in IndexedDB.
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
+      worker.onmessage = null;
+      worker.onerror = null;
+      worker.terminate();
       this.emit({
         type: 'error',
         error: {
