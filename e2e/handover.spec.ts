@@ -54,8 +54,18 @@ test('Continue elsewhere downloads one zip: the Layers files, the optimizer stat
   expect(run.step).toBe(8);
   expect(run.optimizer).toMatchObject({ kind: 'adam', iterations: 8, beta1: 0.9, beta2: 0.999, file: OPTIMIZER_FILE_NAME });
   expect(run.curves.epochs.map((e) => e.epoch)).toEqual([1]);
+  // The tab's world size: the WASM workers that shared each batch, two wherever there are two cores (wasm.ts).
+  const workers = Math.min(await page.evaluate(() => navigator.hardwareConcurrency), 2);
   expect(run.segments).toEqual([
-    expect.objectContaining({ fromEpoch: 1, toEpoch: 1, toStep: 8, engine: 'tfjs', backend: 'wasm', device: 'browser', worldSize: 1 }),
+    expect.objectContaining({
+      fromEpoch: 1,
+      toEpoch: 1,
+      toStep: 8,
+      engine: 'tfjs',
+      backend: 'wasm',
+      device: 'browser',
+      worldSize: workers,
+    }),
   ]);
 
   const modelJson = JSON.parse(strFromU8(files[run.model] as Uint8Array));

@@ -33,7 +33,7 @@ export interface RunSegment {
   engine: 'tfjs' | 'torch';
   /** tfjs: its backend (webgpu, webgl, wasm, cpu); torch: the process group's (gloo, nccl). */
   backend: string;
-  /** Processes that trained together (DDP world size); 1 in a tab. */
+  /** Processes that trained together: DDP's world size; in a tab, the workers that shared each batch (WASM), else 1. */
   worldSize: number;
   /** `browser` or `node` for tfjs; torch's device type (`cpu`, `cuda`). */
   device: string;

@@ -58,8 +58,17 @@ export async function captureHandover(model: tf.LayersModel, settings: Settings,
   };
 }
 
-/** The segment of a run trained by TensorFlow.js from its first epoch: in a tab (`browser`) or in Node. */
-export function tfjsSegment(state: Pick<HandoverState, 'epochs' | 'step'>, device: 'browser' | 'node', endedAt: number): RunSegment {
+/**
+ * The segment of a run trained by TensorFlow.js from its first epoch: in a
+ * tab (`browser`) or in Node. `workers`: how many shared each batch (WASM's
+ * data-parallel workers), the tab's counterpart of a DDP world size.
+ */
+export function tfjsSegment(
+  state: Pick<HandoverState, 'epochs' | 'step'>,
+  device: 'browser' | 'node',
+  endedAt: number,
+  workers = 1,
+): RunSegment {
   return {
     fromEpoch: 1,
     toEpoch: state.epochs.length,
@@ -67,7 +76,7 @@ export function tfjsSegment(state: Pick<HandoverState, 'epochs' | 'step'>, devic
     toStep: state.step,
     engine: 'tfjs',
     backend: tf.getBackend(),
-    worldSize: 1,
+    worldSize: workers,
     device,
     detail: `TensorFlow.js ${tf.version.tfjs}`,
     endedAt,

@@ -57,6 +57,7 @@ describe('run history across engines', () => {
   it('names where segments ran as the library and the charts say it', () => {
     expect(segmentDetail(segment({}))).toBe('wasm');
     expect(segmentDetail(segment({ device: 'node' }))).toBe('wasm, Node.js');
+    expect(segmentDetail(segment({ worldSize: 2 }))).toBe('wasm, 2 workers');
     expect(segmentDetail(segment({ engine: 'torch', backend: 'gloo', worldSize: 2, device: 'cpu' }))).toBe('2 processes (gloo)');
     expect(segmentDetail(segment({ engine: 'torch', backend: 'nccl', worldSize: 8, device: 'cuda' }))).toBe('8 processes (nccl) on cuda');
     expect(segmentDetail(segment({ engine: 'torch', backend: 'none', worldSize: 1, device: 'cpu' }))).toBe('1 process (cpu)');

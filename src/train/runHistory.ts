@@ -34,7 +34,10 @@ export interface KnownRun {
 
 /** The library's words for a segment: "wasm" in a tab, "2 processes (gloo)" in PyTorch. */
 export function segmentDetail(segment: HandoverSegment): string {
-  if (segment.engine === 'tfjs') return segment.device === 'node' ? `${segment.backend}, Node.js` : segment.backend;
+  if (segment.engine === 'tfjs') {
+    const workers = segment.worldSize > 1 ? `, ${segment.worldSize} workers` : '';
+    return `${segment.backend}${workers}${segment.device === 'node' ? ', Node.js' : ''}`;
+  }
   const where = segment.device === 'cpu' ? '' : ` on ${segment.device}`;
   if (segment.worldSize === 1 && segment.backend === 'none') return `1 process${where || ' (cpu)'}`;
   return `${segment.worldSize} process${segment.worldSize === 1 ? '' : 'es'} (${segment.backend})${where}`;

@@ -47,6 +47,8 @@ export class Run {
   private runPlan: RunPlan | null = null;
   /** The run after its latest epoch, for "Continue elsewhere" once it is in the library. */
   private handover: HandoverState | null = null;
+  /** Workers that shared each batch of this run: 1, or the replica group's size. */
+  private workers = 1;
   active = false;
 
   constructor(
@@ -82,6 +84,7 @@ export class Run {
       this.followWithClassifier(model);
       post({ type: 'model', summary: summarizeModel(model) });
       const replicas = await replicasFor(this.services.replicas(), settings.batchSize, post);
+      this.workers = replicas?.count ?? 1;
       await this.services.prepareKernels(model, replicas ? shareOf(settings.batchSize, replicas.count) : settings.batchSize);
 
       const result = await trainModel({
@@ -242,7 +245,7 @@ export class Run {
         step: h.step,
         stopped: h.stopped,
         optimizer: h.optimizer,
-        segments: [tfjsSegment(h, 'browser', Date.now())],
+        segments: [tfjsSegment(h, 'browser', Date.now(), this.workers)],
       };
       await library.keep(
         artifacts,
