@@ -76,5 +76,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'vite-plugin-*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // Node 20's V8 (11.3) compiles WebAssembly's relaxed SIMD only behind this flag (Chromium has it on
+    // since 114): src/bench/gemm.test.ts checks the fused multiply-add product too.
+    execArgv: ['--experimental-wasm-relaxed-simd'],
   },
 });

@@ -193,17 +193,19 @@ export async function benchTorch(o: TorchOptions, ours: OursForTorch, counts: (n
   const oursAt = (t: number) => runs.find((r) => r.job.wasmThreads === t && (r.job.replicas ?? 1) === 1);
   const perImage = (msPerStep: number | undefined) => (msPerStep === undefined ? null : (1000 * o.batchSize) / msPerStep);
   console.log(`\nSeed network, batch ${o.batchSize}, images/s: PyTorch ${before.torch} (CPU, before and after ours) against ours (wasm)\n`);
-  console.log(
-    table(
-      ['threads', 'PyTorch before', 'PyTorch after', 'ours', 'ours / PyTorch (mean)'],
-      threads.map((t) => {
-        const b = before.runs.find((r) => r.threads === t)?.images_per_s ?? null;
-        const a = after.runs.find((r) => r.threads === t)?.images_per_s ?? null;
-        const mine = perImage(oursAt(t)?.msPerStep);
-        return [String(t), ms(b), ms(a), ms(mine), times(mine, b !== null && a !== null ? (a + b) / 2 : null)];
-      }),
-    ),
-  );
+  const row = (label: string, t: number, mine: number | null) => {
+    const b = before.runs.find((r) => r.threads === t)?.images_per_s ?? null;
+    const a = after.runs.find((r) => r.threads === t)?.images_per_s ?? null;
+    return [label, ms(b), ms(a), ms(mine), times(mine, b !== null && a !== null ? (a + b) / 2 : null)];
+  };
+  const rows = threads.map((t) => row(String(t), t, perImage(oursAt(t)?.msPerStep)));
+  // As the app trains on that many cores: one worker per core, one thread each (src/worker/wasmThreads.ts).
+  const replicated = runs.find((r) => (r.job.replicas ?? 1) > 1);
+  if (replicated && threads.includes(replicated.job.replicas as number)) {
+    const n = replicated.job.replicas as number;
+    rows.push(row(`${n} (${n} workers × 1 thread)`, n, perImage(replicated.msPerStep)));
+  }
+  console.log(table(['threads', 'PyTorch before', 'PyTorch after', 'ours', 'ours / PyTorch (mean)'], rows));
   if (o.profile) {
     printGroups(new Map(threads.map((t) => [t, oursAt(t)?.profile ?? []])), before, threads);
     printConvs(before, convs, threads);

@@ -36,6 +36,8 @@ import {
   type BenchJob,
   type CompareResult,
   type KernelResult,
+  type GemmResult,
+  type GemmRow,
   type OpsResult,
   type PeerResult,
   type TrainJob,
@@ -52,7 +54,7 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm] [--tune auto|on|off]
          [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
-         [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--peer convnetjs|torch] [--json PATH] [--no-build]
+         [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--gemm] [--peer convnetjs|torch] [--json PATH] [--no-build]
 
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
@@ -69,6 +71,8 @@ const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--pres
   --replicas N     also time ours data-parallel: N workers (1 wasm thread each) on 1/N of every batch,
                    gradients averaged before one optimizer step, as the app trains on WASM (src/train/replicas.ts)
   --ops            wasm: each kernel of a seed step alone at each thread count (which ones use the threads)
+  --gemm           wasm, one thread: the seed convolutions' matrix products by tfjs's matMul (XNNPACK) against
+                   our own WebAssembly product with and without relaxed SIMD's fused multiply-add (src/bench/gemm.ts)
   --peer torch     the seed network trained by PyTorch on the CPU at 1 and N threads (/usr/bin/python3 with
                    python3-torch; skipped with a note where it is missing), then ours on wasm at the same
                    thread counts; --profile adds both per-op profiles
@@ -98,6 +102,7 @@ interface Options {
   threads: number[] | null;
   replicas: number;
   ops: boolean;
+  gemm: boolean;
   methods: ('im2col' | 'im2colNhwc' | 'taps' | 'conv')[] | undefined;
   json: string | undefined;
   build: boolean;
@@ -146,6 +151,7 @@ function parseOptions(): Options | null {
       'shader-warmup': { type: 'boolean' },
       threads: { type: 'string' },
       ops: { type: 'boolean' },
+      gemm: { type: 'boolean' },
       replicas: { type: 'string' },
       methods: { type: 'string' },
       tune: { type: 'string' },
@@ -159,9 +165,10 @@ function parseOptions(): Options | null {
   const augment = oneOf(values.augment, ['true', 'false'] as const, 'true', 'augment') === 'true';
   return {
     // ConvNetJS is CPU-only JavaScript; its fair counterpart here is our WASM path.
-    backend: oneOf(values.backend, BENCH_BACKENDS, peer || values.ops ? 'wasm' : 'webgpu', 'backend'),
+    backend: oneOf(values.backend, BENCH_BACKENDS, peer || values.ops || values.gemm ? 'wasm' : 'webgpu', 'backend'),
     threads,
     ops: values.ops === true,
+    gemm: values.gemm === true,
     replicas: wholeNumber(values.replicas, 1, 'replicas', 1),
     methods: values.methods?.split(',').map((m) => oneOf(m.trim(), ['im2col', 'im2colNhwc', 'taps', 'conv'] as const, 'conv', 'methods')),
     preset: oneOf(values.preset, PRESETS, 'seed', 'preset'),
@@ -449,6 +456,54 @@ async function benchOps(page: Page, o: Options): Promise<unknown[]> {
   return [{ ops: Object.fromEntries(counts.map((t) => [t, Object.fromEntries(best.get(t) ?? [])])), date: new Date().toISOString() }];
 }
 
+/** The seed convolutions' products three ways, fastest of `steps` rounds each (gemmJob.ts). */
+async function benchGemm(page: Page, o: Options): Promise<unknown[]> {
+  if (o.backend !== 'wasm') throw new Error('--gemm times WASM products: use --backend wasm');
+  const best = new Map<string, GemmRow>();
+  const rounds = Math.max(2, o.steps);
+  let adapter = '';
+  for (let round = 0; round < rounds; round++) {
+    const result = await runJob<GemmResult>(page, { kind: 'gemm', batch: o.batchSize, reps: Math.max(3, o.kernelReps) });
+    adapter = result.adapter;
+    for (const row of result.rows) {
+      const seen = best.get(row.name);
+      const fastest = (key: 'tfjs' | 'mulAdd' | 'pack') => Math.min(seen?.[key] ?? Infinity, row[key]);
+      const fma = row.fma === null ? null : Math.min(seen?.fma ?? Infinity, row.fma);
+      best.set(row.name, { ...row, tfjs: fastest('tfjs'), mulAdd: fastest('mulAdd'), pack: fastest('pack'), fma });
+    }
+  }
+  const rate = (row: GemmRow, msPerCall: number | null) =>
+    msPerCall === null ? '—' : ((2 * row.m * row.k * row.n) / msPerCall / 1e6).toFixed(1);
+  console.log(
+    `\nThe seed convolutions as matrix products, batch ${o.batchSize}, ${adapter}: ms per product and GFLOP/s ` +
+      `(median of ${Math.max(3, o.kernelReps)} calls, fastest of ${rounds} rounds). Ours: the product alone; packing its inputs apart.\n`,
+  );
+  const rows = [...best.values()];
+  console.log(
+    table(
+      ['product', 'M×K×N', 'tfjs matMul', 'GFLOP/s', 'ours, fma', 'GFLOP/s', 'ours, mul+add', 'GFLOP/s', 'fma vs tfjs', 'packing (ms)'],
+      rows.map((r) => [
+        r.name,
+        `${r.m}×${r.k}×${r.n}`,
+        ms(r.tfjs),
+        rate(r, r.tfjs),
+        r.fma === null ? '— (no relaxed SIMD)' : ms(r.fma),
+        rate(r, r.fma),
+        ms(r.mulAdd),
+        rate(r, r.mulAdd),
+        times(r.tfjs, r.fma),
+        ms(r.pack),
+      ]),
+    ),
+  );
+  const sum = (key: 'tfjs' | 'mulAdd') => rows.reduce((s, r) => s + r[key], 0);
+  const fmaSum = rows.every((r) => r.fma !== null) ? rows.reduce((s, r) => s + (r.fma as number), 0) : null;
+  console.log(
+    `\nAll products: tfjs ${ms(sum('tfjs'))} ms, ours with fma ${fmaSum === null ? '—' : ms(fmaSum)} ms, ours mul+add ${ms(sum('mulAdd'))} ms`,
+  );
+  return [{ gemm: rows, adapter, batch: o.batchSize, date: new Date().toISOString() }];
+}
+
 async function benchPeer(page: Page, o: Options): Promise<unknown[]> {
   const batchSizes = [...new Set([4, o.batchSize])];
   const result = await runJob<PeerResult>(page, { kind: 'peer', backend: o.backend, peerImages: 200, batchSizes, steps: o.steps });
@@ -514,7 +569,9 @@ async function main(): Promise<number> {
           ? await benchPeer(page, o)
           : o.ops
             ? await benchOps(page, o)
-            : await benchTraining(page, o);
+            : o.gemm
+              ? await benchGemm(page, o)
+              : await benchTraining(page, o);
     if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {

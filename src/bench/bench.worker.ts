@@ -12,6 +12,7 @@ import { loadBenchImages, type BenchImages } from './data';
 import { startBackend } from './backend';
 import { bnActDispatches, FUSED_CHECKS } from './fused-checks';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
+import { runGemmJob } from './gemmJob';
 import { runOpsJob } from './ops';
 import { runPeerJob } from './peer';
 import { createBaselineRunner, createOurRunner, oursFilterGradient, planKernels, trainableParams, type Runner } from './train';
@@ -50,6 +51,11 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
     case 'ops': {
       const { adapter } = await startBackend('wasm', true, [], job.wasmThreads);
       return { kind: 'ops', adapter, rows: runOpsJob(job, log) };
+    }
+    case 'gemm': {
+      // One thread: ours is single-threaded, as each replica worker is.
+      const { adapter } = await startBackend('wasm', true, [], 1);
+      return { kind: 'gemm', adapter, rows: runGemmJob(job, log) };
     }
     case 'peer': {
       const images = await loadBenchImages(dataUrl);

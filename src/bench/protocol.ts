@@ -268,9 +268,37 @@ export interface OpsResult {
   rows: OpRow[];
 }
 
+/** The seed network's convolutions as matrix products: tfjs's matMul on WASM against ours (see gemm.ts). */
+export interface GemmJob {
+  kind: 'gemm';
+  batch: number;
+  /** Timed calls per product after one untimed call; the median is reported. */
+  reps: number;
+}
+
+export interface GemmRow {
+  /** e.g. "32→32 32², forward": which convolution, and which of its products. */
+  name: string;
+  m: number;
+  k: number;
+  n: number;
+  /** ms per product: tfjs's matMul (XNNPACK), ours with the fused multiply-add (null where relaxed SIMD is off), ours with mul then add. */
+  tfjs: number;
+  fma: number | null;
+  mulAdd: number;
+  /** ms to pack A and B into ours' layout, apart from the product (its copies would fold into a convolution's own). */
+  pack: number;
+}
+
+export interface GemmResult {
+  kind: 'gemm';
+  adapter: string;
+  rows: GemmRow[];
+}
+
 /** Jobs a worker runs in one go. */
-export type WorkerJob = KernelJob | CheckJob | FusedJob | PeerJob | ForwardJob | OpsJob;
-export type WorkerResult = KernelResult | CheckResult | FusedResult | PeerResult | ForwardResult | OpsResult;
+export type WorkerJob = KernelJob | CheckJob | FusedJob | PeerJob | ForwardJob | OpsJob | GemmJob;
+export type WorkerResult = KernelResult | CheckResult | FusedResult | PeerResult | ForwardResult | OpsResult | GemmResult;
 export type BenchJob = CompareJob | WorkerJob;
 export type BenchResult = CompareResult | WorkerResult;
 

@@ -11,7 +11,10 @@ import { fusedOnGpu, registerTrainingKernels, stockKernel, unregisterTrainingKer
 import { randomTensor, relativeError, takeValues } from './testing';
 
 const BATCH = 4;
+// Conv2D and FusedConv2D: our relaxed-SIMD kernel (fma-conv.ts); vite.config.ts lets Node 20 compile it.
 const WASM_KERNELS = [
+  'Conv2D',
+  'FusedConv2D',
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
   'MaxPoolGrad',

@@ -5,6 +5,9 @@
 // docs/benchmarks.md ("Kernel formulations per backend"). In short:
 // - wasm weight gradient: the stock backend has none; im2col while the patch
 //   matrix is thin (Cin·kh·kw ≤ 72 rows), the XNNPACK forward conv past that.
+// - wasm forward convolution: our relaxed-SIMD kernel (fma-conv.ts) where a
+//   worker has one thread; the input gradient and the 'conv' weight gradient
+//   below are forward convolutions, so they run on it too.
 // - wasm input gradient: as a forward convolution wherever the shape allows
 //   (4–11× faster than the stock loop). cpu keeps its stock input gradient.
 // - wasm MaxPoolGrad, Tile, Sum/Mean, FusedBatchNorm, Transpose, Slice: the
@@ -31,6 +34,7 @@ import { PATCHES, patchesKernels } from './patches';
 import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
+import { FmaConv, makeFmaConv } from './fma-conv';
 import { maxPoolGradJs } from './max-pool-grad';
 import { plannedFilterGradRule, plannedForwardRule } from './plan';
 import type { StaticRules } from './tune-device';
@@ -69,7 +73,13 @@ export const webglFilterGradRule: FilterGradRule = (info, possible) =>
 
 export const wasmInputGradRule: InputGradRule = () => 'conv';
 
-type Installer = { kernelName: string; needsStock: boolean; make: (backendName: string, stock: KernelConfig | undefined) => KernelFunc };
+type Installer = {
+  kernelName: string;
+  needsStock: boolean;
+  make: (backendName: string, stock: KernelConfig | undefined) => KernelFunc;
+  /** Whether this engine can run it at all; installed only then. Defaults to yes. */
+  available?: () => boolean;
+};
 
 const filterGrad = (rule: FilterGradRule): Installer => ({
   kernelName: FILTER_GRAD,
@@ -108,6 +118,16 @@ const overStock = (kernelName: string, make: (backendName: string, stock: Kernel
     if (stock === undefined) throw new Error(`no stock ${kernelName} on '${backendName}' to fall back on`);
     return make(backendName, stock.kernelFunc);
   },
+});
+
+/** One compiled relaxed-SIMD convolution per worker, made on first use; null where the engine lacks relaxed SIMD. */
+let fmaConvInstance: FmaConv | null | undefined;
+const sharedFmaConv = () => (fmaConvInstance === undefined ? (fmaConvInstance = FmaConv.create()) : fmaConvInstance);
+// Forward convolutions on our relaxed-SIMD kernel, and through them wasm's input and weight gradients (see
+// fma-conv.ts): ~1.8× XNNPACK's on one thread, so only where a worker has one thread; XNNPACK's threads elsewhere.
+const fmaConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
+  ...overStock(kernelName, (_backendName, stock) => makeFmaConv(sharedFmaConv() as FmaConv, stock)),
+  available: () => sharedFmaConv() !== null,
 });
 
 // Per-channel reductions and BatchNorm on XNNPACK's threaded kernels instead of single-threaded loops (see channel-reduce.ts, batch-norm.ts).
@@ -152,6 +172,8 @@ const stepKernels: Installer[] = [
 
 const PLANS: Record<string, Installer[]> = {
   wasm: [
+    fmaConv('Conv2D'),
+    fmaConv('FusedConv2D'),
     filterGrad(wasmFilterGradRule),
     inputGrad(wasmInputGradRule),
     maxPoolGrad,
@@ -267,7 +289,8 @@ export function registerTrainingKernels(backendName: string): { registered: stri
     throw new Error(`registerTrainingKernels('${backendName}'): the backend's kernels are not registered; import its package first`);
   }
   const registered: string[] = [];
-  for (const { kernelName, needsStock, make } of plan) {
+  for (const { kernelName, needsStock, make, available } of plan) {
+    if (available && !available()) continue;
     const ours = installed().has(key(kernelName, backendName));
     if (needsStock && !ours && lookup(kernelName, backendName) === undefined) continue;
     install(kernelName, backendName, (stock) => make(backendName, stock));
