@@ -9,7 +9,22 @@
  * Not in the training step yet: this is the measurement that decides whether
  * the convolutions should move onto it (docs/benchmarks.md, "WASM GEMM").
  */
-import { I32, V128, addTo, get, i32, memarg, multiplyAdd, op, set, simd, simdOp, tee, wasmModule } from '../train/kernels/wasm-encode';
+import {
+  I32,
+  V128,
+  addTo,
+  get,
+  i32,
+  memarg,
+  multiplyAdd,
+  op,
+  set,
+  simd,
+  simdOp,
+  storeTile,
+  tee,
+  wasmModule,
+} from '../train/kernels/wasm-encode';
 
 /** How the inner product accumulates: one fused multiply-add, or a multiply then an add. */
 export type GemmArith = 'fma' | 'mul-add';
@@ -42,12 +57,7 @@ function tileBody(arith: GemmArith): number[] {
   loop.push(...get(k), ...i32(UNROLL), op.i32Sub, ...tee(k), op.brIf, 0);
   const body = [op.loop, 0x40, ...loop, op.end];
   // Locals start at zero, so the accumulators need no clearing.
-  for (let r = 0; r < ROWS; r++) {
-    body.push(...get(pc), ...get(acc(r, 0)), ...simd(simdOp.store), ...memarg(4, 0));
-    body.push(...get(pc), ...get(acc(r, 1)), ...simd(simdOp.store), ...memarg(4, 16));
-    body.push(...get(pc), ...get(ldc), op.i32Add, ...set(pc));
-  }
-  return body;
+  return [...body, ...storeTile(ROWS, pc, ldc, acc)];
 }
 
 /** gemm(pa, pb, pc, m, n, k): every tile of C (m × n, row-major); m a multiple of ROWS, n of 8, k of UNROLL. */

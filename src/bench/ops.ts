@@ -4,7 +4,9 @@
  * the WASM backend's thread pool really speeds up. Our kernels are
  * registered, so Conv2DBackpropFilter, Conv2DBackpropInput, MaxPoolGrad,
  * Tile, per-channel Sum and Mean, FusedBatchNorm and Transpose are ours (some also
- * timed as tfjs's own, "stock"); everything else is tfjs's own.
+ * timed as tfjs's own, "stock"); everything else is tfjs's own. The
+ * convolutions run on our relaxed-SIMD kernel at 1 thread and on XNNPACK's
+ * pool at N (fma-conv.ts), so their speedup here is the two kernels' ratio.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';

@@ -13,11 +13,11 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel } from './compose';
 
-type ForwardAttrs = {
+export type ForwardAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   activation?: string;
   leakyreluAlpha?: number;
@@ -30,7 +30,7 @@ export type ForwardConvRule = (info: backend_util.Conv2DInfo) => ForwardMethod;
 export const webgpuForwardConvRule: ForwardConvRule = (info) =>
   info.filterHeight <= 3 && info.filterWidth <= 3 && info.inChannels >= 16 ? 'transposed' : 'stock';
 
-function convInfo(x: TensorInfo, filter: TensorInfo, attrs: ForwardAttrs): backend_util.Conv2DInfo {
+export function convInfo(x: TensorInfo, filter: TensorInfo, attrs: ForwardAttrs): backend_util.Conv2DInfo {
   return backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],

@@ -19,9 +19,25 @@
 // the engine compiles relaxed SIMD (Chromium ≥ 114), for stride 1, no
 // dilation, NHWC, an even number of input channels, no activation. Everything
 // else keeps the stock kernel: XNNPACK's threads win where a worker has several.
-import { backend_util } from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { I32, V128, addTo, countDown, get, i32, memarg, multiplyAdd, op, set, simd, simdOp, tee, wasmModule } from './wasm-encode';
+import { convInfo, type ForwardAttrs } from './conv2d-forward';
+import {
+  I32,
+  V128,
+  addTo,
+  countDown,
+  get,
+  i32,
+  memarg,
+  multiplyAdd,
+  op,
+  set,
+  simd,
+  simdOp,
+  storeTile,
+  tee,
+  wasmModule,
+} from './wasm-encode';
 
 /** Output pixels per register tile. */
 const ROWS = 6;
@@ -59,12 +75,7 @@ function tileBody(): number[] {
   for (let r = 0; r < ROWS; r++) perTap.push(...get(pind), op.i32Load, ...memarg(2, 4 * r), ...set(a(r)));
   perTap.push(...addTo(pind, 4 * ROWS), ...get(pairs), ...set(c), op.loop, 0x40, ...channels, op.end, ...countDown(t));
   body.push(...get(taps), ...set(t), op.loop, 0x40, ...perTap, op.end);
-  for (let r = 0; r < ROWS; r++) {
-    body.push(...get(pc), ...get(acc(r, 0)), ...simd(simdOp.store), ...memarg(4, 0));
-    body.push(...get(pc), ...get(acc(r, 1)), ...simd(simdOp.store), ...memarg(4, 16));
-    body.push(...get(pc), ...get(ldc), op.i32Add, ...set(pc));
-  }
-  return body;
+  return [...body, ...storeTile(ROWS, pc, ldc, acc)];
 }
 
 /** conv(pind, pw, pc, blocks, panels, taps, pairs, ldc, pbias): every tile, block by block of 6 pixels. */
@@ -249,15 +260,6 @@ function packFilter(g: ConvGeometry, filter: Float32Array, packed: Float32Array)
   }
 }
 
-type ForwardAttrs = {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  activation?: string;
-};
-
 /** The wasm backend's heap views and outputs (BackendWasm), as in transpose.ts. */
 interface HeapBackend {
   typedArrayFromHeap(t: TensorInfo): Float32Array;
@@ -270,16 +272,7 @@ const hasHeap = (b: unknown): b is HeapBackend =>
 /** The geometry of a call ours takes, or null for the stock kernel. */
 export function fmaConvGeometry(x: TensorInfo, filter: TensorInfo, attrs: ForwardAttrs, hasPrelu: boolean): ConvGeometry | null {
   if (x.dtype !== 'float32' || hasPrelu || (attrs.activation !== undefined && attrs.activation !== 'linear')) return null;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    backend_util.convertConv2DDataFormat(attrs.dataFormat ?? 'NHWC'),
-  );
+  const info = convInfo(x, filter, attrs);
   const unit = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
   if (info.dataFormat !== 'channelsLast' || !unit || info.padInfo.top < 0 || info.padInfo.left < 0) return null;
   const g: ConvGeometry = {

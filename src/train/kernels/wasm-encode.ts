@@ -70,6 +70,21 @@ export function multiplyAdd(fused: boolean, acc: number, s: number, b: number): 
   return [...get(acc), ...get(s), ...get(b), ...simd(simdOp.f32x4Mul), ...simd(simdOp.f32x4Add), ...set(acc)];
 }
 
+/**
+ * Stores a register tile of `rows` rows × 8 floats (accumulators `acc(r, 0)`
+ * and `acc(r, 1)`, four lanes each) at `pc`, rows `ldc` bytes apart; leaves
+ * `pc` past the last row.
+ */
+export function storeTile(rows: number, pc: number, ldc: number, acc: (r: number, half: number) => number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    out.push(...get(pc), ...get(acc(r, 0)), ...simd(simdOp.store), ...memarg(4, 0));
+    out.push(...get(pc), ...get(acc(r, 1)), ...simd(simdOp.store), ...memarg(4, 16));
+    out.push(...get(pc), ...get(ldc), op.i32Add, ...set(pc));
+  }
+  return out;
+}
+
 export interface WasmFunction {
   /** Parameter count, all i32. */
   params: number;
