@@ -39,6 +39,13 @@ test('served with COOP and COEP, the page is cross-origin isolated and WASM trai
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 150_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('test-accuracy')).toHaveText(/^\d+\.\d\d%$/);
+  // Where each worker has one thread, the convolutions run on our relaxed-SIMD kernel (Chromium ≥ 114), else on XNNPACK's pool.
+  const threadsPerWorker = Math.max(1, Math.min(Math.floor(cores / Math.min(cores, 2)), 8));
+  await expect(page.getByTestId('kernel-plan')).toContainText(
+    threadsPerWorker === 1
+      ? "convolutions on ours, with relaxed SIMD's fused multiply-add"
+      : `convolutions on XNNPACK's kernels and their ${threadsPerWorker} threads`,
+  );
 
   // The threaded build really started: its pthread workers load their script and the factory from our origin.
   expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd\.worker-[\w-]+\.js$/.test(url))).toBe(true);

@@ -4,10 +4,19 @@
  * after that, and the static plan where timing would mislead (a software
  * renderer, a CPU backend) or where the page asked for it (`?tune=off`).
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { systemClock, type Clock } from '../clock';
 import { idbPlanCache } from '../store/kernelPlans';
-import { clearPlan, convCases, deviceCaseTimer, memoryPlanCache, setPlanChoice, tunePlan, TUNABLE_RULES } from '../train/kernels';
+import {
+  clearPlan,
+  convCases,
+  deviceCaseTimer,
+  memoryPlanCache,
+  setPlanChoice,
+  tunePlan,
+  TUNABLE_RULES,
+  wasmConvolutionsInWords,
+} from '../train/kernels';
 import type { CaseChoice, PlanCache } from '../train/kernels';
 import type { BackendInfo, KernelPlanReport, TuneMode } from './protocol';
 
@@ -44,7 +53,10 @@ export class KernelPlanner {
       choices,
     });
     const rules = backend.name === 'webgpu' || backend.name === 'webgl' ? TUNABLE_RULES[backend.name] : undefined;
-    if (rules === undefined) return report('static', `${backend.name} runs on the CPU, where the static plan was measured`, 0, []);
+    if (rules === undefined) {
+      const convolutions = backend.name === 'wasm' ? `; ${wasmConvolutionsInWords(tf.backend())}` : '';
+      return report('static', `${backend.name} runs on the CPU, where the static plan was measured${convolutions}`, 0, []);
+    }
     const { cases, calls } = convCases(model, batchSize, backend.name, rules);
     const staticChoices = cases.map(({ shapeKey, op, layers, staticChoice }): CaseChoice => ({
       shapeKey,

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FmaConv, fmaConvGeometry, fmaConvModule, wasmThreads } from './fma-conv';
-import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from './register';
+import { registerTrainingKernels, stockKernel, unregisterTrainingKernels, wasmConvolutionsInWords } from './register';
 import { randomTensor, relativeError } from './testing';
 
 type Case = { b: number; h: number; w: number; cin: number; cout: number; k: [number, number]; pad: 'same' | 'valid' | number[][] };
@@ -129,6 +129,9 @@ describe('FmaConv as the wasm Conv2D and FusedConv2D', () => {
     expect(registerTrainingKernels('wasm').registered).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D']));
     // Ours stands aside where XNNPACK has several threads; here (Node's build) it has one, so the calls below are ours.
     expect(wasmThreads(tf.backend())).toBe(1);
+    expect(wasmConvolutionsInWords(tf.backend())).toBe(
+      "convolutions on ours, with relaxed SIMD's fused multiply-add (~1.8× XNNPACK's on one thread)",
+    );
   });
   afterAll(() => unregisterTrainingKernels('wasm'));
 

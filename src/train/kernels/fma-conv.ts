@@ -293,12 +293,12 @@ export function fmaConvGeometry(x: TensorInfo, filter: TensorInfo, attrs: Forwar
 
 /**
  * The wasm backend's XNNPACK thread count (BackendWasm's module), read per
- * call: a worker can start its backend again with another count. Unknown
- * counts as many, so ours stands aside.
+ * call: a worker can start its backend again with another count. Null where
+ * the backend is not wasm's (ours then stands aside).
  */
-export function wasmThreads(backend: unknown): number {
+export function wasmThreads(backend: unknown): number | null {
   const count = (backend as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm?.tfjs?.getThreadsCount?.();
-  return typeof count === 'number' ? count : Infinity;
+  return typeof count === 'number' ? count : null;
 }
 
 /** A Conv2D or FusedConv2D kernelFunc for wasm: ours where the backend runs one thread and the call allows, else `stock`. */

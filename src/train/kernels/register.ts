@@ -34,7 +34,7 @@ import { PATCHES, patchesKernels } from './patches';
 import { makeChannelReduce } from './channel-reduce';
 import { makeConv2DBackpropInput, type InputGradRule } from './conv2d-backprop-input';
 import { makeForwardConv, webgpuForwardConvRule } from './conv2d-forward';
-import { FmaConv, makeFmaConv } from './fma-conv';
+import { FmaConv, makeFmaConv, wasmThreads } from './fma-conv';
 import { maxPoolGradJs } from './max-pool-grad';
 import { plannedFilterGradRule, plannedForwardRule } from './plan';
 import type { StaticRules } from './tune-device';
@@ -129,6 +129,14 @@ const fmaConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
   ...overStock(kernelName, (_backendName, stock) => makeFmaConv(sharedFmaConv() as FmaConv, stock)),
   available: () => sharedFmaConv() !== null,
 });
+
+/** Which kernels run wasm's convolutions in this worker now, in words for the page's model details. */
+export function wasmConvolutionsInWords(backend: unknown): string {
+  if (sharedFmaConv() === null) return "convolutions on XNNPACK's kernels (this browser's WebAssembly has no relaxed SIMD)";
+  const threads = wasmThreads(backend);
+  if (threads === 1) return "convolutions on ours, with relaxed SIMD's fused multiply-add (~1.8× XNNPACK's on one thread)";
+  return `convolutions on XNNPACK's kernels${threads === null ? '' : ` and their ${threads} threads`} (ours runs where a worker has one)`;
+}
 
 // Per-channel reductions and BatchNorm on XNNPACK's threaded kernels instead of single-threaded loops (see channel-reduce.ts, batch-norm.ts).
 const channelSum = overStock('Sum', (backendName, stock) => makeChannelReduce('Sum', backendName, stock));
