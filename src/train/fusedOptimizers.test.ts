@@ -51,11 +51,12 @@ describe('fused optimizers on cpu', () => {
     await tf.setBackend('cpu');
   });
 
-  it('has a fused update on webgpu, webgl and cpu, not on wasm', () => {
+  it('has a fused update on webgpu, webgl, cpu and wasm, not elsewhere', () => {
     expect(fusedUpdateFor('cpu')).not.toBeNull();
     expect(fusedUpdateFor('webgpu')).not.toBeNull();
     expect(fusedUpdateFor('webgl')).not.toBeNull();
-    expect(fusedUpdateFor('wasm')).toBeNull();
+    expect(fusedUpdateFor('wasm')).not.toBeNull();
+    expect(fusedUpdateFor('tensorflow')).toBeNull();
   });
 
   it('Adam matches tf.train.adam to 1e-6 over three steps: weights, m, v and the step count', async () => {
@@ -97,14 +98,47 @@ describe('fused optimizers on cpu', () => {
   });
 
   it('on a backend without a fused update it is tfjs’s step, β powers taken from the step count', async () => {
-    await tf.setBackend('wasm');
+    // The cpu backend's kernels under a name fusedUpdateFor does not know.
+    const name = 'no-fused-update';
+    tf.registerBackend(name, () => new (Object.getPrototypeOf(tf.findBackend('cpu')).constructor as new () => tf.KernelBackend)());
+    for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: name });
+    await tf.setBackend(name);
     try {
       const { errors } = await compareSteps(
         () => new FusedAdam(0.01, 0.9, 0.999),
         () => tf.train.adam(0.01),
-        'adam-wasm',
+        'adam-plain',
       );
       expect(Math.max(...errors)).toBeLessThan(1e-6);
+    } finally {
+      await tf.setBackend('cpu');
+      tf.removeBackend(name);
+    }
+  });
+
+  it('on wasm, the loop over the heap matches tfjs’s Adam and momentum, and keeps no tensor or buffer', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const adam = await compareSteps(
+        () => new FusedAdam(0.01, 0.9, 0.999),
+        () => tf.train.adam(0.01),
+        'adam-wasm',
+      );
+      expect(Math.max(...adam.errors)).toBeLessThan(1e-6);
+      const momentum = await compareSteps(
+        () => new FusedMomentum(0.05, 0.9, true),
+        () => tf.train.momentum(0.05, 0.9, true),
+        'momentum-wasm',
+      );
+      expect(Math.max(...momentum.errors)).toBeLessThan(1e-6);
+      const { vars, grads } = problem('flat-wasm');
+      const optimizer = new FusedAdam(0.01, 0.9, 0.999);
+      const step = (s: number) => optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[s]?.[i] as tf.Tensor })));
+      step(0);
+      const after1 = { tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() };
+      step(1);
+      step(2);
+      expect({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() }).toEqual(after1);
     } finally {
       await tf.setBackend('cpu');
     }
