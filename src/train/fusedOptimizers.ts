@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { webglUpdate } from './kernels/optimizer-webgl';
+import { floatsOf, type HeapBackend } from './kernels/wasm-heap';
 import { webgpuUpdate } from './kernels/optimizer-webgpu';
 
 export type UpdateParams =
@@ -94,12 +95,6 @@ const cpuUpdate: FusedUpdate = (items, params) =>
     return out.map((a) => tf.tensor(a, value.shape));
   });
 
-/** The wasm backend's heap views and outputs (BackendWasm), as in kernels/transpose.ts. */
-interface HeapBackend {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
 /**
  * The cpu loop over the wasm heap, in place of tfjs's Adam: ~20 kernel calls
  * per variable (the seed step's 342 element-wise calls, ~50 ms of a 490-ms
@@ -110,7 +105,7 @@ const wasmUpdate: FusedUpdate = (items, params) => {
   return items.map(({ value, gradient, slots }) => {
     // The outputs first: allocating can grow the heap, which detaches earlier views.
     const out = [value, ...slots].map(() => backend.makeOutput(value.shape, 'float32'));
-    const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
+    const view = (t: tf.TensorInfo) => floatsOf(backend, t);
     updateValues(params, view(value), view(gradient), slots.map(view), out.map(view));
     return out.map((t) => tf.engine().makeTensorFromTensorInfo(t));
   });

@@ -13,6 +13,9 @@ import { backend_util } from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { composeKernel } from './compose';
 
+/** The inputs of Conv2D and FusedConv2D (the fused one adds the bias and PReLU's weights). */
+export type ForwardInputs = { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+
 export type ForwardAttrs = {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
@@ -99,12 +102,7 @@ export function conv2DViaTransposed(
 /** A Conv2D or FusedConv2D kernelFunc: ours where `rule` and the call allow, else `stock`. */
 export function makeForwardConv(backendName: string, rule: ForwardConvRule, stock: KernelFunc): KernelFunc {
   return (args) => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs as {
-      x: TensorInfo;
-      filter: TensorInfo;
-      bias?: TensorInfo;
-      preluActivationWeights?: TensorInfo;
-    };
+    const { x, filter, bias, preluActivationWeights } = args.inputs as ForwardInputs;
     const attrs = args.attrs as unknown as ForwardAttrs;
     const info = convInfo(x, filter, attrs);
     if (!transposedForwardSupported(info, attrs.activation, preluActivationWeights !== undefined) || rule(info) !== 'transposed')

@@ -20,7 +20,8 @@
 // dilation, NHWC, an even number of input channels, no activation. Everything
 // else keeps the stock kernel: XNNPACK's threads win where a worker has several.
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { convInfo, type ForwardAttrs } from './conv2d-forward';
+import { convInfo, type ForwardAttrs, type ForwardInputs } from './conv2d-forward';
+import { floatsOf, hasHeap } from './wasm-heap';
 import {
   I32,
   V128,
@@ -260,15 +261,6 @@ function packFilter(g: ConvGeometry, filter: Float32Array, packed: Float32Array)
   }
 }
 
-/** The wasm backend's heap views and outputs (BackendWasm), as in transpose.ts. */
-interface HeapBackend {
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-const hasHeap = (b: unknown): b is HeapBackend =>
-  typeof (b as Partial<HeapBackend>).typedArrayFromHeap === 'function' && typeof (b as Partial<HeapBackend>).makeOutput === 'function';
-
 /** The geometry of a call ours takes, or null for the stock kernel. */
 export function fmaConvGeometry(x: TensorInfo, filter: TensorInfo, attrs: ForwardAttrs, hasPrelu: boolean): ConvGeometry | null {
   if (x.dtype !== 'float32' || hasPrelu || (attrs.activation !== undefined && attrs.activation !== 'linear')) return null;
@@ -304,12 +296,7 @@ export function wasmThreads(backend: unknown): number | null {
 /** A Conv2D or FusedConv2D kernelFunc for wasm: ours where the backend runs one thread and the call allows, else `stock`. */
 export function makeFmaConv(conv: FmaConv, stock: KernelFunc): KernelFunc {
   return (args) => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs as {
-      x: TensorInfo;
-      filter: TensorInfo;
-      bias?: TensorInfo;
-      preluActivationWeights?: TensorInfo;
-    };
+    const { x, filter, bias, preluActivationWeights } = args.inputs as ForwardInputs;
     const backend = args.backend;
     const g = fmaConvGeometry(x, filter, args.attrs as unknown as ForwardAttrs, preluActivationWeights !== undefined);
     // A bias is one value per output channel (tfjs-layers' Conv2D); any other broadcast goes to the stock kernel.
@@ -317,8 +304,8 @@ export function makeFmaConv(conv: FmaConv, stock: KernelFunc): KernelFunc {
     if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend)) return stock(args);
     // The output first: allocating can grow the heap, which detaches earlier views.
     const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
-    const biasValues = bias === undefined ? null : backend.typedArrayFromHeap(bias);
-    conv.conv(g, backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter), biasValues, backend.typedArrayFromHeap(out));
+    const biasValues = bias === undefined ? null : floatsOf(backend, bias);
+    conv.conv(g, floatsOf(backend, x), floatsOf(backend, filter), biasValues, floatsOf(backend, out));
     return out;
   };
 }

@@ -15,6 +15,7 @@
 // 0.6–18 ms for batch 64, 2.4× faster than the stock kernel (see register.ts).
 import { backend_util, util } from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { floatsOf, hasHeap } from './wasm-heap';
 
 type MaxPoolGradAttrs = {
   filterSize: number | [number, number];
@@ -22,21 +23,6 @@ type MaxPoolGradAttrs = {
   pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 };
-
-/**
- * The wasm backend's own memory access (BackendWasm): views of tensors in its
- * heap and outputs allocated there, so that the loop reads and writes the
- * heap in place. Copying through readSync/write instead costs three fresh
- * 8 MB arrays per call at the seed network's first pooling, and fresh pages
- * are what such a kernel mostly waits on.
- */
-interface HeapBackend {
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-const hasHeap = (b: unknown): b is HeapBackend =>
-  typeof (b as Partial<HeapBackend>).typedArrayFromHeap === 'function' && typeof (b as Partial<HeapBackend>).makeOutput === 'function';
 
 /**
  * dx (zeroed by the caller): each window's dy added at the window's first
@@ -163,7 +149,7 @@ export const maxPoolGradJs: KernelFunc = ({ inputs, backend, attrs }) => {
   if (hasHeap(backend)) {
     // Allocate first: a growing heap would leave earlier views stale.
     const out = backend.makeOutput(input.shape, 'float32');
-    maxPoolGradValues(backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(out), info);
+    maxPoolGradValues(floatsOf(backend, input), floatsOf(backend, dy), floatsOf(backend, out), info);
     return out;
   }
   const b = backend as KernelBackend;

@@ -8,19 +8,12 @@
 // does the same in a fraction of that.
 import { util } from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { hasHeap } from './wasm-heap';
 
 /** Below this many output elements the stock kernel is as fast. */
 const MIN_ELEMENTS = 1 << 14;
 /** Runs at least this long are copied with TypedArray.set; shorter ones element by element (no subarray objects). */
 const LONG_RUN = 256;
-
-interface HeapBackend {
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array;
-  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
-}
-
-const hasHeap = (b: unknown): b is HeapBackend =>
-  typeof (b as Partial<HeapBackend>).typedArrayFromHeap === 'function' && typeof (b as Partial<HeapBackend>).makeOutput === 'function';
 
 const at = (values: readonly number[], i: number) => values[i] as number;
 

@@ -11,18 +11,11 @@
 // keeps the call.
 import { util } from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { hasHeap } from './wasm-heap';
 
 const TILE = 16;
 /** Below this many elements the stock kernel is as fast and ours is not worth a call. */
 export const MIN_ELEMENTS = 1 << 14;
-
-interface HeapBackend {
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array;
-  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
-}
-
-const hasHeap = (b: unknown): b is HeapBackend =>
-  typeof (b as Partial<HeapBackend>).typedArrayFromHeap === 'function' && typeof (b as Partial<HeapBackend>).makeOutput === 'function';
 
 /** `perm` and `shape` padded in front to rank 4 (leading axes of size 1 keep their place). */
 function toRank4(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
