@@ -9,12 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { randomValues } from '../train/kernels/testing';
 import { WasmGemm } from './gemm';
+import { median } from './ops';
 import { seedConvShapes, type GemmJob, type GemmRow } from './protocol';
-
-function median(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 /** ms per call of `f`: one untimed call, then the median of `reps`. */
 function timeCalls(reps: number, f: () => void): number {
@@ -28,7 +24,10 @@ function timeCalls(reps: number, f: () => void): number {
   return median(times);
 }
 
-function timeProduct(job: GemmJob, name: string, m: number, k: number, n: number): GemmRow {
+/** Ours compiled once per job: with the fused multiply-add (null where relaxed SIMD is off) and without. */
+type Ours = { fma: WasmGemm | null; mulAdd: WasmGemm };
+
+function timeProduct(job: GemmJob, ours: Ours, name: string, m: number, k: number, n: number): GemmRow {
   const a = randomValues(m * k, m);
   const b = randomValues(k * n, n);
   const ta = tf.tensor2d(a, [m, k]);
@@ -36,17 +35,20 @@ function timeProduct(job: GemmJob, name: string, m: number, k: number, n: number
   // WASM kernels run to completion inside the call: the call's time is the product's.
   const tfjs = timeCalls(job.reps, () => tf.matMul(ta, tb).dispose());
   tf.dispose([ta, tb]);
-  const ours = (gemm: WasmGemm | null) => {
+  const time = (gemm: WasmGemm | null) => {
     if (!gemm) return { ms: null, pack: 0 };
     const pack = timeCalls(job.reps, () => gemm.load(a, b, m, k, n));
     return { ms: timeCalls(job.reps, () => gemm.run()), pack };
   };
-  const fma = ours(WasmGemm.create('fma'));
-  const mulAdd = ours(WasmGemm.create('mul-add'));
+  const fma = time(ours.fma);
+  const mulAdd = time(ours.mulAdd);
   return { name, m, k, n, tfjs, fma: fma.ms, mulAdd: mulAdd.ms as number, pack: mulAdd.pack };
 }
 
 export function runGemmJob(job: GemmJob, log: (text: string) => void): GemmRow[] {
+  const mulAdd = WasmGemm.create('mul-add');
+  if (!mulAdd) throw new Error('This engine cannot compile WebAssembly SIMD; the GEMM job needs it');
+  const ours = { fma: WasmGemm.create('fma'), mulAdd };
   const rows: GemmRow[] = [];
   for (const s of seedConvShapes(job.batch)) {
     const pixels = s.batch * s.height * s.width;
@@ -56,7 +58,7 @@ export function runGemmJob(job: GemmJob, log: (text: string) => void): GemmRow[]
       ['forward', pixels, taps, s.outChannels],
       ['weight gradient', taps, pixels, s.outChannels],
     ] as const) {
-      const row = timeProduct(job, `${layer}, ${part}`, m, k, n);
+      const row = timeProduct(job, ours, `${layer}, ${part}`, m, k, n);
       log(`${row.name}: tfjs ${row.tfjs.toFixed(1)} ms, ours fma ${row.fma?.toFixed(1) ?? '—'} ms, mul+add ${row.mulAdd.toFixed(1)} ms`);
       rows.push(row);
     }

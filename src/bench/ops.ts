@@ -141,7 +141,8 @@ function cases(batch: number): { cases: Case[]; inputs: tf.Tensor[] } {
   return { cases: [...convolutionCases(inputs), ...layerCases(inputs, batch)], inputs: Object.values(inputs) };
 }
 
-const median = (values: number[]) => {
+/** The middle value (the upper middle of an even count). */
+export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
 };

@@ -19,6 +19,7 @@
 // the engine compiles relaxed SIMD (Chromium ≥ 114), for stride 1, no
 // dilation, NHWC, an even number of input channels, no activation. Everything
 // else keeps the stock kernel: XNNPACK's threads win where a worker has several.
+import { util } from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { convInfo, type ForwardAttrs, type ForwardInputs } from './conv2d-forward';
 import { floatsOf, hasHeap } from './wasm-heap';
@@ -300,7 +301,7 @@ export function makeFmaConv(conv: FmaConv, stock: KernelFunc): KernelFunc {
     const backend = args.backend;
     const g = fmaConvGeometry(x, filter, args.attrs as unknown as ForwardAttrs, preluActivationWeights !== undefined);
     // A bias is one value per output channel (tfjs-layers' Conv2D); any other broadcast goes to the stock kernel.
-    const biasFits = bias === undefined || (g !== null && bias.shape.reduce((a, b) => a * b, 1) === g.outChannels);
+    const biasFits = bias === undefined || (g !== null && util.sizeFromShape(bias.shape) === g.outChannels);
     if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend)) return stock(args);
     // The output first: allocating can grow the heap, which detaches earlier views.
     const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
