@@ -149,6 +149,13 @@ describe('FmaConv as the wasm Conv2D and FusedConv2D', () => {
       );
     const ours = tf.conv2d(x, f, 1, 'same');
     expect(relativeError(ours.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+    // The registered kernel is ours, not the stock one it falls back on: the same bits as FmaConv called directly.
+    const direct = new Float32Array(ours.size);
+    const g = fmaConvGeometry(x, f, { strides: 1, pad: 'same' }, false);
+    if (g === null) throw new Error('ours refused a case it should take');
+    (FmaConv.create() as FmaConv).conv(g, x.dataSync() as Float32Array, f.dataSync() as Float32Array, null, direct);
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(direct));
+    expect(Array.from(want.dataSync())).not.toEqual(Array.from(direct));
     const fused = tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias });
     const wantFused = tf.add(want, bias);
     expect(relativeError(fused.dataSync(), wantFused.dataSync())).toBeLessThan(1e-5);
