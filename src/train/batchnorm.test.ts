@@ -80,6 +80,25 @@ describe('applyForTraining', () => {
     b.dispose();
   });
 
+  it("computes no gradient for the images: the first convolution's input gradient is not run", async () => {
+    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 1 });
+    const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D').length;
+    const x = tf.randomNormal([2, 32, 32, 3]);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const kernels = async (forward: (t: tf.Tensor) => tf.Tensor) => {
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(forward(x)) as tf.Scalar, vars);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      return info.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length;
+    };
+    // tfjs-layers' fused op computes it; ours computes the other layers' only.
+    expect(await kernels((t) => model.apply(t, { training: true }) as tf.Tensor)).toBe(convs);
+    expect(await kernels((t) => applyForTraining(model, t))).toBe(convs - 1);
+    x.dispose();
+    model.dispose();
+  });
+
   it('leaves no tensors behind', () => {
     const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 1 });
     const x = tf.randomNormal([2, 32, 32, 3]);

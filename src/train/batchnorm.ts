@@ -139,10 +139,16 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dr
   if (!(model instanceof tf.Sequential)) return model.apply(x, { training: true }) as tf.Tensor;
   const layers = model.layers;
   let y = x;
+  // Whether a trainable weight comes before layer i: its input then needs a gradient.
+  let fedByWeights = false;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i] as tf.layers.Layer;
     const vars = layer.getClassName() === 'BatchNormalization' ? normVariables(layer as Norm, y.rank) : null;
-    if (vars) {
+    const unfed = fedByWeights ? null : convWithoutInputGradient(layer, y);
+    fedByWeights ||= layer.trainableWeights.length > 0;
+    if (unfed) {
+      y = unfed;
+    } else if (vars) {
       const fused = fusedBatchNorm(layer as Norm, vars, layers[i + 1], y);
       // The activation layer ran inside the fused op: skip it.
       if (fused) i++;
@@ -153,6 +159,33 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dr
     }
   }
   return y;
+}
+
+/**
+ * A Conv2D layer whose input no trainable weight feeds (the first layer: its
+ * input is the batch of images) as tf.conv2d plus its bias, on wasm and cpu.
+ * tfjs-layers runs it as tf.fused.conv2d, whose gradient (a customGrad in
+ * tfjs-core 4.22) computes the input's gradient along with the weights'; here
+ * nobody reads that one, and on wasm it cost ~14 ms of a 450 ms seed step at
+ * batch 64 on one thread (a convolution as large as the layer's own, onto 3
+ * channels), paid in full by every data-parallel worker whatever its share.
+ * tf.conv2d's gradient computes only what is asked for. WebGPU and WebGL keep
+ * the fused op: their steps are tuned by dispatch count, and this is unmeasured
+ * there. Null for the layers it does not cover.
+ */
+function convWithoutInputGradient(layer: tf.layers.Layer, x: tf.Tensor): tf.Tensor | null {
+  if (layer.getClassName() !== 'Conv2D' || x.rank !== 4 || !['wasm', 'cpu'].includes(tf.getBackend())) return null;
+  const config = layer.getConfig();
+  const unit = (v: unknown) => v === undefined || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
+  const linear = config.activation === undefined || config.activation === 'linear';
+  const padding = config.padding;
+  if (!linear || !unit(config.dilationRate) || config.dataFormat !== 'channelsLast' || (padding !== 'same' && padding !== 'valid'))
+    return null;
+  const kernel = layer.trainableWeights.find((w) => w.originalName.endsWith('/kernel'));
+  const bias = layer.trainableWeights.find((w) => w.originalName.endsWith('/bias'));
+  if (kernel === undefined || layer.trainableWeights.length !== (bias ? 2 : 1)) return null;
+  const y = tf.conv2d(x as tf.Tensor4D, kernel.read() as tf.Tensor4D, config.strides as [number, number], padding);
+  return bias ? tf.add(y, bias.read()) : y;
 }
 
 /**

@@ -24,6 +24,7 @@ const WASM_KERNELS = [
   'FusedBatchNorm',
   'Transpose',
   'Slice',
+  'Reverse',
 ];
 const SIZE = 8;
 const CLASSES = 10;

@@ -10,7 +10,7 @@
 //   below are forward convolutions, so they run on it too.
 // - wasm input gradient: as a forward convolution wherever the shape allows
 //   (4–11× faster than the stock loop). cpu keeps its stock input gradient.
-// - wasm MaxPoolGrad, Tile, Sum/Mean, FusedBatchNorm, Transpose, Slice: the
+// - wasm MaxPoolGrad, Tile, Sum/Mean, FusedBatchNorm, Transpose, Slice, Reverse: the
 //   stock kernels are single-threaded JS-style loops (MaxPoolGrad is also wrong
 //   on all-negative windows); ours use XNNPACK or threaded heap copies.
 // - webgpu/webgl weight gradient: the stock kernels run one thread per weight
@@ -38,6 +38,7 @@ import { FmaConv, makeFmaConv, wasmThreads } from './fma-conv';
 import { maxPoolGradJs } from './max-pool-grad';
 import { plannedFilterGradRule, plannedForwardRule } from './plan';
 import type { StaticRules } from './tune-device';
+import { makeReverse } from './reverse';
 import { makeSlice } from './slice';
 import { makeTile } from './tile';
 import { makeTranspose } from './transpose';
@@ -146,6 +147,8 @@ const batchNorm = overStock('FusedBatchNorm', makeBatchNorm);
 const transpose = overStock('Transpose', (_backendName, stock) => makeTranspose(stock));
 // Slices by rows over the wasm heap instead of tfjs's element-by-element loop (see slice.ts).
 const slice = overStock('Slice', (_backendName, stock) => makeSlice(stock));
+// Reverses in runs over the wasm heap instead of tfjs's element-by-element loop (see reverse.ts).
+const reverse = overStock('Reverse', (_backendName, stock) => makeReverse(stock));
 
 // BatchNorm + activation fused, forward and backward, under kernel names of our own (see bn-act.ts):
 // WGSL on webgpu, where dispatches count; the cpu ones are the unit tests' reference.
@@ -191,6 +194,7 @@ const PLANS: Record<string, Installer[]> = {
     batchNorm,
     transpose,
     slice,
+    reverse,
   ],
   cpu: [filterGrad(plannedFilterGradRule('cpu', cpuFilterGradRule)), ...bnAct],
   webgpu: [
@@ -277,8 +281,9 @@ function install(kernelName: string, backendName: string, make: (stock: KernelCo
  *    Conv2DBackpropInput for stride 1 (stock one otherwise), and a correct
  *    MaxPoolGrad (the stock one is wrong for all-negative windows), and a
  *    Tile ~100× faster than the stock one (BatchNorm's gradient uses it);
- *    per-channel Sum and Mean, FusedBatchNorm, Transpose and Slice faster than
- *    the stock ones (the stock kernels keep the calls ours do not cover).
+ *    per-channel Sum and Mean, FusedBatchNorm, Transpose, Slice and Reverse
+ *    faster than the stock ones (the stock kernels keep the calls ours do
+ *    not cover).
  *  - cpu: a faster Conv2DBackpropFilter (stock one kept for NCHW), and the
  *    fused BatchNorm + activation kernels (bn-act.ts) as a reference.
  *  - webgpu: a faster Conv2DBackpropFilter (formulation per shape), a
