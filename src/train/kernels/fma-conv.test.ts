@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FmaConv, fmaConvGeometry, fmaConvModule, wasmThreads } from './fma-conv';
+import { FmaConv, fmaConvGeometry, fmaConvModule, heapOf, wasmThreads, type WasmHeap } from './fma-conv';
 import { registerTrainingKernels, stockKernel, unregisterTrainingKernels, wasmConvolutionsInWords } from './register';
 import { randomTensor, relativeError } from './testing';
 
@@ -64,10 +64,19 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
 });
 
+/** The wasm backend's heap, where ours works. */
+function heap(): WasmHeap {
+  const h = heapOf(tf.findBackend('wasm'));
+  if (h === null) throw new Error("the wasm backend's heap is out of reach");
+  return h;
+}
+const conv = () => FmaConv.forHeap(heap()) as FmaConv;
+
 describe('FmaConv', () => {
   it('compiles here (Node 20 with the flag vite.config.ts passes; Chromium ≥ 114 by default)', () => {
     expect(WebAssembly.validate(fmaConvModule())).toBe(true);
-    expect(FmaConv.create()).not.toBeNull();
+    expect(FmaConv.compiles()).toBe(true);
+    expect(FmaConv.forHeap(heap())).not.toBeNull();
   });
 
   it.each(CASES.map((c, i) => [name(c), c, i] as const))('matches the cpu backend: %s', async (_n, c, i) => {
@@ -81,12 +90,12 @@ describe('FmaConv', () => {
     );
     if (g === null) throw new Error('ours refused a case it should take');
     const out = new Float32Array(want.length);
-    (FmaConv.create() as FmaConv).conv(g, x, f, bias, out);
+    conv().conv(g, x, f, bias, out);
     expect(relativeError(out, want)).toBeLessThan(1e-5);
   });
 
   it('gives the same answer twice, and after a larger call reuses its memory cleanly', async () => {
-    const conv = FmaConv.create() as FmaConv;
+    const ours = conv();
     const small = CASES[0] as Case;
     const { x, f, bias } = inputs(small, 3);
     const g = fmaConvGeometry(
@@ -96,7 +105,7 @@ describe('FmaConv', () => {
       false,
     ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
     const first = new Float32Array(small.b * small.h * small.w * small.cout);
-    conv.conv(g, x, f, bias, first);
+    ours.conv(g, x, f, bias, first);
     const big = inputs(CASES[4] as Case, 5);
     const gBig = fmaConvGeometry(
       { dataId: {}, shape: [7, 9, 9, 32], dtype: 'float32' },
@@ -104,11 +113,39 @@ describe('FmaConv', () => {
       { strides: 1, pad: 'same' },
       false,
     ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
-    conv.conv(gBig, big.x, big.f, big.bias, new Float32Array(7 * 9 * 9 * 32));
+    ours.conv(gBig, big.x, big.f, big.bias, new Float32Array(7 * 9 * 9 * 32));
     const again = new Float32Array(first.length);
-    conv.conv(g, x, f, bias, again);
+    ours.conv(g, x, f, bias, again);
     expect(Array.from(again)).toEqual(Array.from(first));
     expect(relativeError(first, await reference(x, f, bias, small))).toBeLessThan(1e-5);
+  });
+
+  it('follows its input to another place in the heap (the pointer tables are rewritten for it)', async () => {
+    const c = CASES[4] as Case;
+    const first = inputs(c, 21);
+    const second = inputs(c, 22);
+    const g = fmaConvGeometry(
+      { dataId: {}, shape: [c.b, c.h, c.w, c.cin], dtype: 'float32' },
+      { dataId: {}, shape: [...c.k, c.cin, c.cout], dtype: 'float32' },
+      { strides: 1, pad: 'same' },
+      false,
+    ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
+    const h = heap();
+    const [n, outSize] = [first.x.length, c.b * c.h * c.w * c.cout];
+    const base = h.malloc(4 * (2 * n + first.f.length + outSize));
+    const [x1, x2, filter, out] = [base, base + 4 * n, base + 8 * n, base + 8 * n + 4 * first.f.length];
+    const view = () => new Float32Array(h.memory.buffer);
+    view().set(first.x, x1 / 4);
+    view().set(second.x, x2 / 4);
+    view().set(first.f, filter / 4);
+    conv().convAt(g, { x: x1, filter, bias: null, out });
+    const fromFirst = view().slice(out / 4, out / 4 + outSize);
+    conv().convAt(g, { x: x2, filter, bias: null, out });
+    const fromSecond = view().slice(out / 4, out / 4 + outSize);
+    h.free(base);
+    const zero = new Float32Array(c.cout);
+    expect(relativeError(fromFirst, await reference(first.x, first.f, zero, c))).toBeLessThan(1e-5);
+    expect(relativeError(fromSecond, await reference(second.x, first.f, zero, c))).toBeLessThan(1e-5);
   });
 
   it('takes only what it can do: stride 1, no dilation, NHWC, an even number of input channels, no activation', () => {
@@ -153,7 +190,7 @@ describe('FmaConv as the wasm Conv2D and FusedConv2D', () => {
     const direct = new Float32Array(ours.size);
     const g = fmaConvGeometry(x, f, { strides: 1, pad: 'same' }, false);
     if (g === null) throw new Error('ours refused a case it should take');
-    (FmaConv.create() as FmaConv).conv(g, x.dataSync() as Float32Array, f.dataSync() as Float32Array, null, direct);
+    conv().conv(g, x.dataSync() as Float32Array, f.dataSync() as Float32Array, null, direct);
     expect(Array.from(ours.dataSync())).toEqual(Array.from(direct));
     expect(Array.from(want.dataSync())).not.toEqual(Array.from(direct));
     const fused = tf.fused.conv2d({ x, filter: f, strides: 1, pad: 'same', bias });

@@ -13,7 +13,8 @@
 // pointer to the input pixel it reads (or to zeros, in the padding) is laid
 // out once per shape. A tile of 6 pixels × 8 output channels lives in 12
 // vector registers over all taps and input channels; the filter is packed
-// as [8-channel panel][tap][input channel][8] per call.
+// as [8-channel panel][tap][input channel][8] per call. The module works in
+// tfjs-backend-wasm's own memory (FmaConv), on the tensors where they lie.
 //
 // Where it runs: wasm with one thread per worker (the replica workers), when
 // the engine compiles relaxed SIMD (Chromium ≥ 114), for stride 1, no
@@ -39,6 +40,7 @@ import {
   storeTile,
   tee,
   wasmModule,
+  type ModuleMemory,
 } from './wasm-encode';
 
 /** Output pixels per register tile. */
@@ -113,18 +115,66 @@ function convBody(): number[] {
   return [op.loop, 0x40, ...outer, op.end];
 }
 
-export function fmaConvModule(): Uint8Array<ArrayBuffer> {
-  return wasmModule([
-    {
-      params: 7,
-      locals: [
-        [8, I32],
-        [3 + 2 * ROWS, V128],
-      ],
-      body: tileBody(),
-    },
-    { params: 9, locals: [[2, I32]], body: convBody(), export: 'conv' },
-  ]);
+/**
+ * relocate(dst, src, quads, x, zeros): a pointer table for an input at x,
+ * four entries at a time: zeros where the relative table says −1, else
+ * x + offset. Tensors move in the heap from call to call; rewriting a table
+ * of the seed network's (up to ~600,000 entries) in JavaScript each time
+ * cost about as much as the copies this module no longer makes.
+ */
+function relocateBody(): number[] {
+  const [dst, src, quads, x, zeros] = [0, 1, 2, 3, 4];
+  const [vx, vz, v0] = [5, 6, 7];
+  const load = (at: number) => [...get(at), ...simd(simdOp.load), ...memarg(4, 0)];
+  const body = [...get(x), ...simd(simdOp.i32x4Splat), ...set(vx), ...get(zeros), ...simd(simdOp.i32x4Splat), ...set(vz)];
+  body.push(...i32(0), ...simd(simdOp.i32x4Splat), ...set(v0));
+  // bitselect(a, b, mask) takes a's bits where the mask is set: the zeros where the offset is negative.
+  const step = [...get(dst), ...get(vz), ...load(src), ...get(vx), ...simd(simdOp.i32x4Add)];
+  step.push(...load(src), ...get(v0), ...simd(simdOp.i32x4LtS), ...simd(simdOp.bitselect), ...simd(simdOp.store), ...memarg(4, 0));
+  step.push(...addTo(src, 16), ...addTo(dst, 16), ...countDown(quads));
+  return [...body, op.loop, 0x40, ...step, op.end];
+}
+
+/**
+ * pack(dst, src, panels, rows, rowBytes): a [rows][Cout] filter into
+ * [panel][row][8] where Cout is a multiple of 8, one 8-float run at a time.
+ * The weight gradient's composed filter is the whole dy (2M floats for a
+ * seed layer at batch 64): a loop in JavaScript spent ~10 ms a step on them.
+ */
+function packBody(): number[] {
+  const [dst, src, panels, rows, rowBytes] = [0, 1, 2, 3, 4];
+  const [from, r] = [5, 6];
+  const copy = (offset: number) => [
+    ...get(dst),
+    ...get(from),
+    ...simd(simdOp.load),
+    ...memarg(4, offset),
+    ...simd(simdOp.store),
+    ...memarg(4, offset),
+  ];
+  const row = [...copy(0), ...copy(16), ...addTo(dst, 32), ...get(from), ...get(rowBytes), op.i32Add, ...set(from), ...countDown(r)];
+  const panel = [...get(src), ...set(from), ...get(rows), ...set(r), op.loop, 0x40, ...row, op.end];
+  panel.push(...addTo(src, 32), ...countDown(panels));
+  return [op.loop, 0x40, ...panel, op.end];
+}
+
+export function fmaConvModule(memory: ModuleMemory = 'imported'): Uint8Array<ArrayBuffer> {
+  return wasmModule(
+    [
+      {
+        params: 7,
+        locals: [
+          [8, I32],
+          [3 + 2 * ROWS, V128],
+        ],
+        body: tileBody(),
+      },
+      { params: 9, locals: [[2, I32]], body: convBody(), export: 'conv' },
+      { params: 5, locals: [[3, V128]], body: relocateBody(), export: 'relocate' },
+      { params: 5, locals: [[2, I32]], body: packBody(), export: 'pack' },
+    ],
+    memory,
+  );
 }
 
 /** A convolution's geometry (stride 1, no dilation): NHWC input, [kh, kw, Cin, Cout] filter. */
@@ -143,90 +193,232 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-const PAGE = 65536;
-const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
+/** The memory our module works in and its allocator: tfjs-backend-wasm's, so that tensors are read and written where they lie. */
+export interface WasmHeap {
+  memory: WebAssembly.Memory;
+  /** Unit: bytes, returns a byte address. */
+  malloc(bytes: number): number;
+  free(at: number): void;
+}
 
-/** The convolution through one compiled module and its own memory; inputs are copied in, the output out. */
+interface Emscripten {
+  _malloc?: (bytes: number) => number;
+  _free?: (at: number) => void;
+  /** The threaded build's shared memory, made in JavaScript. */
+  wasmMemory?: unknown;
+  /** The other builds export theirs. */
+  asm?: { memory?: unknown };
+}
+
+/** The wasm backend's heap (BackendWasm's emscripten module), or null for another backend. */
+export function heapOf(backend: unknown): WasmHeap | null {
+  const m = (backend as { wasm?: Emscripten }).wasm;
+  const memory = m?.wasmMemory ?? m?.asm?.memory;
+  const { _malloc: malloc, _free: free } = m ?? {};
+  if (!(memory instanceof WebAssembly.Memory) || malloc === undefined || free === undefined) return null;
+  // >>> 0: addresses past 2 GiB come back negative.
+  return { memory, malloc: (bytes) => malloc(bytes) >>> 0, free };
+}
+
+type ConvEntry = (
+  pind: number,
+  pw: number,
+  pc: number,
+  blocks: number,
+  panels: number,
+  taps: number,
+  pairs: number,
+  ldc: number,
+  pbias: number,
+) => void;
+type RelocateEntry = (dst: number, src: number, quads: number, x: number, zeros: number) => void;
+type PackEntry = (dst: number, src: number, panels: number, rows: number, rowBytes: number) => void;
+
+/**
+ * One shape's pixel pointers in the heap, both as byte offsets from the
+ * input (−1 in the padding) and as the addresses the kernel reads, last
+ * rewritten for an input at `x` and zeros at `zeros`. Entries: a multiple of 4.
+ */
+interface PointerTable {
+  /** malloc's address, to free. */
+  block: number;
+  relative: number;
+  absolute: number;
+  quads: number;
+  x: number;
+  zeros: number;
+}
+
+/** Byte addresses, in the heap, of a convolution's tensors; bias null for none. */
+export interface ConvAddresses {
+  x: number;
+  filter: number;
+  bias: number | null;
+  out: number;
+}
+
+let compiles: boolean | undefined;
+
+/**
+ * The first 16-byte boundary at or after a malloc'd address (allocate 12
+ * bytes more): emscripten's malloc aligns to 8, and a 16-byte load that
+ * straddles two cache lines, as every other one of the packed filter's
+ * would, is slower.
+ */
+const aligned = (at: number) => Math.ceil(at / 16) * 16;
+
+/**
+ * The convolution in tfjs-backend-wasm's own heap, through one module per
+ * heap that imports its memory: it reads the input and the filter and
+ * writes the output where the tensors lie (copying them in and out of a
+ * memory of its own cost ~6 % of a seed step, 25 ms at batch 64). What it
+ * adds there (the pointer tables, the packed filter) it allocates with the
+ * heap's malloc.
+ */
 export class FmaConv {
-  private readonly memory: WebAssembly.Memory;
-  private readonly run: (
-    pind: number,
-    pw: number,
-    pc: number,
-    blocks: number,
-    panels: number,
-    taps: number,
-    pairs: number,
-    ldc: number,
-    pbias: number,
-  ) => void;
-  /** Each shape's pixel pointers, built once: the input is always copied to the same place for a shape. */
-  private readonly pointers = new Map<string, Int32Array>();
+  private static readonly byMemory = new WeakMap<WebAssembly.Memory, FmaConv>();
+  private readonly run: ConvEntry;
+  private readonly relocate: RelocateEntry;
+  private readonly pack: PackEntry;
+  /** Each shape's pixel pointers, built once; a handful of shapes per model. */
+  private readonly tables = new Map<string, PointerTable>();
+  /** Zeros that the padding's pointers point at: as many as the widest row read or bias; `block` is malloc's. */
+  private zeros = { block: 0, at: 0, bytes: 0 };
 
-  private constructor(instance: WebAssembly.Instance) {
-    this.memory = instance.exports.memory as WebAssembly.Memory;
-    this.run = instance.exports.conv as FmaConv['run'];
+  private constructor(
+    private readonly heap: WasmHeap,
+    instance: WebAssembly.Instance,
+  ) {
+    this.run = instance.exports.conv as ConvEntry;
+    this.relocate = instance.exports.relocate as RelocateEntry;
+    this.pack = instance.exports.pack as PackEntry;
   }
 
-  /** Null where the engine does not compile relaxed SIMD (an older browser, Node 20 without its flag). */
-  static create(): FmaConv | null {
-    const bytes = fmaConvModule();
+  /** Whether the engine compiles relaxed SIMD (Chromium ≥ 114; Node 20 only with its flag). */
+  static compiles(): boolean {
+    return (compiles ??= WebAssembly.validate(fmaConvModule()));
+  }
+
+  /** The convolution for `heap`, compiled on first use; null where relaxed SIMD does not compile. */
+  static forHeap(heap: WasmHeap): FmaConv | null {
+    const known = FmaConv.byMemory.get(heap.memory);
+    if (known) return known;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && heap.memory.buffer instanceof SharedArrayBuffer;
+    const bytes = fmaConvModule(shared ? 'imported-shared' : 'imported');
     if (!WebAssembly.validate(bytes)) return null;
-    return new FmaConv(new WebAssembly.Instance(new WebAssembly.Module(bytes)));
+    const conv = new FmaConv(heap, new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: heap.memory } }));
+    FmaConv.byMemory.set(heap.memory, conv);
+    return conv;
   }
 
-  /** Whether `conv` takes this geometry: the kernel reads input channels in pairs. */
+  /** Whether `convAt` takes this geometry: the kernel reads input channels in pairs. */
   static supports(g: ConvGeometry): boolean {
     return g.inChannels % 2 === 0 && g.inChannels > 0 && g.outChannels > 0;
   }
 
-  /** out = conv(x, filter) + bias; out must hold batch × outHeight × outWidth × outChannels values. */
-  conv(g: ConvGeometry, x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array): void {
+  /** out = conv(x, filter) + bias, on tensors in the heap (NHWC input, [kh, kw, Cin, Cout] filter, NHWC output). */
+  convAt(g: ConvGeometry, at: ConvAddresses): void {
     if (!FmaConv.supports(g)) throw new RangeError(`FmaConv needs an even number of input channels, got ${g.inChannels}`);
     const taps = g.filterHeight * g.filterWidth;
     const rows = g.batch * g.outHeight * g.outWidth;
     const blocks = Math.ceil(rows / ROWS);
     const panels = Math.ceil(g.outChannels / COLS);
     const width = panels * COLS;
-    // Bytes: zeros (the padding's pixels and a missing bias) | input | pointers | filter | bias | output.
-    const zeroBytes = roundUp(Math.max(g.inChannels, width) * 4, 16);
-    const xAt = zeroBytes;
-    const indAt = roundUp(xAt + x.length * 4, 16);
-    const wAt = roundUp(indAt + blocks * taps * ROWS * 4, 16);
-    const biasAt = wAt + panels * taps * g.inChannels * COLS * 4;
-    const outAt = biasAt + width * 4;
-    const end = outAt + blocks * ROWS * width * 4;
-    if (end > this.memory.buffer.byteLength) this.memory.grow(Math.ceil((end - this.memory.buffer.byteLength) / PAGE));
-    const heap = new Float32Array(this.memory.buffer);
-    heap.fill(0, 0, zeroBytes / 4);
-    heap.set(x, xAt / 4);
-    new Int32Array(this.memory.buffer).set(this.pointersFor(g, xAt, blocks), indAt / 4);
-    packFilter(g, filter, heap.subarray(wAt / 4, biasAt / 4));
-    heap.fill(0, biasAt / 4, outAt / 4);
-    if (bias) heap.set(bias, biasAt / 4);
-    this.run(indAt, wAt, outAt, blocks, panels, taps, g.inChannels / 2, width * 4, biasAt);
-    const result = heap.subarray(outAt / 4, outAt / 4 + rows * width);
-    if (width === g.outChannels) out.set(result);
-    else for (let r = 0; r < rows; r++) out.set(result.subarray(r * width, r * width + g.outChannels), r * g.outChannels);
+    // Rows go straight into the output where they are exactly 8-channel panels wide, all but a last partial block.
+    const direct = width === g.outChannels;
+    const whole = direct ? Math.floor(rows / ROWS) : 0;
+    const zeros = this.zerosFor(Math.max(g.inChannels, width) * 4);
+    const table = this.tableFor(g, blocks, at.x, zeros);
+    const filterFloats = panels * taps * g.inChannels * COLS;
+    const scratchRows = (blocks - whole) * ROWS;
+    const block = this.heap.malloc(4 * (filterFloats + width + scratchRows * width) + 12);
+    const scratch = aligned(block);
+    try {
+      // After every malloc: a heap that grew has a new buffer.
+      const heap = new Float32Array(this.heap.memory.buffer);
+      const [wAt, biasAt] = [scratch, scratch + 4 * filterFloats];
+      const outAt = biasAt + 4 * width;
+      const filterRows = taps * g.inChannels;
+      if (direct) this.pack(wAt, at.filter, panels, filterRows, 4 * g.outChannels);
+      else packFilter(g, heap.subarray(at.filter / 4, at.filter / 4 + filterRows * g.outChannels), heap.subarray(wAt / 4, biasAt / 4));
+      heap.fill(0, biasAt / 4, outAt / 4);
+      if (at.bias !== null) heap.copyWithin(biasAt / 4, at.bias / 4, at.bias / 4 + g.outChannels);
+      const [pairs, ldc] = [g.inChannels / 2, width * 4];
+      if (whole > 0) this.run(table, wAt, at.out, whole, panels, taps, pairs, ldc, biasAt);
+      if (whole === blocks) return;
+      this.run(table + whole * taps * ROWS * 4, wAt, outAt, blocks - whole, panels, taps, pairs, ldc, biasAt);
+      const done = whole * ROWS;
+      if (direct) heap.copyWithin(at.out / 4 + done * width, outAt / 4, outAt / 4 + (rows - done) * width);
+      else
+        for (let r = 0; r < rows; r++)
+          heap.copyWithin(at.out / 4 + r * g.outChannels, outAt / 4 + r * width, outAt / 4 + r * width + g.outChannels);
+    } finally {
+      this.heap.free(block);
+    }
   }
 
-  private pointersFor(g: ConvGeometry, xAt: number, blocks: number): Int32Array {
-    const key = [...Object.values(g), xAt].join(',');
-    let table = this.pointers.get(key);
-    if (!table) {
-      // A handful of shapes per model; more means shapes that change from call to call.
-      if (this.pointers.size >= 32) this.pointers.clear();
-      table = pixelPointers(g, xAt, blocks);
-      this.pointers.set(key, table);
+  /** `convAt` on arrays of ours: copies them into the heap and the output back out. */
+  conv(g: ConvGeometry, x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array): void {
+    const base = this.heap.malloc(4 * (x.length + filter.length + (bias?.length ?? 0) + out.length));
+    try {
+      const heap = new Float32Array(this.heap.memory.buffer);
+      const filterAt = base + 4 * x.length;
+      const biasAt = filterAt + 4 * filter.length;
+      const outAt = biasAt + 4 * (bias?.length ?? 0);
+      heap.set(x, base / 4);
+      heap.set(filter, filterAt / 4);
+      if (bias) heap.set(bias, biasAt / 4);
+      this.convAt(g, { x: base, filter: filterAt, bias: bias ? biasAt : null, out: outAt });
+      out.set(new Float32Array(this.heap.memory.buffer, outAt, out.length));
+    } finally {
+      this.heap.free(base);
     }
-    return table;
+  }
+
+  private zerosFor(bytes: number): number {
+    if (this.zeros.bytes < bytes) {
+      if (this.zeros.bytes > 0) this.heap.free(this.zeros.block);
+      const block = this.heap.malloc(bytes + 12);
+      this.zeros = { block, at: aligned(block), bytes };
+    }
+    new Float32Array(this.heap.memory.buffer, this.zeros.at, this.zeros.bytes / 4).fill(0);
+    return this.zeros.at;
+  }
+
+  /** The shape's pointer table in the heap, pointing at `x` and `zeros`: rewritten only when either moved since its last call. */
+  private tableFor(g: ConvGeometry, blocks: number, x: number, zeros: number): number {
+    const key = Object.values(g).join(',');
+    let table = this.tables.get(key);
+    if (!table) {
+      // More than a handful means shapes that change from call to call.
+      if (this.tables.size >= 32) {
+        for (const t of this.tables.values()) this.heap.free(t.block);
+        this.tables.clear();
+      }
+      const offsets = pixelOffsets(g, blocks);
+      const block = this.heap.malloc(2 * offsets.byteLength + 12);
+      const relative = aligned(block);
+      new Int32Array(this.heap.memory.buffer, relative, offsets.length).set(offsets);
+      table = { block, relative, absolute: relative + offsets.byteLength, quads: offsets.length / 4, x: -1, zeros: -1 };
+      this.tables.set(key, table);
+    }
+    if (table.x !== x || table.zeros !== zeros) {
+      this.relocate(table.absolute, table.relative, table.quads, x, zeros);
+      table.x = x;
+      table.zeros = zeros;
+    }
+    return table.absolute;
   }
 }
 
-/** [block][tap][6]: the byte address of each output pixel's input at each tap, 0 (the zeros) in the padding and past the last pixel. */
-function pixelPointers(g: ConvGeometry, xAt: number, blocks: number): Int32Array {
+/**
+ * [block][tap][6]: the byte offset from the input of each output pixel's
+ * input at each tap; −1 in the padding, past the last pixel, and in the
+ * entries that round the length up to a multiple of 4 (for relocate).
+ */
+function pixelOffsets(g: ConvGeometry, blocks: number): Int32Array {
   const taps = g.filterHeight * g.filterWidth;
-  const table = new Int32Array(blocks * taps * ROWS);
+  const table = new Int32Array(Math.ceil((blocks * taps * ROWS) / 4) * 4).fill(-1);
   const rows = g.batch * g.outHeight * g.outWidth;
   for (let row = 0; row < rows; row++) {
     const ox = row % g.outWidth;
@@ -238,14 +430,14 @@ function pixelPointers(g: ConvGeometry, xAt: number, blocks: number): Int32Array
       for (let j = 0; j < g.filterWidth; j++) {
         const ix = ox + j - g.padLeft;
         const inside = iy >= 0 && iy < g.inHeight && ix >= 0 && ix < g.inWidth;
-        table[base + (i * g.filterWidth + j) * ROWS] = inside ? xAt + ((n * g.inHeight + iy) * g.inWidth + ix) * g.inChannels * 4 : 0;
+        if (inside) table[base + (i * g.filterWidth + j) * ROWS] = ((n * g.inHeight + iy) * g.inWidth + ix) * g.inChannels * 4;
       }
     }
   }
   return table;
 }
 
-/** [kh, kw, Cin, Cout] into [panel of 8 output channels][tap][input channel][8], zeros past Cout. */
+/** [kh, kw, Cin, Cout] into [panel of 8 output channels][tap][input channel][8], zeros past Cout: where Cout is not a multiple of 8. */
 function packFilter(g: ConvGeometry, filter: Float32Array, packed: Float32Array): void {
   const k = g.filterHeight * g.filterWidth * g.inChannels;
   const cout = g.outChannels;
@@ -295,18 +487,19 @@ export function wasmThreads(backend: unknown): number | null {
 }
 
 /** A Conv2D or FusedConv2D kernelFunc for wasm: ours where the backend runs one thread and the call allows, else `stock`. */
-export function makeFmaConv(conv: FmaConv, stock: KernelFunc): KernelFunc {
+export function makeFmaConv(stock: KernelFunc): KernelFunc {
   return (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as ForwardInputs;
     const backend = args.backend;
     const g = fmaConvGeometry(x, filter, args.attrs as unknown as ForwardAttrs, preluActivationWeights !== undefined);
     // A bias is one value per output channel (tfjs-layers' Conv2D); any other broadcast goes to the stock kernel.
     const biasFits = bias === undefined || (g !== null && util.sizeFromShape(bias.shape) === g.outChannels);
-    if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend)) return stock(args);
-    // The output first: allocating can grow the heap, which detaches earlier views.
+    const heap = heapOf(backend);
+    const conv = heap && FmaConv.forHeap(heap);
+    if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend) || !conv) return stock(args);
     const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
-    const biasValues = bias === undefined ? null : floatsOf(backend, bias);
-    conv.conv(g, floatsOf(backend, x), floatsOf(backend, filter), biasValues, floatsOf(backend, out));
+    const address = (t: TensorInfo) => floatsOf(backend, t).byteOffset;
+    conv.convAt(g, { x: address(x), filter: address(filter), bias: bias === undefined ? null : address(bias), out: address(out) });
     return out;
   };
 }

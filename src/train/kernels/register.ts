@@ -121,19 +121,16 @@ const overStock = (kernelName: string, make: (backendName: string, stock: Kernel
   },
 });
 
-/** One compiled relaxed-SIMD convolution per worker, made on first use; null where the engine lacks relaxed SIMD. */
-let fmaConvInstance: FmaConv | null | undefined;
-const sharedFmaConv = () => (fmaConvInstance === undefined ? (fmaConvInstance = FmaConv.create()) : fmaConvInstance);
 // Forward convolutions on our relaxed-SIMD kernel, and through them wasm's input and weight gradients (see
 // fma-conv.ts): ~1.8× XNNPACK's on one thread, so only where a worker has one thread; XNNPACK's threads elsewhere.
 const fmaConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
-  ...overStock(kernelName, (_backendName, stock) => makeFmaConv(sharedFmaConv() as FmaConv, stock)),
-  available: () => sharedFmaConv() !== null,
+  ...overStock(kernelName, (_backendName, stock) => makeFmaConv(stock)),
+  available: () => FmaConv.compiles(),
 });
 
 /** Which kernels run wasm's convolutions in this worker now, in words for the page's model details. */
 export function wasmConvolutionsInWords(backend: unknown): string {
-  if (sharedFmaConv() === null) return "convolutions on XNNPACK's kernels (this browser's WebAssembly has no relaxed SIMD)";
+  if (!FmaConv.compiles()) return "convolutions on XNNPACK's kernels (this browser's WebAssembly has no relaxed SIMD)";
   const threads = wasmThreads(backend);
   if (threads === 1) return "convolutions on ours, with relaxed SIMD's fused multiply-add (~1.8× XNNPACK's on one thread)";
   return `convolutions on XNNPACK's kernels${threads === null ? '' : ` and their ${threads} threads`} (ours runs where a worker has one)`;

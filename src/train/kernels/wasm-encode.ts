@@ -27,7 +27,18 @@ export const op = {
 } as const;
 
 /** Opcodes after the 0xfd prefix (LEB128-encoded). */
-export const simdOp = { load: 0x00, load32Splat: 0x09, store: 0x0b, f32x4Add: 0xe4, f32x4Mul: 0xe6, f32x4RelaxedMadd: 0x105 } as const;
+export const simdOp = {
+  load: 0x00,
+  load32Splat: 0x09,
+  store: 0x0b,
+  i32x4Splat: 0x11,
+  i32x4LtS: 0x39,
+  bitselect: 0x52,
+  i32x4Add: 0xae,
+  f32x4Add: 0xe4,
+  f32x4Mul: 0xe6,
+  f32x4RelaxedMadd: 0x105,
+} as const;
 
 export function uleb(n: number): number[] {
   const out: number[] = [];
@@ -95,12 +106,20 @@ export interface WasmFunction {
   export?: string;
 }
 
-/** A module of `functions` (all returning nothing) and its own memory, exported as "memory": one page to start, up to 4 GiB. */
-export function wasmModule(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
+/**
+ * Where a module's memory comes from: its own ('own', exported as "memory":
+ * one page to start, up to 4 GiB), or another module's, imported as
+ * env.memory ('imported'; 'imported-shared' for a threaded build's shared
+ * memory, whose import must declare a maximum: 4 GiB takes any).
+ */
+export type ModuleMemory = 'own' | 'imported' | 'imported-shared';
+
+/** A module of `functions` (all returning nothing) over one memory. */
+export function wasmModule(functions: WasmFunction[], memory: ModuleMemory = 'own'): Uint8Array<ArrayBuffer> {
   const section = (id: number, bytes: number[]) => [id, ...uleb(bytes.length), ...bytes];
   const text = (s: string) => vec([...new TextEncoder().encode(s)].map((b) => [b]));
   const types = functions.map((f) => [0x60, ...vec(Array<number[]>(f.params).fill([I32])), 0x00]);
-  const exports = [[...text('memory'), 0x02, 0]];
+  const exports = memory === 'own' ? [[...text('memory'), 0x02, 0]] : [];
   functions.forEach((f, i) => {
     if (f.export !== undefined) exports.push([...text(f.export), 0x00, ...uleb(i)]);
   });
@@ -108,11 +127,19 @@ export function wasmModule(functions: WasmFunction[]): Uint8Array<ArrayBuffer> {
     const body = [...vec(f.locals.map(([count, type]) => [...uleb(count), type])), ...f.body, op.end];
     return [...uleb(body.length), ...body];
   });
+  // Limits: 0x00 min; 0x01 min max; 0x03 min max, shared. Unit: 64 KiB pages.
+  const limits =
+    memory === 'imported'
+      ? [0x00, ...uleb(0)]
+      : memory === 'imported-shared'
+        ? [0x03, ...uleb(0), ...uleb(65536)]
+        : [0x01, ...uleb(1), ...uleb(65536)];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
+    ...(memory === 'own' ? [] : section(2, vec([[...text('env'), ...text('memory'), 0x02, ...limits]]))),
     ...section(3, vec(functions.map((_, i) => uleb(i)))),
-    ...section(5, vec([[0x01, ...uleb(1), ...uleb(65536)]])),
+    ...(memory === 'own' ? section(5, vec([limits])) : []),
     ...section(7, vec(exports)),
     ...section(10, vec(code)),
   ]);
