@@ -9,6 +9,7 @@ import {
   barrier,
   loadBatch,
   meanOfSlots,
+  meanShare,
   raiseFailure,
   shareOf,
   sharedBytes,
@@ -85,10 +86,32 @@ describe('loadBatch and stepShare', () => {
 });
 
 describe('meanOfSlots', () => {
-  it('averages slot by slot, element by element', () => {
+  it('averages slot by slot, element by element, over the range it is given', () => {
     const slots = Float32Array.from([1, 2, 3, 3, 4, 5]);
-    expect([...meanOfSlots(slots, 2, 3)]).toEqual([2, 3, 4]);
-    expect([...meanOfSlots(slots, 1, 3)]).toEqual([1, 2, 3]);
+    const mean = new Float32Array(3).fill(9);
+    meanOfSlots(slots, 2, 3, mean);
+    expect([...mean]).toEqual([2, 3, 4]);
+    meanOfSlots(slots, 1, 3, mean);
+    expect([...mean]).toEqual([1, 2, 3]);
+    mean.fill(9);
+    meanOfSlots(slots, 2, 3, mean, 1, 3);
+    expect([...mean]).toEqual([9, 3, 4]);
+  });
+
+  it('splits the values among the replicas, every one covered once', () => {
+    for (const [length, count] of [
+      [10, 2],
+      [11, 2],
+      [7, 3],
+      [2, 4],
+    ] as const) {
+      const covered = new Array<number>(length).fill(0);
+      for (let r = 0; r < count; r++) {
+        const [from, to] = meanShare(length, r, count);
+        for (let i = from; i < to; i++) covered[i] = (covered[i] as number) + 1;
+      }
+      expect(covered).toEqual(new Array<number>(length).fill(1));
+    }
   });
 });
 
@@ -115,14 +138,18 @@ describe('barrier', () => {
 });
 
 /**
- * The other replica, played by a thread that knows nothing of tfjs: it puts
- * `values` into its slot and arrives at the step's two barriers, as
- * allReduceMean does.
+ * The other replica (index 1 of 2), played by a thread that knows nothing of
+ * tfjs: it puts `values` into its slot, arrives at the step's first barrier,
+ * averages the second half of the values into the mean, and arrives at the
+ * second, as allReduceMean does.
  */
 const OTHER_REPLICA = `
 const { workerData } = require('node:worker_threads');
-const { shared, slotOffset, values, count, steps } = workerData;
+const { shared, slotsOffset, meanOffset, values, count, steps } = workerData;
 const control = new Int32Array(shared, 0, 4);
+const length = values.length;
+const slots = new Float32Array(shared, slotsOffset, 2 * length);
+const mean = new Float32Array(shared, meanOffset, length);
 function arrive() {
   const generation = Atomics.load(control, 0);
   if (Atomics.add(control, 1, 1) === count - 1) {
@@ -134,8 +161,9 @@ function arrive() {
   while (Atomics.load(control, 0) === generation) Atomics.wait(control, 0, generation, 1000);
 }
 for (let step = 0; step < steps; step++) {
-  new Float32Array(shared, slotOffset, values.length).set(values);
+  slots.set(values, length);
   arrive();
+  for (let i = Math.ceil(length / 2); i < length; i++) mean[i] = (slots[i] + slots[length + i]) / 2;
   arrive();
 }
 `;
@@ -210,7 +238,8 @@ describe('a training step as one of two replicas', () => {
       eval: true,
       workerData: {
         shared: mine.shared,
-        slotOffset: views.slots.byteOffset + 4 * (params + METRIC_VALUES),
+        slotsOffset: views.slots.byteOffset,
+        meanOffset: views.mean.byteOffset,
         values: otherValues,
         count: 2,
         steps: 1,
@@ -246,10 +275,16 @@ describe('a training step as one of two replicas', () => {
     views.y.set(labels);
     const steps = 4;
     const other = new Float32Array(params + METRIC_VALUES).fill(0.01);
-    const slotOffset = views.slots.byteOffset + 4 * (params + METRIC_VALUES);
     const thread = new Worker(OTHER_REPLICA, {
       eval: true,
-      workerData: { shared: mine.shared, slotOffset, values: other, count: 2, steps },
+      workerData: {
+        shared: mine.shared,
+        slotsOffset: views.slots.byteOffset,
+        meanOffset: views.mean.byteOffset,
+        values: other,
+        count: 2,
+        steps,
+      },
     });
     const optimizer = tf.train.adam(0.01);
     const step = createTrainStep({ model: m, optimizer, batchSize: 4, ...base, replica: mine });

@@ -17,6 +17,7 @@
  * The memory every replica shares, one SharedArrayBuffer:
  *   Int32 × 4   control: barrier generation, arrivals, failure flag, unused
  *   Float32     R slots of `values` (each replica's gradients, then its 2 metrics)
+ *   Float32     their mean, each replica averaging its 1/R of the values
  *   Float32     the whole batch's pixels (B × 32 × 32 × 3), written by replica 0
  *   Int32       the whole batch's labels (B)
  */
@@ -63,7 +64,7 @@ function slotValues(params: number): number {
 
 /** Bytes of the shared buffer for `count` replicas of a model with `params` trainable values, training batches of `batchSize`. */
 export function sharedBytes(count: number, params: number, batchSize: number): number {
-  return 4 * (CONTROL_INTS + count * slotValues(params) + batchSize * PIXELS_PER_IMAGE + batchSize);
+  return 4 * (CONTROL_INTS + (count + 1) * slotValues(params) + batchSize * PIXELS_PER_IMAGE + batchSize);
 }
 
 /** The images per replica; throws when the batch does not split evenly. */
@@ -76,7 +77,8 @@ export function shareOf(batchSize: number, count: number): number {
 /** Views of the shared buffer. */
 export function sharedViews(link: ReplicaLink) {
   const slots = link.count * slotValues(link.params);
-  const pixelsAt = 4 * (CONTROL_INTS + slots);
+  const meanAt = 4 * (CONTROL_INTS + slots);
+  const pixelsAt = meanAt + 4 * slotValues(link.params);
   const labelsAt = pixelsAt + 4 * link.batchSize * PIXELS_PER_IMAGE;
   if (link.shared.byteLength !== labelsAt + 4 * link.batchSize) {
     throw new RangeError(`The shared buffer holds ${link.shared.byteLength} bytes; this link needs ${labelsAt + 4 * link.batchSize}`);
@@ -84,6 +86,7 @@ export function sharedViews(link: ReplicaLink) {
   return {
     control: new Int32Array(link.shared, 0, CONTROL_INTS),
     slots: new Float32Array(link.shared, 4 * CONTROL_INTS, slots),
+    mean: new Float32Array(link.shared, meanAt, slotValues(link.params)),
     /** The whole batch, as replica 0 fills it before every step. */
     x: new Float32Array(link.shared, pixelsAt, link.batchSize * PIXELS_PER_IMAGE),
     y: new Int32Array(link.shared, labelsAt, link.batchSize),
@@ -160,32 +163,41 @@ export function barrier(
 }
 
 /**
- * The element-wise mean of `count` slots of `length` values, summed in slot
- * order so that every replica computes exactly the same floats.
+ * The element-wise mean of `count` slots of `length` values over [from, to),
+ * into `mean`: summed in slot order, so that the floats do not depend on
+ * which replica computes them.
  */
-export function meanOfSlots(slots: Float32Array, count: number, length: number): Float32Array {
-  const mean = new Float32Array(length);
+export function meanOfSlots(slots: Float32Array, count: number, length: number, mean: Float32Array, from = 0, to = length): void {
+  mean.fill(0, from, to);
   for (let r = 0; r < count; r++) {
-    const slot = slots.subarray(r * length, (r + 1) * length);
-    for (let i = 0; i < length; i++) mean[i] = (mean[i] as number) + (slot[i] as number);
+    const base = r * length;
+    for (let i = from; i < to; i++) mean[i] = (mean[i] as number) + (slots[base + i] as number);
   }
-  for (let i = 0; i < length; i++) mean[i] = (mean[i] as number) / count;
-  return mean;
+  for (let i = from; i < to; i++) mean[i] = (mean[i] as number) / count;
+}
+
+/** The part of `length` values replica `index` of `count` averages: [from, to). */
+export function meanShare(length: number, index: number, count: number): [number, number] {
+  const per = Math.ceil(length / count);
+  return [Math.min(length, index * per), Math.min(length, (index + 1) * per)];
 }
 
 /**
- * Puts this replica's values (gradients, then metrics) into its slot, waits
- * for the others, and returns the mean over all replicas. Called by every
- * replica once per step with the same layout.
+ * One step's gradients and metrics averaged over all replicas: `fill`
+ * writes this replica's values into its slot; once all have, each averages
+ * its 1/R of them into the shared mean, and once all have, every replica
+ * reads the same mean. Called by every replica once per step with the same
+ * layout; the view returned is valid until this replica's next call.
  */
-export function allReduceMean(link: ReplicaLink, values: Float32Array, now?: () => number): Float32Array {
+export function allReduceMean(link: ReplicaLink, fill: (slot: Float32Array) => void, now?: () => number): Float32Array {
   const length = slotValues(link.params);
-  if (values.length !== length) throw new RangeError(`A replica sent ${values.length} values; the link expects ${length}`);
-  const { control, slots } = sharedViews(link);
-  slots.set(values, link.index * length);
+  const { control, slots, mean } = sharedViews(link);
+  fill(slots.subarray(link.index * length, (link.index + 1) * length));
   barrier(control, link.count, now);
-  const mean = meanOfSlots(slots, link.count, length);
-  // Nobody writes the next step's values (or batch) until everyone has read this step's.
+  const [from, to] = meanShare(length, link.index, link.count);
+  meanOfSlots(slots, link.count, length, mean, from, to);
+  // Nobody reads the mean until all of it is there. Nobody writes the next step's values (or batch) before
+  // everyone has passed this barrier: each replica's next write comes after its own read of this mean.
   barrier(control, link.count, now);
   return mean;
 }

@@ -15,7 +15,7 @@ import { BATCH_INPUT, batchInput, paramsRows } from './kernels/batch-input';
 import { CROSS_ENTROPY, crossEntropyMetrics, crossEntropyObjective } from './kernels/cross-entropy';
 import { DeviceSlot } from './kernels/device-slot';
 import { fusedOnGpu } from './kernels/register';
-import { METRIC_VALUES, allReduceMean, shareOf, type ReplicaLink } from './replicas';
+import { allReduceMean, shareOf, type ReplicaLink } from './replicas';
 import { warmupDecayRate } from './schedule';
 import type { Settings } from './settings';
 
@@ -297,25 +297,26 @@ function minimize(
 
 /** The mean of every replica's gradients and metrics, as new tensors in place of this replica's own. */
 function averageAcrossReplicas(link: ReplicaLink, grads: tf.Tensor[], metrics: tf.Tensor1D): { grads: tf.Tensor[]; metrics: tf.Tensor1D } {
-  const mine = new Float32Array(link.params + METRIC_VALUES);
-  let offset = 0;
   // A variable the loss does not reach has no gradient (null) in every replica alike.
-  for (const g of grads) {
-    if (!g) continue;
-    mine.set(g.dataSync() as Float32Array, offset);
-    offset += g.size;
-  }
-  if (offset !== link.params) throw new RangeError(`The model has ${offset} trainable values; the replicas' link expects ${link.params}`);
-  mine.set(metrics.dataSync() as Float32Array, offset);
-  const mean = allReduceMean(link, mine);
+  const present = grads.filter((g): g is tf.Tensor => g != null);
+  const params = present.reduce((n, g) => n + g.size, 0);
+  if (params !== link.params) throw new RangeError(`The model has ${params} trainable values; the replicas' link expects ${link.params}`);
+  const mean = allReduceMean(link, (slot) => {
+    let offset = 0;
+    for (const g of present) {
+      slot.set(g.dataSync() as Float32Array, offset);
+      offset += g.size;
+    }
+    slot.set(metrics.dataSync() as Float32Array, offset);
+  });
   let at = 0;
   const averaged = grads.map((g) => {
     if (!g) return g;
-    const values = mean.slice(at, at + g.size);
+    const values = mean.subarray(at, at + g.size);
     at += g.size;
     return tf.tensor(values, g.shape, 'float32');
   });
-  return { grads: averaged, metrics: tf.tensor1d(mean.slice(offset)) };
+  return { grads: averaged, metrics: tf.tensor1d(mean.slice(params)) };
 }
 
 /**
