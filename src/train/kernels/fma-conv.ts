@@ -118,9 +118,9 @@ function convBody(): number[] {
 /**
  * relocate(dst, src, quads, x, zeros): a pointer table for an input at x,
  * four entries at a time: zeros where the relative table says −1, else
- * x + offset. Tensors move in the heap from call to call; rewriting a table
- * of the seed network's (up to ~600,000 entries) in JavaScript each time
- * cost about as much as the copies this module no longer makes.
+ * x + offset. Tensors move in the heap from call to call (173 of 200 calls
+ * of a seed step found their input elsewhere), and a seed table has up to
+ * ~600,000 entries: too many for a JavaScript loop on every call.
  */
 function relocateBody(): number[] {
   const [dst, src, quads, x, zeros] = [0, 1, 2, 3, 4];
@@ -139,7 +139,7 @@ function relocateBody(): number[] {
  * pack(dst, src, panels, rows, rowBytes): a [rows][Cout] filter into
  * [panel][row][8] where Cout is a multiple of 8, one 8-float run at a time.
  * The weight gradient's composed filter is the whole dy (2M floats for a
- * seed layer at batch 64): a loop in JavaScript spent ~10 ms a step on them.
+ * seed layer at batch 64): a loop in JavaScript spent ~5 ms a step on them.
  */
 function packBody(): number[] {
   const [dst, src, panels, rows, rowBytes] = [0, 1, 2, 3, 4];
@@ -257,7 +257,7 @@ export interface ConvAddresses {
   out: number;
 }
 
-let compiles: boolean | undefined;
+let relaxedSimdCompiles: boolean | undefined;
 
 /**
  * The first 16-byte boundary at or after a malloc'd address (allocate 12
@@ -270,10 +270,10 @@ const aligned = (at: number) => Math.ceil(at / 16) * 16;
 /**
  * The convolution in tfjs-backend-wasm's own heap, through one module per
  * heap that imports its memory: it reads the input and the filter and
- * writes the output where the tensors lie (copying them in and out of a
- * memory of its own cost ~6 % of a seed step, 25 ms at batch 64). What it
- * adds there (the pointer tables, the packed filter) it allocates with the
- * heap's malloc.
+ * writes the output where the tensors lie. With a memory of its own, the
+ * copies in and out and the work around them took ~27 ms of a ~450 ms seed
+ * step at batch 64 on one thread; now ~10. What it adds to the heap (the
+ * pointer tables, the packed filter) it allocates with the heap's malloc.
  */
 export class FmaConv {
   private static readonly byMemory = new WeakMap<WebAssembly.Memory, FmaConv>();
@@ -296,7 +296,7 @@ export class FmaConv {
 
   /** Whether the engine compiles relaxed SIMD (Chromium ≥ 114; Node 20 only with its flag). */
   static compiles(): boolean {
-    return (compiles ??= WebAssembly.validate(fmaConvModule()));
+    return (relaxedSimdCompiles ??= WebAssembly.validate(fmaConvModule()));
   }
 
   /** The convolution for `heap`, compiled on first use; null where relaxed SIMD does not compile. */
@@ -494,9 +494,10 @@ export function makeFmaConv(stock: KernelFunc): KernelFunc {
     const g = fmaConvGeometry(x, filter, args.attrs as unknown as ForwardAttrs, preluActivationWeights !== undefined);
     // A bias is one value per output channel (tfjs-layers' Conv2D); any other broadcast goes to the stock kernel.
     const biasFits = bias === undefined || (g !== null && util.sizeFromShape(bias.shape) === g.outChannels);
+    if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend)) return stock(args);
     const heap = heapOf(backend);
     const conv = heap && FmaConv.forHeap(heap);
-    if (g === null || !biasFits || wasmThreads(backend) !== 1 || !hasHeap(backend) || !conv) return stock(args);
+    if (!conv) return stock(args);
     const out = backend.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
     const address = (t: TensorInfo) => floatsOf(backend, t).byteOffset;
     conv.convAt(g, { x: address(x), filter: address(filter), bias: bias === undefined ? null : address(bias), out: address(out) });
