@@ -310,6 +310,8 @@ function averageAcrossReplicas(link: ReplicaLink, grads: tf.Tensor[], metrics: t
     slot.set(metrics.dataSync() as Float32Array, offset);
   });
   let at = 0;
+  // Views of the shared mean: the wasm backend copies them into its heap, the cpu backend keeps the view. Either
+  // way the gradients die in this step's minimize(), before any replica writes the next mean.
   const averaged = grads.map((g) => {
     if (!g) return g;
     const values = mean.subarray(at, at + g.size);
