@@ -60,6 +60,18 @@ function inputs(c: Case, seed: number) {
   return { x: values([c.b, c.h, c.w, c.cin], seed), f: values([...c.k, c.cin, c.cout], seed + 1), bias: values([c.cout], seed + 2) };
 }
 
+/** Our geometry for a case, as the registered kernel would work it out; throws if ours refuses it. */
+function geometryOf(c: Case): NonNullable<ReturnType<typeof fmaConvGeometry>> {
+  const g = fmaConvGeometry(
+    { dataId: {}, shape: [c.b, c.h, c.w, c.cin], dtype: 'float32' },
+    { dataId: {}, shape: [...c.k, c.cin, c.cout], dtype: 'float32' },
+    { strides: 1, pad: c.pad as 'same' },
+    false,
+  );
+  if (g === null) throw new Error('ours refused a case it should take');
+  return g;
+}
+
 beforeAll(async () => {
   await tf.setBackend('wasm');
 });
@@ -82,13 +94,7 @@ describe('FmaConv', () => {
   it.each(CASES.map((c, i) => [name(c), c, i] as const))('matches the cpu backend: %s', async (_n, c, i) => {
     const { x, f, bias } = inputs(c, 10 * i);
     const want = await reference(x, f, bias, c);
-    const g = fmaConvGeometry(
-      { dataId: {}, shape: [c.b, c.h, c.w, c.cin], dtype: 'float32' },
-      { dataId: {}, shape: [...c.k, c.cin, c.cout], dtype: 'float32' },
-      { strides: 1, pad: c.pad as 'same' },
-      false,
-    );
-    if (g === null) throw new Error('ours refused a case it should take');
+    const g = geometryOf(c);
     const out = new Float32Array(want.length);
     conv().conv(g, x, f, bias, out);
     expect(relativeError(out, want)).toBeLessThan(1e-5);
@@ -98,21 +104,12 @@ describe('FmaConv', () => {
     const ours = conv();
     const small = CASES[0] as Case;
     const { x, f, bias } = inputs(small, 3);
-    const g = fmaConvGeometry(
-      { dataId: {}, shape: [small.b, small.h, small.w, small.cin], dtype: 'float32' },
-      { dataId: {}, shape: [...small.k, small.cin, small.cout], dtype: 'float32' },
-      { strides: 1, pad: 'same' },
-      false,
-    ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
+    const g = geometryOf(small);
     const first = new Float32Array(small.b * small.h * small.w * small.cout);
     ours.conv(g, x, f, bias, first);
-    const big = inputs(CASES[4] as Case, 5);
-    const gBig = fmaConvGeometry(
-      { dataId: {}, shape: [7, 9, 9, 32], dtype: 'float32' },
-      { dataId: {}, shape: [3, 3, 32, 32], dtype: 'float32' },
-      { strides: 1, pad: 'same' },
-      false,
-    ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
+    const larger = CASES[4] as Case;
+    const big = inputs(larger, 5);
+    const gBig = geometryOf(larger);
     ours.conv(gBig, big.x, big.f, big.bias, new Float32Array(7 * 9 * 9 * 32));
     const again = new Float32Array(first.length);
     ours.conv(g, x, f, bias, again);
@@ -124,12 +121,7 @@ describe('FmaConv', () => {
     const c = CASES[4] as Case;
     const first = inputs(c, 21);
     const second = inputs(c, 22);
-    const g = fmaConvGeometry(
-      { dataId: {}, shape: [c.b, c.h, c.w, c.cin], dtype: 'float32' },
-      { dataId: {}, shape: [...c.k, c.cin, c.cout], dtype: 'float32' },
-      { strides: 1, pad: 'same' },
-      false,
-    ) as NonNullable<ReturnType<typeof fmaConvGeometry>>;
+    const g = geometryOf(c);
     const h = heap();
     const [n, outSize] = [first.x.length, c.b * c.h * c.w * c.cout];
     const base = h.malloc(4 * (2 * n + first.f.length + outSize));

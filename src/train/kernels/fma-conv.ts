@@ -380,8 +380,9 @@ export class FmaConv {
       if (this.zeros.bytes > 0) this.heap.free(this.zeros.block);
       const block = this.heap.malloc(bytes + 12);
       this.zeros = { block, at: aligned(block), bytes };
+      // Nothing writes them afterwards: filled once.
+      new Float32Array(this.heap.memory.buffer, this.zeros.at, bytes / 4).fill(0);
     }
-    new Float32Array(this.heap.memory.buffer, this.zeros.at, this.zeros.bytes / 4).fill(0);
     return this.zeros.at;
   }
 
