@@ -1,5 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumPath } from './scripts/browser';
+import { isCI } from './scripts/ci';
 
 /** E2E_PORT lets two checkouts run their tests side by side without reusing each other's server. */
 const PORT = Number(process.env.E2E_PORT ?? 4173);
@@ -8,6 +9,8 @@ const DEV_PORT = PORT + 1;
 
 export default defineConfig({
   testDir: 'e2e',
+  // e2e/*.test.ts are Vitest's (checks of the specs and the reporter themselves).
+  testMatch: /\.spec\.ts$/,
   globalSetup: './e2e/global-setup.ts',
   // Training in software-emulated GPUs is slow; each test trains tiny models on small slices. Five minutes
   // leaves room for a CI machine busy with other work (a test that loads, trains and then scans took 3.1 min
@@ -17,7 +20,7 @@ export default defineConfig({
   // Two cores: tests that train would starve each other.
   workers: 1,
   fullyParallel: false,
-  forbidOnly: !!process.env.CI,
+  forbidOnly: isCI(),
   retries: 0,
   reporter: [['list'], ['./e2e/summary-reporter.ts']],
   use: {
@@ -33,14 +36,14 @@ export default defineConfig({
     {
       command: `npm run build && npx vite preview --port ${PORT} --strictPort`,
       url: `http://localhost:${PORT}`,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: !isCI(),
       timeout: 180_000,
       stdout: 'ignore',
     },
     {
       command: `npx vite --port ${DEV_PORT} --strictPort`,
       url: `http://localhost:${DEV_PORT}`,
-      reuseExistingServer: !process.env.CI,
+      reuseExistingServer: !isCI(),
       timeout: 60_000,
       stdout: 'ignore',
     },

@@ -73,7 +73,7 @@ export default defineConfig({
     rollupOptions: { input: { main: local('./index.html'), bench: local('./bench.html') } },
   },
   test: {
-    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'vite-plugin-*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts', 'vite-plugin-*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     // Node 20's V8 (11.3) compiles WebAssembly's relaxed SIMD only behind this flag (Chromium has it on

@@ -1,7 +1,8 @@
 /**
- * What the specs share: the page's uncaught errors, collected from the start,
- * and the training worker served with test code run before its own (a fault,
- * a missing browser API).
+ * What the specs share: a page whose request routes end with its test, the
+ * page's uncaught errors, collected from the start, and the training worker
+ * served with test code run before its own (a fault, a missing browser API).
+ * Every spec takes `test` from here (fixtures.test.ts checks it).
  */
 import { test as base, expect, type Page } from '@playwright/test';
 
@@ -59,6 +60,13 @@ export const test = base.extend<{
   /** `patchWorker` for `page`; call it before the page loads. */
   patchWorker: (code: string | ((served: number) => string), options?: WorkerPatchOptions) => Promise<PatchedWorker>;
 }>({
+  // A route handler still awaiting `route.fetch()` when its test ends (a shard the page was still loading)
+  // fails the run with "1 error was not a part of any test". Routes end here, before the page closes,
+  // and whatever their handlers were still doing is dropped.
+  page: async ({ page }, provide) => {
+    await provide(page);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+  },
   // `provide` is Playwright's `use`, renamed so the React hooks lint does not take it for React's.
   pageErrors: async ({ page }, provide) => {
     await provide(collectPageErrors(page));

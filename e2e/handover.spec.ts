@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { Page, TestInfo } from '@playwright/test';
+import { isCI } from '../scripts/ci';
 import { DATA_DIR } from '../scripts/convert';
 import { OPTIMIZER_FILE_NAME, parseRunFile, type RunFile } from '../src/train/handover';
 import { dropFiles, type NodeFile } from './drop';
@@ -90,7 +91,7 @@ function needTorch(): void {
   const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
   const missing =
     probe.status !== 0 ? `${PYTHON} with torch and numpy is not available (${probe.error?.message ?? probe.stderr.trim()})` : '';
-  if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must run the hand-over round trip`);
+  if (missing && isCI()) throw new Error(`${missing}: CI must run the hand-over round trip`);
   test.skip(missing !== '', missing);
 }
 

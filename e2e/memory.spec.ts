@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 async function epochMemory(page: Page) {
   return page.locator('table.epochs tbody tr').evaluateAll((rows) =>

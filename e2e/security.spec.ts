@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('the built app runs a whole training under a strict CSP and talks only to its own origin', async ({ page, baseURL }) => {
   const origin = new URL(baseURL as string).origin;

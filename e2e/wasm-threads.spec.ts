@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { wasmLine } from './wasm';
 
 /** A short WASM run: 256 training images, 100 test images. */

@@ -4,7 +4,8 @@ CIFAR_TAB_REFERENCE  folder written by the reference script (npm run test:python
 CIFAR_TAB_DATA       the app's shard folder (default public/data/cifar10)
 CIFAR_TAB_ARCHIVE    cifar-10-binary.tar.gz (default ../shared/cifar10/cifar-10-binary.tar.gz)
 
-A missing input skips the tests that need it, except under CI=true, where it fails them.
+A missing input skips the tests that need it, except under CI, where it fails them; and under CI
+any skipped test is reported as a failure (ci_plugin.py).
 """
 import json
 import os
@@ -16,6 +17,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 from cifar_tab.data import read_shards  # noqa: E402
+from ci_plugin import in_ci, pytest_runtest_makereport  # noqa: E402,F401  (a hook, registered by being here)
 
 CASES = [f"{p}-{c}" for p in ("tiny", "seed", "fast") for c in ("rgb", "gray")]
 
@@ -25,7 +27,7 @@ def need(path, what):
     if path and os.path.exists(path):
         return path
     message = f"{what} not found at {path!r}"
-    if os.environ.get("CI") == "true":
+    if in_ci():
         pytest.fail(message + " (CI must run these tests)")
     pytest.skip(message)
 
