@@ -17,14 +17,14 @@ import type { BenchBackend } from './protocol';
  * `wasmThreads`: the WASM backend's thread count (default: as the app, one per
  * logical core where the page is cross-origin isolated).
  * Returns what runs (adapter, renderer or wasm flavour), whether it is a
- * software renderer, and which kernels are ours.
+ * software renderer, which kernels are ours, and wasm's thread count.
  */
 export async function startBackend(
   name: BenchBackend,
   ours: boolean,
   stockKernels: string[] = [],
   wasmThreads?: number,
-): Promise<{ adapter: string; software: boolean; registered: string[] }> {
+): Promise<{ adapter: string; software: boolean; registered: string[]; wasmThreads: number | null }> {
   const threads = name === 'wasm' ? prepareWasmThreads({ threads: wasmThreads ?? currentThreadEnvironment().hardwareConcurrency }) : null;
   if (!(await tf.setBackend(name))) throw new Error(`TensorFlow.js could not start the ${name} backend here`);
   await tf.ready();
@@ -38,7 +38,7 @@ export async function startBackend(
     registered = registered.filter((k) => k !== kernelName);
   }
   const adapter = await describe(name, threads);
-  return { adapter, software: isSoftwareRenderer(adapter), registered };
+  return { adapter, software: isSoftwareRenderer(adapter), registered, wasmThreads: threads?.threads ?? null };
 }
 
 async function describe(name: BenchBackend, threads: WasmThreadPlan | null): Promise<string> {

@@ -59,8 +59,8 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
     }
     case 'peer': {
       const images = await loadBenchImages(dataUrl);
-      await startBackend(job.backend, true);
-      return { kind: 'peer', rows: await runPeerJob(job, images, log) };
+      const { wasmThreads } = await startBackend(job.backend, true, [], job.wasmThreads);
+      return { kind: 'peer', rows: await runPeerJob(job, images, wasmThreads, log) };
     }
   }
 }

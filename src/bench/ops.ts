@@ -72,6 +72,10 @@ function convolutionCases({ x32, dy32, x128, w32, w128, patches, rows, patchesT,
       name: 'Conv2DBackpropInput 32→32, 32² (ours)',
       run: () => kernel('Conv2DBackpropInput', { dy: dy32, filter: w32 }, { ...conv, inputShape: x32.shape }),
     },
+    {
+      name: 'Conv2DBackpropInput 32→32, 32² (stock)',
+      run: () => stock('Conv2DBackpropInput', { dy: dy32, filter: w32 }, { ...conv, inputShape: x32.shape }),
+    },
     // The pieces of our 'conv' weight gradient for 32→32 at 32² (see conv2d-backprop-filter.ts).
     { name: '  its x transposed to [32,32,32,64]', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
     { name: '  its dy transposed to [32,32,64,32]', run: () => tf.transpose(dy32, [1, 2, 0, 3]) },
@@ -118,6 +122,10 @@ function layerCases({ x32, dy32, channel, pooled }: Inputs, batch: number): Case
       name: 'MaxPoolGrad 2×2 [64,32,32,32] (ours)',
       run: () => kernel('MaxPoolGrad', { dy: pooled, input: x32, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' }),
     },
+    {
+      name: 'MaxPoolGrad 2×2 [64,32,32,32] (stock)',
+      run: () => stock('MaxPoolGrad', { dy: pooled, input: x32, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' }),
+    },
     { name: 'Transpose [64,32,32,32] → [32,32,32,64] (ours)', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
     { name: 'Transpose [64,32,32,32] → [32,32,32,64] (stock)', run: () => stock('Transpose', { x: x32 }, { perm: [3, 1, 2, 0] }) },
     {
@@ -132,6 +140,10 @@ function layerCases({ x32, dy32, channel, pooled }: Inputs, batch: number): Case
     },
     { name: 'Slice [64,32,32,32] → [64,30,30,32]', run: () => tf.slice(x32, [0, 1, 1, 0], [batch, 30, 30, 32]) },
     { name: 'Tile [1,1,1,32] → [64,32,32,32] (ours)', run: () => tf.tile(channel.reshape([1, 1, 1, 32]), [batch, 32, 32, 1]) },
+    {
+      name: 'Tile [1,1,1,32] → [64,32,32,32] (stock)',
+      run: () => stock('Tile', { x: channel.reshape([1, 1, 1, 32]) }, { reps: [batch, 32, 32, 1] }),
+    },
   ];
 }
 

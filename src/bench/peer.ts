@@ -58,8 +58,16 @@ export function demoNetwork(): tf.Sequential {
   });
 }
 
-function peerRow(trainer: PeerRow['trainer'], backend: string, batchSize: number, images: number, ms: number, lastLoss: number): PeerRow {
-  return { trainer, backend, batchSize, images, ms, imagesPerSecond: (images * 1000) / ms, lastLoss };
+function peerRow(
+  trainer: PeerRow['trainer'],
+  backend: string,
+  threads: number | null,
+  batchSize: number,
+  images: number,
+  ms: number,
+  lastLoss: number,
+): PeerRow {
+  return { trainer, backend, threads, batchSize, images, ms, imagesPerSecond: (images * 1000) / ms, lastLoss };
 }
 
 function runConvnetjs(job: PeerJob, images: BenchImages): PeerRow {
@@ -80,10 +88,17 @@ function runConvnetjs(job: PeerJob, images: BenchImages): PeerRow {
   const start = performance.now();
   let loss = Number.NaN;
   for (let n = 0; n < job.peerImages; n++) loss = trainOne(2 * DEMO.batchSize + n);
-  return peerRow('convnetjs', 'JavaScript', DEMO.batchSize, job.peerImages, performance.now() - start, loss);
+  // ConvNetJS is plain JavaScript on the worker's one thread.
+  return peerRow('convnetjs', 'JavaScript', 1, DEMO.batchSize, job.peerImages, performance.now() - start, loss);
 }
 
-async function runOursOnDemo(job: PeerJob, images: BenchImages, batchSize: number, backendName: string): Promise<PeerRow> {
+async function runOursOnDemo(
+  job: PeerJob,
+  images: BenchImages,
+  batchSize: number,
+  backendName: string,
+  threads: number | null,
+): Promise<PeerRow> {
   const model = demoNetwork();
   // ConvNetJS's Adadelta has no learning rate (it is 1); tfjs's takes one.
   const optimizer = tf.train.adadelta(1, DEMO.rho, DEMO.epsilon);
@@ -121,21 +136,28 @@ async function runOursOnDemo(job: PeerJob, images: BenchImages, batchSize: numbe
         lastRead = performance.now();
       }
     }
-    return peerRow('ours', backendName, batchSize, job.steps * batchSize, performance.now() - start, loss);
+    return peerRow('ours', backendName, threads, batchSize, job.steps * batchSize, performance.now() - start, loss);
   } finally {
     optimizer.dispose();
     model.dispose();
   }
 }
 
-export async function runPeerJob(job: PeerJob, images: BenchImages, log: (text: string) => void): Promise<PeerRow[]> {
+export async function runPeerJob(
+  job: PeerJob,
+  images: BenchImages,
+  threads: number | null,
+  log: (text: string) => void,
+): Promise<PeerRow[]> {
   const rows: PeerRow[] = [];
   const peer = runConvnetjs(job, images);
   log(`convnetjs: ${peer.imagesPerSecond.toFixed(1)} images/s`);
   rows.push(peer);
   for (const batchSize of job.batchSizes) {
-    const row = await runOursOnDemo(job, images, batchSize, job.backend);
-    log(`ours (${job.backend}, batch ${batchSize}): ${row.imagesPerSecond.toFixed(1)} images/s`);
+    const row = await runOursOnDemo(job, images, batchSize, job.backend, threads);
+    log(
+      `ours (${job.backend}${threads === null ? '' : `, ${threads} thread(s)`}, batch ${batchSize}): ${row.imagesPerSecond.toFixed(1)} images/s`,
+    );
     rows.push(row);
   }
   return rows;

@@ -214,11 +214,15 @@ export interface PeerJob {
   batchSizes: number[];
   /** Ours: timed steps per batch size, after two warm-up steps. */
   steps: number;
+  /** wasm: ours on this many threads (ConvNetJS has one); default one per core, as the app. */
+  wasmThreads?: number;
 }
 
 export interface PeerRow {
   trainer: 'convnetjs' | 'ours';
   backend: string;
+  /** Threads the trainer computed on: ConvNetJS always 1; ours on wasm as the job asked; null on a GPU backend. */
+  threads: number | null;
   batchSize: number;
   images: number;
   ms: number;

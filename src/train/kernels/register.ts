@@ -122,7 +122,9 @@ const overStock = (kernelName: string, make: (backendName: string, stock: Kernel
 });
 
 // Forward convolutions on our relaxed-SIMD kernel, and through them wasm's input and weight gradients (see
-// fma-conv.ts): ~1.8× XNNPACK's on one thread, so only where a worker has one thread; XNNPACK's threads elsewhere.
+// fma-conv.ts): 1.70–2.04× XNNPACK's products on one thread here (docs/benchmarks.md, `npm run bench -- --gemm`), so
+// only where a worker has one thread; XNNPACK's threads elsewhere. The page names the kernel, not that ratio: it
+// was measured on one machine, not on the user's.
 const fmaConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
   ...overStock(kernelName, (_backendName, stock) => makeFmaConv(stock)),
   available: () => FmaConv.compiles(),
@@ -132,7 +134,7 @@ const fmaConv = (kernelName: 'Conv2D' | 'FusedConv2D'): Installer => ({
 export function wasmConvolutionsInWords(backend: unknown): string {
   if (!FmaConv.compiles()) return "convolutions on XNNPACK's kernels (this browser's WebAssembly has no relaxed SIMD)";
   const threads = wasmThreads(backend);
-  if (threads === 1) return "convolutions on ours, with relaxed SIMD's fused multiply-add (~1.8× XNNPACK's on one thread)";
+  if (threads === 1) return "convolutions on ours, with relaxed SIMD's fused multiply-add (one thread per worker)";
   return `convolutions on XNNPACK's kernels${threads === null ? '' : ` and their ${threads} threads`} (ours runs where a worker has one)`;
 }
 
