@@ -25,7 +25,9 @@ test('npm run train: the tiny preset on 5,000 images for one epoch beats 30% on 
   expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
   expect(report.epochs).toHaveLength(1);
   expect(Object.keys(report.epochs[0]).sort()).toEqual([
+    'elapsedSeconds',
     'epoch',
+    'images',
     'imagesPerSecond',
     'seconds',
     'trainAccuracy',
@@ -38,6 +40,16 @@ test('npm run train: the tiny preset on 5,000 images for one epoch beats 30% on 
   expect(report.test.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(10_000);
   expect(report.test.perClass).toHaveLength(10);
   expect(report.totalSeconds).toBeGreaterThan(0);
+  // Time to accuracy: the epoch's images (whole batches of the 5,000), its time from Train within the run's, and
+  // one entry for each level the validation accuracy reached, and none for the others.
+  const [epoch] = report.epochs;
+  expect(epoch.images).toBe(Math.floor(5000 / 64) * 64);
+  expect(epoch.elapsedSeconds).toBeGreaterThanOrEqual(epoch.seconds);
+  expect(epoch.elapsedSeconds).toBeLessThan(report.totalSeconds);
+  const levels = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93].filter((t) => epoch.valAccuracy >= t);
+  expect(report.timeToAccuracy).toEqual(
+    levels.map((threshold) => ({ threshold, epoch: 1, seconds: epoch.elapsedSeconds, images: epoch.images })),
+  );
 });
 
 test('npm run train refuses bad settings before starting a browser', async () => {

@@ -50,6 +50,7 @@ test('two finished runs from the library overlay their validation curves and sit
     /^\d+\.\d$/,
     'wasm',
     /\d s$/,
+    /^(none reached|50 %: .+)$/,
   ]);
   await expect(rows.nth(1).locator('th, td')).toHaveText([
     /^2 · tiny · rgb · 2 epochs$/,
@@ -60,6 +61,7 @@ test('two finished runs from the library overlay their validation curves and sit
     /^\d+\.\d$/,
     'wasm',
     /\d s$/,
+    /^(none reached|50 %: .+)$/,
   ]);
 
   // One validation curve per run on one chart, two epochs each, at the same x positions, in the order of their accuracies.
@@ -79,5 +81,28 @@ test('two finished runs from the library overlay their validation curves and sit
     );
   }
   await expect(page.getByTestId('compare-loss')).toHaveAttribute('data-drawn', 'true');
+
+  // Time to accuracy: each run's cell names exactly the levels its validation accuracy reached.
+  const levels = (texts: string[]) => [50, 60, 70, 80].filter((t) => Math.max(...percent(texts)) >= t).map((t) => `${t} %:`);
+  for (const [row, texts] of [
+    [rows.nth(0), grayEpochs],
+    [rows.nth(1), rgbEpochs],
+  ] as const) {
+    const cell = (await row.getByTestId('compare-time-to-accuracy').textContent()) ?? '';
+    const expected = levels(texts);
+    if (expected.length === 0) expect(cell).toBe('none reached');
+    for (const level of expected) expect(cell).toContain(level);
+  }
+
+  // The same curves against minutes from Train: each run's points move right with its own time.
+  await compare.getByRole('radio', { name: 'minutes from Train' }).check();
+  await expect(chart).toHaveAttribute('data-axis', 'minutes');
+  await expect(chart).toHaveAttribute('data-drawn', 'true');
+  await expect(chart.locator('g.mark-line path')).toHaveCount(2);
+  for (const run of ['1 · tiny · gray · 2 epochs', '2 · tiny · rgb · 2 epochs']) {
+    const [first, second] = (await lineVertices(line(run))) as [[number, number], [number, number]];
+    expect(second[0]).toBeGreaterThan(first[0]);
+  }
+  await expect(page.getByTestId('compare-accuracy-figure')).toHaveAttribute('aria-label', /per minute from Train of 2 runs/);
   expect(pageErrors).toEqual([]);
 });

@@ -18,6 +18,13 @@ async function expectFinishedRun(page: Page) {
   await expect(perClass).toHaveCount(10);
   await expect(perClass.first().locator('td')).toHaveText(['airplane', /^\d{1,3}\.\d%$/, /^\d+$/]);
   await expect(page.getByTestId('epoch')).toHaveText('1 / 1');
+  // Time to accuracy: the levels the one validation reached in rows, the others named as not reached with the best.
+  const valAccuracy = Number.parseFloat((await page.getByTestId('val-accuracy').textContent()) ?? '');
+  const timed = page.getByTestId('time-to-accuracy');
+  const reached = [50, 60, 70, 80].filter((t) => valAccuracy >= t);
+  await expect(timed.locator('tbody tr')).toHaveCount(reached.length);
+  await expect(page.getByTestId('time-to-accuracy-missed')).toContainText(`(best ${valAccuracy.toFixed(1)} %)`);
+  await expect(page.getByTestId('next-threshold')).toContainText('too early to tell');
 }
 
 for (const backend of ['webgpu', 'webgl'] as const) {

@@ -9,6 +9,9 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { SettingsError } from '../src/errors';
+import type { EpochRecord } from '../src/train/records';
+import { timeToAccuracy } from '../src/train/timeToAccuracy';
+import { formatSeconds } from '../src/ui/progress';
 import { DEFAULT_SETTINGS, SETTINGS_SPEC, SETTING_KEYS, parseSettings, settingsToQuery, type Settings } from '../src/train/settings';
 import type { AutomationEvent } from '../src/ui/automation';
 import { BACKEND_REQUESTS } from '../src/worker/protocol';
@@ -37,6 +40,10 @@ const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|w
 Settings (as in the page's form; a preset's own defaults apply where it has them):
 ${settingsUsage()}
 `;
+
+function epochRecords(events: readonly AutomationEvent[]): EpochRecord[] {
+  return events.flatMap((e) => (e.type === 'epoch-end' ? [e.record] : []));
+}
 
 async function main(): Promise<number> {
   const settingOptions = Object.fromEntries(SETTING_KEYS.map((k) => [k, { type: 'string' as const }]));
@@ -83,6 +90,11 @@ async function main(): Promise<number> {
           console.log(
             `epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} acc ${(e.trainAccuracy * 100).toFixed(1)}% | ${e.valLoss === null ? 'no validation' : `val loss ${e.valLoss.toFixed(4)} acc ${((e.valAccuracy ?? 0) * 100).toFixed(1)}%`} | ${e.seconds.toFixed(1)} s, ${e.imagesPerSecond.toFixed(1)} img/s${e.best ? ' *' : ''}`,
           );
+          for (const r of timeToAccuracy(epochRecords(events)).filter((r) => r.epoch === e.epoch)) {
+            console.log(
+              `  reached ${Math.round(r.threshold * 100)} % validation accuracy ${formatSeconds(r.seconds)} after Train (${r.seconds.toFixed(1)} s, ${r.images?.toLocaleString('en-US') ?? '?'} training images)`,
+            );
+          }
           break;
         }
         case 'test-result':
@@ -109,7 +121,9 @@ async function main(): Promise<number> {
       config: settings,
       backend: info?.name,
       adapter: info?.adapter,
-      epochs: events.flatMap((e) => (e.type === 'epoch-end' ? [e.record] : [])).map(({ best: _best, ...rest }) => rest),
+      epochs: epochRecords(events).map(({ best: _best, ...rest }) => rest),
+      // One entry per validation accuracy reached: seconds from Train (pauses excluded) and training images by then.
+      timeToAccuracy: timeToAccuracy(epochRecords(events)),
       test: { accuracy, loss, count, perClass, confusion },
       totalSeconds: (performance.now() - started) / 1000,
     };

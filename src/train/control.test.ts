@@ -18,6 +18,18 @@ describe('RunControl', () => {
     expect(control.now()).toBe(1500);
   });
 
+  it('counts elapsed time from its creation, pauses excluded', () => {
+    const clock = new ManualClock();
+    clock.advance(7000);
+    const control = new RunControl(clock);
+    clock.advance(2000);
+    control.pause();
+    clock.advance(9000);
+    control.resume();
+    clock.advance(500);
+    expect(control.elapsed()).toBe(2500);
+  });
+
   it('holds the next step while paused and lets it go on resume', async () => {
     const control = new RunControl(new ManualClock());
     control.pause();

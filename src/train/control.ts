@@ -10,13 +10,22 @@ export class RunControl {
   private pausedSince: number | null = null;
   private stopRequested = false;
   private wakeUp: (() => void) | undefined;
+  /** The run's time when it was created, i.e. when Train was pressed (the worker makes one per run). */
+  private readonly createdAt: number;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock = systemClock) {
+    this.createdAt = clock.now();
+  }
 
   /** Milliseconds of the run's time: the clock with every pause taken out. */
   now(): number {
     const now = this.clock.now();
     return now - this.pausedMs - (this.pausedSince === null ? 0 : now - this.pausedSince);
+  }
+
+  /** The run's time since it was created, pauses excluded. Unit: ms. */
+  elapsed(): number {
+    return this.now() - this.createdAt;
   }
 
   get paused(): boolean {

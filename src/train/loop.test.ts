@@ -112,7 +112,13 @@ describe('trainModel', () => {
     for (const r of result.epochs) {
       expect(r.seconds).toBeGreaterThan(0);
       expect(r.imagesPerSecond).toBeGreaterThan(0);
+      // Time to accuracy: the images of every epoch so far (12 steps of the batch), and time that only grows.
+      expect(r.images).toBe(r.epoch * 12 * opts.settings.batchSize);
     }
+    const elapsed = result.epochs.map((r) => r.elapsedSeconds as number);
+    expect(elapsed[0]).toBeGreaterThanOrEqual((result.epochs[0] as EpochRecord).seconds);
+    expect(elapsed[1]).toBeGreaterThan(elapsed[0] as number);
+    expect(elapsed[2]).toBeGreaterThan(elapsed[1] as number);
     expect(result.stopReason).toBe('completed');
 
     // The test report.
@@ -209,6 +215,8 @@ describe('trainModel', () => {
     expect(stepsWhilePaused).toBe(1);
     expect(result.steps).toBe(4);
     expect(records[0]?.seconds).toBeLessThan(1);
+    // The minute paused is not time spent reaching an accuracy either.
+    expect(records[0]?.elapsedSeconds).toBeLessThan(1);
     opts.model.dispose();
   });
 

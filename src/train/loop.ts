@@ -21,6 +21,7 @@ import { checkModelInput, evaluate } from './evaluate';
 import { fitWhitening } from './fitWhitening';
 import type { BatchMetrics, EpochRecord, StopReason, Subset, TrainResult } from './records';
 import type { Settings } from './settings';
+import { elapsedSeconds } from './timeToAccuracy';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from './step';
 import { MetricReader, READ_EVERY } from './metricReader';
 import { loadBatch, stepShare, type ReplicaGroup, type ReplicaLink } from './replicas';
@@ -96,6 +97,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const epochs: EpochRecord[] = resume ? [...resume.epochs] : [];
   let training: Training | null = null;
   let stopReason: StopReason = resume?.stopped ? 'early-stopping' : 'completed';
+  // Time to accuracy counts from Train: a resumed run adds its time to the checkpoint's (the gap between is not counted).
+  const elapsedBefore = resume ? (elapsedSeconds(resume.epochs).at(-1) ?? 0) : 0;
 
   try {
     if (resume) {
@@ -124,6 +127,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         seconds: (control.now() - start) / 1000,
         imagesPerSecond: (batchesPerEpoch * settings.batchSize) / trained.seconds,
         best: decision?.improved ?? false,
+        elapsedSeconds: elapsedBefore + control.elapsed() / 1000,
+        images: epoch * batchesPerEpoch * settings.batchSize,
       };
       epochs.push(record);
       await sink({ type: 'epoch-end', record });

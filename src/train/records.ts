@@ -43,6 +43,14 @@ export interface EpochRecord {
   imagesPerSecond: number;
   /** Lowest validation loss so far (the final best epoch is `TrainResult.bestEpoch`). */
   best: boolean;
+  /**
+   * From Train to the end of this epoch's validation, set-up included, pauses
+   * excluded (timeToAccuracy.ts). Unit: s. Absent in records of earlier
+   * versions and of the PyTorch side.
+   */
+  elapsedSeconds?: number;
+  /** Training images seen since the run began, this epoch's included. Absent where `elapsedSeconds` is. */
+  images?: number;
 }
 
 /** A model measured on a subset in inference mode: validation after each epoch, the test report at the end. */

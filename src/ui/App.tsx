@@ -256,6 +256,7 @@ function RunSection({ state, client, now }: { state: AppState; client: TrainerCl
       {state.test && state.data && (
         <ResultsPanel
           test={state.test}
+          epochs={state.epochs}
           classes={state.data.classes}
           runOver={state.status !== 'training' && state.status !== 'paused'}
           loadImages={loadImages}

@@ -5,7 +5,7 @@
 import { PRESETS, type Preset } from '../model/config';
 import { SETTINGS_SPEC, presetDefaults } from '../train/settings';
 import type { PresetCost } from '../worker/protocol';
-import { MEASURED_ACCURACY, epochSeconds } from './presetCosts';
+import { GOOD_ACCURACY, MEASURED_RUNS, epochSeconds, minutesToGood } from './presetCosts';
 import { formatSeconds } from './progress';
 
 export function PresetCostTable({
@@ -36,13 +36,15 @@ export function PresetCostTable({
           <th scope="col">one epoch</th>
           <th scope="col">the run</th>
           <th scope="col">test accuracy reached</th>
+          <th scope="col">to {GOOD_ACCURACY * 100} % here (estimate)</th>
         </tr>
       </thead>
       <tbody>
         {PRESETS.map((preset) => {
           const cost = costs[preset];
           const epoch = cost ? epochSeconds(cost, trainImages, presetDefaults(preset).batchSize) : Number.NaN;
-          const reached = MEASURED_ACCURACY[preset];
+          const reached = MEASURED_RUNS[preset];
+          const toGood = minutesToGood(reached, cost);
           return (
             <tr
               key={preset}
@@ -60,7 +62,18 @@ export function PresetCostTable({
               </td>
               <td>{formatSeconds(epoch)}</td>
               <td>{formatSeconds(epoch * epochs)}</td>
-              <td title={reached?.run}>{reached ? `${(reached.accuracy * 100).toFixed(1)} %` : 'not measured yet'}</td>
+              <td title={reached ? `${reached.command} (${reached.date})` : undefined}>
+                {reached ? `${(reached.accuracy * 100).toFixed(1)} %` : 'not measured yet'}
+              </td>
+              <td data-testid="minutes-to-good">
+                {toGood !== null
+                  ? formatSeconds(toGood * 60)
+                  : !reached
+                    ? 'not measured yet'
+                    : reached.imagesTo80 === null
+                      ? `does not reach ${GOOD_ACCURACY * 100} %`
+                      : '–'}
+              </td>
             </tr>
           );
         })}

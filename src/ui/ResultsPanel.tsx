@@ -4,7 +4,7 @@
  * predictions and mistakes.
  */
 import { useMemo, useState } from 'react';
-import type { Evaluation } from '../train/records';
+import type { EpochRecord, Evaluation } from '../train/records';
 import type { SampleImages, TestPredictions } from '../worker/protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { VisChart } from './VisChart';
@@ -14,6 +14,7 @@ import { ConfusionMatrix, type Cell } from './results/ConfusionMatrix';
 import { matrixCells } from './results/confusion';
 import { classRows, type ClassRow } from './results/perClass';
 import { PerClassTable } from './results/PerClassTable';
+import { TimeToAccuracyTable } from './results/TimeToAccuracy';
 
 type Vis = typeof import('@tensorflow/tfjs-vis');
 
@@ -35,11 +36,14 @@ export interface TestReport {
 
 export function ResultsPanel({
   test,
+  epochs,
   classes,
   runOver,
   loadImages,
 }: {
   test: TestReport;
+  /** The run's epochs, for its time to accuracy. */
+  epochs: readonly EpochRecord[];
   classes: string[];
   /** False while the run still finishes (saving its model): the tfjs-vis bars wait until then. */
   runOver: boolean;
@@ -58,6 +62,7 @@ export function ResultsPanel({
         <strong data-testid="test-loss">{result.loss.toFixed(4)}</strong> on {result.count.toLocaleString('en-US')} test images never seen
         in training (chance: 10%).
       </p>
+      <TimeToAccuracyTable epochs={epochs} />
       <div className="results-grid">
         <div>
           <h3>Confusion matrix</h3>

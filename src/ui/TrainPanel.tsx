@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import type { AppState } from './state';
 import { LiveCurves } from './charts/LiveCurves';
 import { formatSeconds, runProgress, type RunProgress } from './progress';
+import { NextThresholdLine } from './results/TimeToAccuracy';
 
 const percent = (fraction: number | null | undefined) =>
   fraction === null || fraction === undefined ? '–' : `${(fraction * 100).toFixed(1)}%`;
@@ -49,6 +50,7 @@ export function TrainPanel({ state, now, controls }: { state: AppState; now: num
         </div>
       </div>
       <RunStats state={state} progress={progress} />
+      <NextThresholdLine epochs={epochs} plannedEpochs={state.totalEpochs} />
       <div className="bars">
         <label className="bar">
           Epoch <progress data-testid="epoch-progress" max={1} value={progress.epochFraction} />

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Preset } from '../model/config';
 import type { PresetCost } from '../worker/protocol';
-import { cachedCost, epochSeconds, fittingPreset, probeBatch, storeCost, trainImagesFor, type CostStore } from './presetCosts';
+import {
+  cachedCost,
+  epochSeconds,
+  fittingPreset,
+  minutesToGood,
+  probeBatch,
+  storeCost,
+  trainImagesFor,
+  type CostStore,
+} from './presetCosts';
 
 const cost = (preset: Preset, imagesPerSecond: number, batchSize = 64): PresetCost => ({
   preset,
@@ -53,5 +62,20 @@ describe('preset costs', () => {
     expect(cachedCost(store, 'cpu', 'SIMD, 2 threads', 'seed')).toBeUndefined();
     for (const key of store.map.keys()) store.map.set(key, '{not json');
     expect(cachedCost(store, 'wasm', 'SIMD, 2 threads', 'seed')).toBeUndefined();
+  });
+});
+
+describe('minutesToGood', () => {
+  const run = { accuracy: 0.85, command: 'npm run train', date: '2026-12-06', imagesTo80: 600_000 };
+
+  it('turns the measured images to 80 % into minutes at the speed measured here', () => {
+    expect(minutesToGood(run, { imagesPerSecond: 250 })).toBe(40);
+  });
+
+  it('has no figure for a run that never reached it, an unmeasured preset or an unknown speed', () => {
+    expect(minutesToGood({ ...run, imagesTo80: null }, { imagesPerSecond: 250 })).toBeNull();
+    expect(minutesToGood(null, { imagesPerSecond: 250 })).toBeNull();
+    expect(minutesToGood(run, null)).toBeNull();
+    expect(minutesToGood(run, { imagesPerSecond: 0 })).toBeNull();
   });
 });

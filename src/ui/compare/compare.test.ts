@@ -38,7 +38,7 @@ function entry(id: string, color: 'rgb' | 'gray', epochs: EpochRecord[]): Librar
 }
 
 describe('compare runs', () => {
-  const rgb = entry('a', 'rgb', [epoch(1, 0.3), epoch(2, 0.4)]);
+  const rgb = entry('a', 'rgb', [epoch(1, 0.3), epoch(2, 0.55)]);
   const gray = entry('b', 'gray', [epoch(1, 0.25), epoch(2, null), epoch(3, 0.35)]);
   const runs = [rgb, gray] as ComparableEntry[];
 
@@ -61,6 +61,8 @@ describe('compare runs', () => {
         imagesPerSecond: 123,
         backend: 'wasm',
         seconds: 20,
+        // Records without elapsed time (as before this version): the epochs' own 10 s each, added up.
+        timeToAccuracy: [{ threshold: 0.5, epoch: 2, seconds: 20, images: null }],
       },
       {
         id: 'b',
@@ -72,16 +74,17 @@ describe('compare runs', () => {
         imagesPerSecond: 123,
         backend: 'wasm',
         seconds: 20,
+        timeToAccuracy: [],
       },
     ]);
   });
 
   it('overlays the validation curves, skipping epochs without validation', () => {
     expect(comparePoints(runs, 'valAccuracy')).toEqual([
-      { run: '1 · tiny · rgb · 2 epochs', epoch: 1, value: 0.3 },
-      { run: '1 · tiny · rgb · 2 epochs', epoch: 2, value: 0.4 },
-      { run: '2 · tiny · gray · 3 epochs', epoch: 1, value: 0.25 },
-      { run: '2 · tiny · gray · 3 epochs', epoch: 3, value: 0.35 },
+      { run: '1 · tiny · rgb · 2 epochs', epoch: 1, minutes: 10 / 60, value: 0.3 },
+      { run: '1 · tiny · rgb · 2 epochs', epoch: 2, minutes: 20 / 60, value: 0.55 },
+      { run: '2 · tiny · gray · 3 epochs', epoch: 1, minutes: 10 / 60, value: 0.25 },
+      { run: '2 · tiny · gray · 3 epochs', epoch: 3, minutes: 30 / 60, value: 0.35 },
     ]);
     expect(comparePoints(runs, 'valLoss')[0]?.value).toBeCloseTo(1.7, 10);
   });
@@ -95,10 +98,31 @@ describe('compare runs', () => {
     const stayed = entry('s', 'gray', [epoch(1, 0.2)]) as ComparableEntry;
     stayed.run.segments = [{ fromEpoch: 1, toEpoch: 1, where: 'browser', detail: 'wasm' }];
     const moves = compareMoves([stayed, moved]);
-    expect(moves).toEqual([{ run: '2 · tiny · rgb · 3 epochs', epoch: 1.5, fromEpoch: 2, label: '→ PyTorch, 2 processes (gloo)' }]);
+    expect(moves).toEqual([
+      { run: '2 · tiny · rgb · 3 epochs', epoch: 1.5, fromEpoch: 2, minutes: 10 / 60, label: '→ PyTorch, 2 processes (gloo)' },
+    ]);
     expect(describeMoves(moves)).toBe('2 · tiny · rgb · 3 epochs moved → PyTorch, 2 processes (gloo) before epoch 2');
     const spec = JSON.stringify(compareSpec(['a', 'b'], 'valAccuracy', 'light'));
     expect(spec).toContain('"rule"');
     expect(spec).toContain('"name":"moves"');
+  });
+
+  it('draws the curves against minutes from Train when asked, the moves too', () => {
+    const byEpoch = compareSpec(['a'], 'valAccuracy', 'light') as { layer: { encoding: { x: { field: string } } }[] };
+    const byTime = compareSpec(['a'], 'valAccuracy', 'light', 'minutes') as typeof byEpoch;
+    expect(byEpoch.layer.map((l) => l.encoding.x.field)).toEqual(['epoch', 'epoch', 'epoch', 'epoch']);
+    expect(byTime.layer.map((l) => l.encoding.x.field)).toEqual(['minutes', 'minutes', 'minutes', 'minutes']);
+  });
+
+  it('takes the recorded time from Train where the epochs carry it', () => {
+    const timed = entry('t', 'rgb', [
+      { ...epoch(1, 0.52), elapsedSeconds: 45, images: 900 },
+      { ...epoch(2, 0.61), elapsedSeconds: 75, images: 1800 },
+    ]) as ComparableEntry;
+    expect(compareRows([timed])[0]?.timeToAccuracy).toEqual([
+      { threshold: 0.5, epoch: 1, seconds: 45, images: 900 },
+      { threshold: 0.6, epoch: 2, seconds: 75, images: 1800 },
+    ]);
+    expect(comparePoints([timed], 'valAccuracy').map((p) => p.minutes)).toEqual([0.75, 1.25]);
   });
 });

@@ -7,6 +7,7 @@ import type { VisualizationSpec } from 'vega-embed';
 import type { LibraryEntry } from '../../store/library';
 import type { RunRecord } from '../../train/records';
 import { moveMarkers } from '../../train/runHistory';
+import { elapsedSeconds, timeToAccuracy, type ThresholdReached } from '../../train/timeToAccuracy';
 import { CHART_WIDTH } from '../charts/embed';
 import { PALETTES, type Scheme } from '../vis/theme';
 
@@ -28,6 +29,8 @@ export interface CompareRow {
   backend: string;
   /** Unit: s. */
   seconds: number;
+  /** When its validation accuracy first reached each level. */
+  timeToAccuracy: ThresholdReached[];
 }
 
 export function compareRows(entries: readonly ComparableEntry[]): CompareRow[] {
@@ -41,26 +44,32 @@ export function compareRows(entries: readonly ComparableEntry[]): CompareRow[] {
     imagesPerSecond: entry.run.imagesPerSecond,
     backend: entry.run.backend,
     seconds: entry.run.seconds,
+    timeToAccuracy: timeToAccuracy(entry.run.epochs),
   }));
 }
 
 export type CompareMetric = 'valAccuracy' | 'valLoss';
+/** What the curves run against: epochs, or minutes from Train (time to accuracy). */
+export type CompareAxis = 'epoch' | 'minutes';
 
 export interface ComparePoint {
   run: string;
   epoch: number;
+  /** From Train to the end of this epoch's validation, pauses excluded. */
+  minutes: number;
   value: number;
 }
 
 /** Each run's validation curve: one point per epoch that was validated. */
 export function comparePoints(entries: readonly ComparableEntry[], metric: CompareMetric): ComparePoint[] {
   const rows = compareRows(entries);
-  return entries.flatMap((entry, i) =>
-    entry.run.epochs.flatMap((e) => {
+  return entries.flatMap((entry, i) => {
+    const elapsed = elapsedSeconds(entry.run.epochs);
+    return entry.run.epochs.flatMap((e, j) => {
       const value = e[metric];
-      return value === null ? [] : [{ run: (rows[i] as CompareRow).label, epoch: e.epoch, value }];
-    }),
-  );
+      return value === null ? [] : [{ run: (rows[i] as CompareRow).label, epoch: e.epoch, minutes: (elapsed[j] as number) / 60, value }];
+    });
+  });
 }
 
 /** Where a run moved between engines: a rule between two epochs, e.g. "→ PyTorch, 2 processes (gloo)". */
@@ -70,12 +79,21 @@ export interface CompareMove {
   epoch: number;
   /** The first epoch trained after the move. */
   fromEpoch: number;
+  /** When the last epoch before the move ended (x in minutes from Train). */
+  minutes: number;
   label: string;
 }
 
 export function compareMoves(entries: readonly ComparableEntry[]): CompareMove[] {
   const rows = compareRows(entries);
-  return entries.flatMap((entry, i) => moveMarkers(entry.run).map((m) => ({ run: (rows[i] as CompareRow).label, ...m })));
+  return entries.flatMap((entry, i) => {
+    const elapsed = elapsedSeconds(entry.run.epochs);
+    return moveMarkers(entry.run).map((m) => ({
+      run: (rows[i] as CompareRow).label,
+      ...m,
+      minutes: (elapsed[m.fromEpoch - 2] ?? 0) / 60,
+    }));
+  });
 }
 
 /** The moves in words, for the text alternative and the caption: "1 · tiny … moved → PyTorch, 2 processes (gloo) before epoch 2". */
@@ -93,10 +111,18 @@ export const COMPARE_DATA = 'points';
 /** The second data set: CompareMove rows. */
 export const MOVES_DATA = 'moves';
 
-export function compareSpec(runs: readonly string[], metric: CompareMetric, scheme: Scheme): VisualizationSpec {
+export function compareSpec(
+  runs: readonly string[],
+  metric: CompareMetric,
+  scheme: Scheme,
+  axis: CompareAxis = 'epoch',
+): VisualizationSpec {
   const palette = PALETTES[scheme];
   const accuracy = metric === 'valAccuracy';
-  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { padding: 6 }, axis: { tickMinStep: 1, format: 'd' } };
+  const x =
+    axis === 'epoch'
+      ? { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { padding: 6 }, axis: { tickMinStep: 1, format: 'd' } }
+      : { field: 'minutes', type: 'quantitative', title: 'minutes from Train', scale: { padding: 6, zero: true } };
   const y = {
     field: 'value',
     type: 'quantitative',
@@ -124,12 +150,12 @@ export function compareSpec(runs: readonly string[], metric: CompareMetric, sche
       {
         data: { name: MOVES_DATA },
         mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
-        encoding: { x: { field: 'epoch', type: 'quantitative' }, color, tooltip: [{ field: 'run' }, { field: 'label', title: 'moved' }] },
+        encoding: { x: { field: axis, type: 'quantitative' }, color, tooltip: [{ field: 'run' }, { field: 'label', title: 'moved' }] },
       },
       {
         data: { name: MOVES_DATA },
         mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, y: 2, fontSize: 10, aria: false },
-        encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' }, color },
+        encoding: { x: { field: axis, type: 'quantitative' }, text: { field: 'label' }, color },
       },
       {
         mark: { type: 'point', filled: true, size: 45, clip: false, aria: false },
@@ -140,6 +166,7 @@ export function compareSpec(runs: readonly string[], metric: CompareMetric, sche
           tooltip: [
             { field: 'run' },
             { field: 'epoch' },
+            { field: 'minutes', format: '.1f' },
             { field: 'value', title: accuracy ? 'accuracy' : 'loss', format: accuracy ? '.1%' : '.4f' },
           ],
         },
