@@ -3,7 +3,8 @@
  * app's own code. Builds the shards if they are missing (as the e2e tests do),
  * writes the app's reference outputs into a temporary folder
  * (scripts/export-reference.ts), then runs pytest with Debian's Python, which
- * has python3-torch and python3-pytest. Arguments go to pytest (e.g. -k parity).
+ * has python3-torch and python3-pytest. Arguments go to pytest (e.g. -k parity,
+ * or python/tests/test_ddp.py to run that file alone).
  *
  * PYTHON overrides the interpreter (default /usr/bin/python3). Without torch
  * and pytest there, the tests cannot run: outside CI that is said and the
@@ -50,7 +51,11 @@ function main(): number {
   try {
     const exported = run('npx', ['tsx', 'scripts/export-reference.ts', '--out', reference, '--data', DATA_DIR]);
     if (exported !== 0) return exported;
-    return run(PYTHON, ['-m', 'pytest', '-q', 'python/tests', ...process.argv.slice(2)], {
+    const args = process.argv.slice(2);
+    // pytest runs every test of a folder named beside one of its files, so a named test file
+    // (or file::test) replaces the default folder rather than joining it.
+    const named = args.some((arg) => /\.py(::|$)/.test(arg));
+    return run(PYTHON, ['-m', 'pytest', '-q', ...(named ? [] : ['python/tests']), ...args], {
       ...process.env,
       CIFAR_TAB_REFERENCE: reference,
       CIFAR_TAB_DATA: resolve(DATA_DIR),
