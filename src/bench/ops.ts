@@ -138,7 +138,11 @@ function layerCases({ x32, dy32, channel, pooled }: Inputs, batch: number): Case
           [0, 0],
         ]),
     },
-    { name: 'Slice [64,32,32,32] → [64,30,30,32]', run: () => tf.slice(x32, [0, 1, 1, 0], [batch, 30, 30, 32]) },
+    { name: 'Slice [64,32,32,32] → [64,30,30,32] (ours)', run: () => tf.slice(x32, [0, 1, 1, 0], [batch, 30, 30, 32]) },
+    {
+      name: 'Slice [64,32,32,32] → [64,30,30,32] (stock)',
+      run: () => stock('Slice', { x: x32 }, { begin: [0, 1, 1, 0], size: [batch, 30, 30, 32] }),
+    },
     { name: 'Tile [1,1,1,32] → [64,32,32,32] (ours)', run: () => tf.tile(channel.reshape([1, 1, 1, 32]), [batch, 32, 32, 1]) },
     {
       name: 'Tile [1,1,1,32] → [64,32,32,32] (stock)',
