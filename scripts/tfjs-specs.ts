@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KernelSet, SpecRun } from '../src/tfjs-specs/run';
-import { compareRuns, describeVerdict, type Verdict } from '../src/tfjs-specs/verdict';
+import { compareRuns, describeRuns, describeVerdict, type Verdict } from '../src/tfjs-specs/verdict';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
@@ -68,7 +68,7 @@ function resultTable(stock: SpecRun, ours: SpecRun): string {
   return ['stock   ours    spec', ...names.map((n) => `${cell(stockByName.get(n))} ${cell(oursByName.get(n))} ${n}`)].join('\n') + '\n';
 }
 
-export const reportFile = (backend: string) => join(REPORT_DIR, `${backend}.txt`);
+const reportFile = (backend: string) => join(REPORT_DIR, `${backend}.txt`);
 
 export interface BackendOutcome {
   verdict: Verdict;
@@ -92,16 +92,6 @@ export async function nodeSpecs(backend: string, files?: readonly string[]): Pro
   }
 }
 
-/** What a run covered and what it took, in one line. */
-export function describeRuns({ stock, ours }: BackendOutcome): string {
-  const own = ours.ownNames.length > 0 ? `; ours under names of our own, no tfjs spec: ${ours.ownNames.join(', ')}` : '';
-  const optimizers = ours.fusedOptimizers ? ' and the fused Adam/momentum updates' : '';
-  return (
-    `  ${stock.files.length} spec files for ${ours.replaced.join(', ') || 'nothing'}${optimizers}${own}` +
-    ` (stock ${stock.seconds.toFixed(1)} s, ours ${ours.seconds.toFixed(1)} s)`
-  );
-}
-
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const verbose = args.includes('--verbose');
@@ -113,7 +103,7 @@ async function main(): Promise<number> {
   for (const backend of backends) {
     const outcome = await nodeSpecs(backend, files);
     describeVerdict(outcome.verdict).forEach((line) => console.log(line));
-    console.log(describeRuns(outcome));
+    describeRuns(outcome.stock, outcome.ours).forEach((line) => console.log(line));
     if (verbose) console.log(resultTable(outcome.stock, outcome.ours));
     regressions += outcome.verdict.regressions.length;
   }

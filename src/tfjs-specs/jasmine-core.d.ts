@@ -8,6 +8,7 @@ declare module 'jasmine-core/lib/jasmine-core/jasmine.js' {
     fullName: string;
     status: 'passed' | 'failed' | 'pending' | 'excluded';
     failedExpectations: FailedExpectation[];
+    duration: number | null;
   }
   interface SuiteDone {
     id: string;

@@ -24,6 +24,7 @@ export interface SpecResult {
   status: 'passed' | 'failed' | 'skipped';
   /** The failed expectations' messages, first lines only. */
   errors: string[];
+  ms: number;
 }
 
 export interface SpecRun {
@@ -128,15 +129,28 @@ export async function runTfjsSpecs(backend: string, kernels: KernelSet, only?: r
         file: fileOf.get(r.id) ?? 'suite',
         status: r.status === 'passed' ? 'passed' : r.status === 'failed' ? 'failed' : 'skipped',
         errors: firstLines(r.failedExpectations),
+        ms: r.duration ?? 0,
       }),
     // An error in a suite's afterAll belongs to no spec: it is a result of its own.
     suiteDone: (r) => {
       if (r.failedExpectations.length > 0)
-        results.push({ name: unique(`${r.fullName} (suite)`), file: 'suite', status: 'failed', errors: firstLines(r.failedExpectations) });
+        results.push({
+          name: unique(`${r.fullName} (suite)`),
+          file: 'suite',
+          status: 'failed',
+          errors: firstLines(r.failedExpectations),
+          ms: 0,
+        });
     },
     jasmineDone: (r) => {
       if (r.failedExpectations.length > 0)
-        results.push({ name: unique('(outside any suite)'), file: 'suite', status: 'failed', errors: firstLines(r.failedExpectations) });
+        results.push({
+          name: unique('(outside any suite)'),
+          file: 'suite',
+          status: 'failed',
+          errors: firstLines(r.failedExpectations),
+          ms: 0,
+        });
     },
   });
   await env.execute();

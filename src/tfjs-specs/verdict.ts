@@ -50,3 +50,16 @@ export function describeVerdict(v: Verdict): string[] {
     ...v.fixedByOurs.map((name) => `  fails with stock, passes with ours: ${name}`),
   ];
 }
+
+/** What the two runs covered and what they took: the files, the kernels, and seconds per file (both runs together). */
+export function describeRuns(stock: SpecRun, ours: SpecRun): string[] {
+  const own = ours.ownNames.length > 0 ? `; ours under names of our own, which no tfjs spec calls: ${ours.ownNames.join(', ')}` : '';
+  const optimizers = ours.fusedOptimizers ? ' and the fused Adam/momentum updates' : '';
+  const msByFile = new Map<string, number>();
+  for (const r of [...stock.results, ...ours.results]) msByFile.set(r.file, (msByFile.get(r.file) ?? 0) + r.ms);
+  return [
+    `  ${stock.files.length} spec files for ${ours.replaced.join(', ') || 'nothing'}${optimizers}${own}` +
+      ` (stock ${stock.seconds.toFixed(1)} s, ours ${ours.seconds.toFixed(1)} s)`,
+    ...[...msByFile].map(([file, ms]) => `    ${file}: ${(ms / 1000).toFixed(1)} s`),
+  ];
+}
