@@ -43,6 +43,12 @@ export default defineConfig({
   plugins: [
     react(),
     {
+      // tfjs-core's package.json says its modules are free of side effects except a listed few, which leaves its spec
+      // files empty in a bundle: their describe() calls are all they do (tfjs-specs.html, src/tfjs-specs/).
+      name: 'tfjs-spec-files-have-side-effects',
+      transform: (code, id) => (/\/@tensorflow\/tfjs-core\/dist\/.+_test\.js$/.test(id) ? { code, moduleSideEffects: true } : null),
+    },
+    {
       // Build only: the dev server's hot reload needs inline scripts.
       name: 'content-security-policy',
       apply: 'build',
@@ -69,8 +75,16 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
-    // bench.html: the benchmark page of `npm run bench` (src/bench/), its own entry so it shares no state with the app.
-    rollupOptions: { input: { main: local('./index.html'), bench: local('./bench.html') } },
+    // bench.html: the benchmark page of `npm run bench` (src/bench/), its own entry so it shares no state with the app;
+    // tfjs-specs.html: TensorFlow.js's own specs against our kernels (src/tfjs-specs/, e2e/tfjs-specs.spec.ts).
+    rollupOptions: {
+      input: { main: local('./index.html'), bench: local('./bench.html'), 'tfjs-specs': local('./tfjs-specs.html') },
+      // jasmine-core evals only a string handed to its mock clock's setTimeout, which tfjs's specs never do.
+      onwarn(warning, warn) {
+        if (warning.code === 'EVAL' && warning.id?.includes('/jasmine-core/')) return;
+        warn(warning);
+      },
+    },
   },
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts', 'vite-plugin-*.test.ts'],

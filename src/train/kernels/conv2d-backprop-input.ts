@@ -22,10 +22,20 @@ export function inputGradConvInfo(filter: TensorInfo, attrs: Conv2DBackpropInput
   );
 }
 
-/** Whether the forward-conv formulation covers this shape: stride 1, NHWC, and no padding wider than the filter. */
-export function convInputGradSupported(info: backend_util.Conv2DInfo): boolean {
+/**
+ * Whether the forward-conv formulation covers this call: stride 1, NHWC, no padding wider than the filter,
+ * and dy shaped as the forward convolution's output. tfjs accepts a dy of another shape (conv2dTranspose with
+ * an outputShape its input does not produce) and its kernels read dy as if it had that shape; ours would
+ * convolve all of dy and return a dx of another shape (tfjs's spec "input=8x8x8,output=4x4x8,…,p=same vec4").
+ */
+export function convInputGradSupported(info: backend_util.Conv2DInfo, dy: TensorInfo): boolean {
   const { top, bottom, left, right } = info.padInfo;
+  const [batch, height, width, channels] = dy.shape;
   return (
+    batch === info.batchSize &&
+    height === info.outHeight &&
+    width === info.outWidth &&
+    channels === info.outChannels &&
     info.dataFormat === 'channelsLast' &&
     info.strideHeight === 1 &&
     info.strideWidth === 1 &&
@@ -40,10 +50,10 @@ export function conv2DBackpropInputViaConv(args: KernelArgs, backendName: string
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   const info = inputGradConvInfo(filter, attrs);
-  if (!convInputGradSupported(info)) {
+  if (!convInputGradSupported(info, dy)) {
     throw new Error(
       `Conv2DBackpropInput via conv cannot do dataFormat ${attrs.dataFormat}, strides ${String(attrs.strides)}, ` +
-        `pad ${JSON.stringify(attrs.pad)} on backend '${backendName}'`,
+        `pad ${JSON.stringify(attrs.pad)}, dy of shape [${String(dy.shape)}] on backend '${backendName}'`,
     );
   }
   const { filterHeight: kh, filterWidth: kw } = info;
@@ -65,9 +75,9 @@ export type InputGradRule = (info: backend_util.Conv2DInfo) => 'conv' | 'stock';
 /** A Conv2DBackpropInput kernelFunc that runs ours where `rule` says 'conv' and the shape allows, else `stock`. */
 export function makeConv2DBackpropInput(backendName: string, rule: InputGradRule, stock: KernelFunc): KernelFunc {
   return (args) => {
-    const { filter } = args.inputs as { filter: TensorInfo };
+    const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const info = inputGradConvInfo(filter, args.attrs as unknown as Conv2DBackpropInputAttrs);
-    if (convInputGradSupported(info) && rule(info) === 'conv') return conv2DBackpropInputViaConv(args, backendName);
+    if (convInputGradSupported(info, dy) && rule(info) === 'conv') return conv2DBackpropInputViaConv(args, backendName);
     return stock(args);
   };
 }

@@ -211,6 +211,11 @@ const PLANS: Record<string, Installer[]> = {
   ],
 };
 
+/** The kernel names `registerTrainingKernels(backendName)` may register, whether or not this engine can run them all. */
+export function plannedKernels(backendName: string): string[] {
+  return (PLANS[backendName] ?? []).map((i) => i.kernelName);
+}
+
 /**
  * The static rules that timing on the device may override, per backend (tune-device.ts).
  * WASM has none to tune: its rules were measured on CPUs like the ones it runs on.
