@@ -92,7 +92,7 @@ class RunWorkers {
   async steps(count: number): Promise<StepsReply> {
     const replies = await Promise.all(this.workers.map((w) => w.request<StepsReply>({ type: 'steps', count })));
     const sums = new Set(replies.map((r) => r.weightsChecksum));
-    if (sums.size > 1) throw new Error(`The replicas' weights drifted apart (sums ${[...sums].join(', ')})`);
+    if (sums.size > 1) throw new Error(`The replicas' weights drifted apart (checksums ${[...sums].join(', ')})`);
     // The replicas make the same calls at the same time: the first one's counts stand for one.
     const counts = replies[0]?.counts;
     return {

@@ -333,7 +333,7 @@ export interface StepsReply {
   gatherMs: number;
   /** webgpu / webgl: GPU API calls made during these steps (totals, not per step). */
   counts?: Counts;
-  /** Replicas only, after the steps: the sum of the trainable weights, equal in every replica while they train as one. */
+  /** Replicas only, after the steps: a hash of the trainable weights (weightsChecksum), equal in every replica while they train as one (their BatchNorm statistics differ until averaged). */
   weightsChecksum?: number;
 }
 export type FromBenchWorker = { type: 'log'; text: string } | { type: 'reply'; value: unknown } | { type: 'error'; message: string };

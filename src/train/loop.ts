@@ -115,7 +115,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         stopReason = 'user';
         break;
       }
-      await training.replicas?.group.check(model);
+      // Before validation and the checkpoint: both see every replica's statistics, and the copies are checked equal.
+      await training.replicas?.group.sync(model);
       const val = hasVal ? await evaluate(model, data.val, evalOptions) : null;
       const decision: EarlyStoppingDecision | null = val ? best.update(val.loss) : null;
       const record: EpochRecord = {

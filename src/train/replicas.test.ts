@@ -6,6 +6,7 @@ import {
   CONTROL_INTS,
   METRIC_VALUES,
   ReplicaError,
+  averageReplicaValues,
   barrier,
   loadBatch,
   meanOfSlots,
@@ -16,7 +17,9 @@ import {
   sharedViews,
   stepShare,
   takeShare,
+  weightsChecksum,
   type ReplicaLink,
+  type ReplicaValues,
 } from './replicas';
 import { createTrainStep } from './step';
 
@@ -112,6 +115,62 @@ describe('meanOfSlots', () => {
       }
       expect(covered).toEqual(new Array<number>(length).fill(1));
     }
+  });
+});
+
+describe('averageReplicaValues', () => {
+  const weight = (name: string, values: number[], shape = [values.length]): ReplicaValues => ({
+    name,
+    shape,
+    values: Float32Array.from(values),
+  });
+
+  it('averages each weight element by element over the replicas', () => {
+    const mean = averageReplicaValues([
+      [weight('bn1/moving_mean', [1, 2]), weight('bn1/moving_variance', [4, 8])],
+      [weight('bn1/moving_mean', [3, -2]), weight('bn1/moving_variance', [2, 2])],
+    ]);
+    expect(mean.map((m) => [...m])).toEqual([
+      [2, 0],
+      [3, 5],
+    ]);
+    expect(mean[0]).toBeInstanceOf(Float32Array);
+  });
+
+  it('sums in float64 in replica order and rounds to float32 once', () => {
+    // 1 + 2⁻²⁴ + 2⁻²⁴: in float32, step by step, each 2⁻²⁴ is lost to rounding (ties to even); in float64 the two
+    // make 2⁻²³, one float32 ulp of 1, which survives the division by 3 as the float32 nearest (1 + 2⁻²³)/3.
+    const tiny = 2 ** -24;
+    const replicas = [[weight('w', [1])], [weight('w', [tiny])], [weight('w', [tiny])]];
+    const [mean] = averageReplicaValues(replicas);
+    expect(mean?.[0]).toBe(Math.fround((1 + 2 * tiny) / 3));
+    expect(mean?.[0]).not.toBe(Math.fround(Math.fround(Math.fround(1 + tiny) + tiny) / 3));
+    // The same inputs give the same bits, whoever asks: every replica is set to one array's values.
+    const again = averageReplicaValues(replicas);
+    expect(new Uint32Array((again[0] as Float32Array).buffer)).toEqual(new Uint32Array((mean as Float32Array).buffer));
+  });
+
+  it('refuses replicas whose weights do not pair up', () => {
+    const a = [weight('bn1/moving_mean', [1, 2])];
+    expect(() => averageReplicaValues([a, [weight('bn2/moving_mean', [1, 2])]])).toThrow(ReplicaError);
+    expect(() => averageReplicaValues([a, [weight('bn1/moving_mean', [1, 2, 3])]])).toThrow(ReplicaError);
+    expect(() => averageReplicaValues([a, []])).toThrow(/has 0 weights/);
+    expect(() => averageReplicaValues([a, [{ name: 'bn1/moving_mean', shape: [2], values: Int32Array.from([1, 2]) }]])).toThrow(/float32/);
+    expect(() => averageReplicaValues([])).toThrow(RangeError);
+  });
+});
+
+describe('weightsChecksum', () => {
+  const variables = (...arrays: number[][]) => arrays.map((a) => ({ read: () => ({ dataSync: () => Float32Array.from(a) }) }));
+
+  it('is equal for equal bits and differs for any change a sum would miss', () => {
+    const sum = weightsChecksum(variables([1, 2], [3]));
+    expect(weightsChecksum(variables([1, 2], [3]))).toBe(sum);
+    expect(Number.isSafeInteger(sum)).toBe(true);
+    // What a float64 sum would not tell apart: swapped values, zero's sign; and one ulp.
+    expect(weightsChecksum(variables([2, 1], [3]))).not.toBe(sum);
+    expect(weightsChecksum(variables([0]))).not.toBe(weightsChecksum(variables([-0])));
+    expect(weightsChecksum(variables([1 + 2 ** -23, 2], [3]))).not.toBe(sum);
   });
 });
 

@@ -11,8 +11,12 @@
  * What differs from one worker training the whole batch: BatchNorm normalises
  * each replica's share with that share's own statistics ("ghost" batch norm,
  * as PyTorch's DistributedDataParallel does without SyncBatchNorm), and each
- * replica keeps its own running averages; the first replica's are the ones
- * evaluated and saved.
+ * replica updates its running averages from its share during the epoch. At
+ * the end of every epoch those are averaged over the replicas and the mean
+ * set in every one (averageReplicaValues): a running mean is linear in the
+ * batch means, so with equal shares the mean of the replicas' running means
+ * is the whole batches' running mean; the running variance becomes the mean
+ * of the halves' variances, short of the spread between the halves' means.
  *
  * The memory every replica shares, one SharedArrayBuffer:
  *   Int32 × 4   control: barrier generation, arrivals, failure flag, unused
@@ -226,18 +230,83 @@ export interface ReplicaGroup {
   start(from: ReplicaStart): Promise<ReplicaLink>;
   /** The other replicas start step `step` on their rows of the batch now in the shared buffer (call before the first replica's own step). */
   step(step: number): void;
-  /** Throws a ReplicaError unless every replica's trainable weights equal `model`'s, bit for bit. */
-  check(model: LayersModel): Promise<void>;
+  /**
+   * At the end of an epoch, before `model` is evaluated or saved: sets every
+   * replica's non-trainable weights (BatchNorm's running statistics), `model`'s
+   * included, to their mean over the replicas (averageReplicaValues), then
+   * throws a ReplicaError unless every replica's weights, all of them, equal
+   * `model`'s bit for bit.
+   */
+  sync(model: LayersModel): Promise<void>;
   /** Ends this use; the other replicas let go of their models. */
   end(): Promise<void>;
 }
 
-/** Sum of every trainable value, in float64: replicas that train as one agree on it exactly. */
+/**
+ * A 53-bit hash of the weights' float32 bit patterns, in order: replicas that
+ * train as one agree on it exactly, and a difference in any bit (a sign of
+ * zero included) or in the order changes it, which a sum would not show.
+ * (cyrb53, over 32-bit words instead of characters.)
+ */
 export function weightsChecksum(weights: { read(): { dataSync(): ArrayLike<number> } }[]): number {
-  let sum = 0;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
   for (const w of weights) {
-    const values = w.read().dataSync();
-    for (let i = 0; i < values.length; i++) sum += values[i] as number;
+    const values = Float32Array.from(w.read().dataSync());
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < bits.length; i++) {
+      const word = bits[i] as number;
+      h1 = Math.imul(h1 ^ word, 2654435761);
+      h2 = Math.imul(h2 ^ word, 1597334677);
+    }
   }
-  return sum;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** One weight's values in one replica, as averageReplicaValues takes them. */
+export interface ReplicaValues {
+  /** The variable's originalName: the same in every replica, whatever suffix tfjs gave `name`. */
+  name: string;
+  shape: number[];
+  values: Float32Array | Int32Array;
+}
+
+/**
+ * The element-wise mean over the replicas of each weight: `replicas[r]` holds
+ * replica r's weights, all in the same order. Summed in float64 in replica
+ * order (0 first) and rounded to float32 once, so the result does not depend
+ * on who computes it and every replica can be given the same bits. Throws a
+ * ReplicaError when the replicas' weights do not pair up (names, shapes,
+ * float32).
+ */
+export function averageReplicaValues(replicas: readonly (readonly ReplicaValues[])[]): Float32Array[] {
+  const first = replicas[0];
+  if (!first) throw new RangeError('No replicas to average');
+  for (const [r, weights] of replicas.entries()) {
+    if (weights.length !== first.length) {
+      throw new ReplicaError(`Replica ${r} has ${weights.length} weights to average; replica 0 has ${first.length}.`);
+    }
+    weights.forEach((w, i) => {
+      const own = first[i] as ReplicaValues;
+      if (w.name !== own.name || w.shape.join() !== own.shape.join() || w.values.length !== own.values.length) {
+        throw new ReplicaError(
+          `Replica ${r}'s weight ${i} is ${w.name} [${w.shape.join(', ')}]; replica 0's is ${own.name} [${own.shape.join(', ')}].`,
+        );
+      }
+      if (!(w.values instanceof Float32Array))
+        throw new ReplicaError(`Replica ${r}'s ${w.name} is not float32: only float32 weights are averaged.`);
+    });
+  }
+  return first.map((own, i) => {
+    const sum = new Float64Array(own.values.length);
+    for (const weights of replicas) {
+      const values = (weights[i] as ReplicaValues).values;
+      for (let j = 0; j < sum.length; j++) sum[j] = (sum[j] as number) + (values[j] as number);
+    }
+    const mean = new Float32Array(sum.length);
+    for (let j = 0; j < sum.length; j++) mean[j] = (sum[j] as number) / replicas.length;
+    return mean;
+  });
 }

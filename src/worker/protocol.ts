@@ -235,13 +235,19 @@ export type ToReplica =
     }
   /** Train step `step` on this replica's rows of the shared batch; no reply (the replicas meet in shared memory). */
   | { type: 'step'; step: number }
-  /** Replies `checksum`. */
+  /** Replies `statistics`: the replica's non-trainable weights (BatchNorm's running statistics), in the model's order. */
+  | { type: 'read-statistics' }
+  /** Set the non-trainable weights to these (their mean over the replicas), in the model's order; replies `statistics-written`. */
+  | { type: 'write-statistics'; weights: WeightValues[] }
+  /** Replies `checksum`, of all the replica's weights (replicas.ts, weightsChecksum). */
   | { type: 'checksum' }
   /** Let go of the model; replies `ended`. */
   | { type: 'end' };
 
 export type FromReplica =
   | { type: 'ready' }
+  | { type: 'statistics'; weights: WeightValues[] }
+  | { type: 'statistics-written' }
   | { type: 'checksum'; sum: number }
   | { type: 'ended' }
   /** A request or a step failed; after a failed step the replica has raised the shared failure flag. */

@@ -12,6 +12,7 @@ import { raiseFailure, stepShare, takeShare, weightsChecksum, type ReplicaLink }
 import { toModelConfig } from '../train/settings';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from '../train/step';
 import { startReplicaBackend } from './backend';
+import { frozenWeights, variableValues, writeWeights } from './weightValues';
 import { assertNever, type FromReplica, type ToReplica, type WeightValues } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -55,6 +56,11 @@ function end(): void {
   replica = null;
 }
 
+function built(): Replica {
+  if (!replica) throw new Error('No replica has been built');
+  return replica;
+}
+
 function runStep(step: number): void {
   if (!replica) throw new Error('A step arrived before the replica was built');
   takeShare(replica.link, replica.step.x, replica.step.y);
@@ -73,9 +79,13 @@ async function handle(message: ToReplica): Promise<void> {
       return post({ type: 'ready' });
     case 'step':
       return runStep(message.step);
+    case 'read-statistics':
+      return post({ type: 'statistics', weights: await variableValues(frozenWeights(built().model)) });
+    case 'write-statistics':
+      writeWeights(frozenWeights(built().model), message.weights);
+      return post({ type: 'statistics-written' });
     case 'checksum':
-      if (!replica) throw new Error('No replica to check');
-      return post({ type: 'checksum', sum: weightsChecksum(replica.model.trainableWeights) });
+      return post({ type: 'checksum', sum: weightsChecksum(built().model.weights) });
     case 'end':
       end();
       return post({ type: 'ended' });

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../errors';
 import {
   ReplicaError,
+  averageReplicaValues,
   raiseFailure,
   sharedBytes,
   weightsChecksum,
@@ -16,6 +17,7 @@ import {
   type ReplicaStart,
 } from '../train/replicas';
 import type { FromReplica, ToReplica, WeightValues } from './protocol';
+import { frozenWeights, valuesOf, variableValues, writeWeights } from './weightValues';
 
 /** One replica worker and the requests it has yet to answer, oldest first. */
 class Helper {
@@ -70,16 +72,6 @@ class Helper {
   }
 }
 
-async function valuesOf(tensors: { name: string; tensor: tf.Tensor }[]): Promise<WeightValues[]> {
-  return Promise.all(
-    tensors.map(async ({ name, tensor }) => {
-      const dtype = tensor.dtype === 'int32' ? 'int32' : 'float32';
-      const values = (await tensor.data()) as Float32Array | Int32Array;
-      return { name, shape: tensor.shape.slice(), dtype, values: values.slice() };
-    }),
-  );
-}
-
 export class ReplicaPool implements ReplicaGroup {
   private helpers: Helper[] | null = null;
   private link: ReplicaLink | null = null;
@@ -104,7 +96,7 @@ export class ReplicaPool implements ReplicaGroup {
     const { batchSize } = settings;
     const shared = new SharedArrayBuffer(sharedBytes(this.count, params, batchSize));
     const first: ReplicaLink = { index: 0, count: this.count, shared, params, batchSize };
-    const weights = await valuesOf(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
+    const weights = await variableValues(model.weights);
     const state = await optimizer.getWeights();
     let optimizerWeights: WeightValues[];
     try {
@@ -132,13 +124,22 @@ export class ReplicaPool implements ReplicaGroup {
     for (const h of this.helpers) h.send({ type: 'step', step });
   }
 
-  async check(model: tf.LayersModel): Promise<void> {
-    if (!this.helpers) throw new Error('The replica workers have not started');
-    const mine = weightsChecksum(model.trainableWeights);
-    const sums = await Promise.all(this.helpers.map((h) => h.request({ type: 'checksum' }, 'checksum')));
-    if (sums.some((s) => s.sum !== mine)) {
+  async sync(model: tf.LayersModel): Promise<void> {
+    if (!this.helpers || !this.link) throw new Error('The replica workers have not started');
+    const helpers = this.helpers;
+    const frozen = frozenWeights(model);
+    const mine = await variableValues(frozen);
+    const theirs = await Promise.all(helpers.map((h) => h.request({ type: 'read-statistics' }, 'statistics')));
+    // Replica 0's first, then the others in index order: the order averageReplicaValues sums in.
+    const means = averageReplicaValues([mine, ...theirs.map((t) => t.weights)]);
+    const weights: WeightValues[] = mine.map((w, i) => ({ ...w, dtype: 'float32', values: means[i] as Float32Array }));
+    writeWeights(frozen, weights);
+    await Promise.all(helpers.map((h) => h.request({ type: 'write-statistics', weights }, 'statistics-written')));
+    const sum = weightsChecksum(model.weights);
+    const sums = await Promise.all(helpers.map((h) => h.request({ type: 'checksum' }, 'checksum')));
+    if (sums.some((s) => s.sum !== sum)) {
       throw new ReplicaError(
-        `The training workers' models drifted apart (weight sums ${[mine, ...sums.map((s) => s.sum)].join(', ')}); the run cannot continue.`,
+        `The training workers' models drifted apart (weight checksums ${[sum, ...sums.map((s) => s.sum)].join(', ')}); the run cannot continue.`,
       );
     }
   }

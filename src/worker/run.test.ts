@@ -14,7 +14,7 @@ function group(count: number, failure?: Error): ReplicaGroup & { prepared: numbe
     },
     start: () => Promise.reject(new Error('not used')),
     step: () => {},
-    check: () => Promise.resolve(),
+    sync: () => Promise.resolve(),
     end: () => Promise.resolve(),
   };
 }
