@@ -115,14 +115,30 @@ async function crossEntropyError(): Promise<number> {
   return Math.max(worst, relative(metrics, [plain[0] as number, accuracy[0] as number]));
 }
 
+/** Indices in `model.weights` of the conv biases that feed a BatchNorm, whose gradient is 0 in exact arithmetic. */
+function biasesBeforeBatchNorm(model: tf.LayersModel): Set<number> {
+  const out = new Set<number>();
+  model.layers.forEach((layer, i) => {
+    if (layer.getClassName() !== 'Conv2D' || model.layers[i + 1]?.getClassName() !== 'BatchNormalization') return;
+    const bias = layer.weights.find((w) => w.originalName.endsWith('/bias'));
+    if (bias) out.add(model.weights.indexOf(bias));
+  });
+  return out;
+}
+
 /**
  * One training step of the tiny preset (momentum SGD, augmentation on) as
  * createTrainStep makes it on this backend (fused wherever it can be) against
- * the same step in tfjs ops and tfjs-layers: the change of every weight and
- * running statistic, relative to the largest change. SGD rather than Adam:
- * Adam's first step moves every weight by ±lr whatever its gradient's size,
- * so a bias whose gradient is 0 up to rounding (a conv bias before BatchNorm)
- * would flip at random.
+ * the same step in tfjs ops and tfjs-layers: each weight's and running
+ * statistic's change against its own largest change, so that a small weight
+ * is not measured against a large one. SGD rather than Adam: Adam's first
+ * step moves every weight by ±lr whatever its gradient's size, so a bias
+ * whose gradient is 0 up to rounding (a conv bias before BatchNorm) would
+ * flip at random. Those biases have no change of their own to compare with:
+ * theirs is rounding noise, measured against the largest change of the model.
+ * Seen on SwiftShader: at most 3.7e-6 of a weight's own change on WebGPU,
+ * 7.3e-6 on WebGL (bn1's γ, whose gradient sums 8,192 products); the bench
+ * spec's bound of 1e-4 leaves a margin of 13.
  */
 async function tinyStepError(): Promise<number> {
   const batch = 8;
@@ -131,6 +147,7 @@ async function tinyStepError(): Promise<number> {
   const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
   const before = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
   const start = await Promise.all(before.weights.map((w) => w.read().data()));
+  const noiseOnly = biasesBeforeBatchNorm(before);
   before.dispose();
 
   const ours = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
@@ -187,7 +204,7 @@ async function tinyStepError(): Promise<number> {
     after.map((a, i) => Float32Array.from(a as Float32Array, (v, j) => v - ((start[i] as Float32Array)[j] as number)));
   const [dOurs, dRef] = [delta(oursAfter), delta(refAfter)];
   const largest = Math.max(...dRef.map((d) => d.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
-  const weights = Math.max(...dOurs.map((d, i) => relative(d, dRef[i] as Float32Array, largest)));
+  const weights = Math.max(...dOurs.map((d, i) => relative(d, dRef[i] as Float32Array, noiseOnly.has(i) ? largest : 1e-30)));
   return Math.max(weights, relative(oursMetrics, refValues));
 }
 
