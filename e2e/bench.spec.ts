@@ -85,7 +85,7 @@ for (const backend of ['webgpu', 'webgl'] as const) {
   });
 }
 
-/** The bench page's `fused` job on `backend`: each check's max relative error against the unfused TensorFlow.js reference. */
+/** The bench page's `fused` job on `backend`: each check's max relative error against the unfused TensorFlow.js reference, run on the stock kernels. */
 async function fusedErrors(page: Page, backend: 'webgpu' | 'webgl'): Promise<FusedResult> {
   await page.goto('/bench.html');
   await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
@@ -97,7 +97,7 @@ async function fusedErrors(page: Page, backend: 'webgpu' | 'webgl'): Promise<Fus
   return result;
 }
 
-test('our fused ops match their unfused TensorFlow.js references on WebGPU (max relative error < 1e-4)', async ({
+test('our fused ops match their unfused references on TensorFlow.js’s stock WebGPU kernels (max relative error < 1e-4)', async ({
   page,
   pageErrors: errors,
 }) => {
@@ -128,7 +128,7 @@ test('our fused ops match their unfused TensorFlow.js references on WebGPU (max 
   expect(errors).toEqual([]);
 });
 
-test('our WebGL kernels (optimizers, dropout, cross-entropy) match their unfused TensorFlow.js references (max relative error < 1e-4)', async ({
+test('our WebGL kernels (optimizers, dropout, cross-entropy) match their unfused references on TensorFlow.js’s stock WebGL kernels (max relative error < 1e-4)', async ({
   page,
   pageErrors: errors,
 }) => {

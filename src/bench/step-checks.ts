@@ -2,7 +2,8 @@
  * Checks of the step's own kernels against tfjs on the job's backend (part of
  * the bench page's `fused` job, see fused-checks.ts): the fused optimizers,
  * dropout's mask, the batch's way in, the loss, and one whole training step of
- * the tiny preset against the same step made of tfjs ops.
+ * the tiny preset against the same step made of tfjs ops. Every reference
+ * runs on TensorFlow.js's stock kernels (onStockKernels).
  */
 import * as tf from '@tensorflow/tfjs';
 import { toModelInput } from '../data/preprocess';
@@ -13,6 +14,7 @@ import { batchInput, paramsRows } from '../train/kernels/batch-input';
 import { crossEntropyMetrics, crossEntropyObjective } from '../train/kernels/cross-entropy';
 import { dropoutTraining, kept } from '../train/kernels/dropout';
 import { CE_EPSILON, createOptimizer, createTrainStep, crossEntropy } from '../train/step';
+import { onStockKernels } from './backend';
 
 export interface StepCheck {
   name: string;
@@ -44,9 +46,14 @@ async function optimizerError(fused: tf.Optimizer, reference: tf.Optimizer, tag:
   for (let step = 0; step < 3; step++) {
     const grads = a.map((v, i) => tf.randomNormal(v.shape, 0, 0.1, 'float32', 10 * step + i + 1));
     fused.applyGradients(a.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
-    reference.applyGradients(b.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
+    const rw = await onStockKernels(async () => {
+      reference.applyGradients(b.map((v, i) => ({ name: v.name, tensor: grads[i] as tf.Tensor })));
+      const weights = await reference.getWeights();
+      await Promise.all([...b, ...weights.map((w) => w.tensor)].map((t) => t.data()));
+      return weights;
+    });
     tf.dispose(grads);
-    const [fw, rw] = [await fused.getWeights(), await reference.getWeights()];
+    const fw = await fused.getWeights();
     const pairs: [tf.Tensor, tf.Tensor][] = [
       ...a.map((v, i) => [v, b[i]] as [tf.Tensor, tf.Tensor]),
       ...fw.map((w, i) => [w.tensor, (rw[i] as { tensor: tf.Tensor }).tensor] as [tf.Tensor, tf.Tensor]),
@@ -84,7 +91,9 @@ async function batchInputError(color: 'rgb' | 'gray'): Promise<number> {
   const params = augmentParams(3, 7, batch);
   const rows = tf.tensor2d(paramsRows(params, new Int32Array(batch * 3)), [batch, 3], 'int32');
   const ours = await batchInput(pixels, rows, color, STATS).data();
-  const reference = await tf.tidy(() => augmentBatch(toModelInput(pixels, { color, ...STATS }), params, MAX_SHIFT)).data();
+  const reference = await onStockKernels(() =>
+    tf.tidy(() => augmentBatch(toModelInput(pixels, { color, ...STATS }), params, MAX_SHIFT)).data(),
+  );
   tf.dispose([pixels, rows]);
   return relative(ours, reference);
 }
@@ -99,18 +108,26 @@ async function crossEntropyError(): Promise<number> {
   let worst = 0;
   for (const smoothing of [0, 0.2]) {
     const ours = await crossEntropyObjective(probs, labels, smoothing, CE_EPSILON).data();
-    const reference = await crossEntropy(probs, labels, smoothing).data();
     const g = await tf
       .grad((p: tf.Tensor) => crossEntropyObjective(p as tf.Tensor2D, labels, smoothing, CE_EPSILON))(probs)
       .data();
-    const gRef = await tf
-      .grad((p: tf.Tensor) => crossEntropy(p as tf.Tensor2D, labels, smoothing))(probs)
-      .data();
+    const [reference, gRef] = await onStockKernels(() =>
+      Promise.all([
+        crossEntropy(probs, labels, smoothing).data(),
+        tf
+          .grad((p: tf.Tensor) => crossEntropy(p as tf.Tensor2D, labels, smoothing))(probs)
+          .data(),
+      ]),
+    );
     worst = Math.max(worst, relative(ours, reference), relative(g, gRef));
   }
   const metrics = await crossEntropyMetrics(probs, labels, CE_EPSILON).data();
-  const accuracy = await tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32'))).data();
-  const plain = await crossEntropy(probs, labels).data();
+  const [accuracy, plain] = await onStockKernels(() =>
+    Promise.all([
+      tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), labels), 'float32'))).data(),
+      crossEntropy(probs, labels).data(),
+    ]),
+  );
   tf.dispose([probs, labels]);
   return Math.max(worst, relative(metrics, [plain[0] as number, accuracy[0] as number]));
 }
@@ -171,34 +188,37 @@ async function tinyStepError(): Promise<number> {
   optimizer.dispose();
   ours.dispose();
 
-  const reference = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
-  const sgd = tf.train.momentum(settings.learningRate, 0.9);
-  const refMetrics = tf.tidy(() => {
-    const input = augmentBatch(
-      toModelInput(tf.tensor4d(pixels, [batch, 32, 32, 3]), { color: 'rgb', ...STATS }),
-      augmentParams(0, 5, batch),
-      MAX_SHIFT,
-    );
-    const y = tf.tensor1d(labels, 'int32');
-    let out: tf.Tensor | undefined;
-    const trainable = reference.trainableWeights.map((w) => w.read() as tf.Variable);
-    sgd.minimize(
-      () => {
-        const probs = reference.apply(input, { training: true }) as tf.Tensor2D;
-        const loss = crossEntropy(probs, y);
-        out = tf.keep(tf.stack([loss, tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'float32'))]));
-        return loss;
-      },
-      false,
-      trainable,
-    );
-    return out as tf.Tensor;
+  const { refValues, refAfter } = await onStockKernels(async () => {
+    const reference = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
+    const sgd = tf.train.momentum(settings.learningRate, 0.9);
+    const refMetrics = tf.tidy(() => {
+      const input = augmentBatch(
+        toModelInput(tf.tensor4d(pixels, [batch, 32, 32, 3]), { color: 'rgb', ...STATS }),
+        augmentParams(0, 5, batch),
+        MAX_SHIFT,
+      );
+      const y = tf.tensor1d(labels, 'int32');
+      let out: tf.Tensor | undefined;
+      const trainable = reference.trainableWeights.map((w) => w.read() as tf.Variable);
+      sgd.minimize(
+        () => {
+          const probs = reference.apply(input, { training: true }) as tf.Tensor2D;
+          const loss = crossEntropy(probs, y);
+          out = tf.keep(tf.stack([loss, tf.mean(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'float32'))]));
+          return loss;
+        },
+        false,
+        trainable,
+      );
+      return out as tf.Tensor;
+    });
+    const refValues = await refMetrics.data();
+    const refAfter = await Promise.all(reference.weights.map((w) => w.read().data()));
+    tf.dispose(refMetrics);
+    sgd.dispose();
+    reference.dispose();
+    return { refValues, refAfter };
   });
-  const refValues = await refMetrics.data();
-  const refAfter = await Promise.all(reference.weights.map((w) => w.read().data()));
-  tf.dispose(refMetrics);
-  sgd.dispose();
-  reference.dispose();
 
   const delta = (after: ArrayLike<number>[]) =>
     after.map((a, i) => Float32Array.from(a as Float32Array, (v, j) => v - ((start[i] as Float32Array)[j] as number)));
