@@ -3,9 +3,10 @@
  * backend (the bench page's `fused` job; e2e/bench.spec.ts asserts every
  * error < 1e-4 on WebGPU and WebGL). Each check runs on the backends where it
  * exercises a kernel of ours; every reference runs on TensorFlow.js's stock
- * kernels (onStockKernels), ours unregistered meanwhile. An entry is a name and a function returning
- * max|ours − reference| / max|reference|: adding a check is one line in
- * FUSED_CHECKS.
+ * kernels (onStockKernels), ours unregistered meanwhile. An entry is a name
+ * and a function returning a relative error, mostly max|ours − reference| /
+ * max|reference| (the optimizers value by value, the training step weight by
+ * weight: step-checks.ts): adding a check is one line in FUSED_CHECKS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
@@ -16,7 +17,7 @@ import { buildModel } from '../model/model';
 import { onStockKernels } from './backend';
 import { STEP_CHECKS, type StepCheck } from './step-checks';
 
-/** A name, the backends it runs on, and max|ours − reference| / max|reference|. */
+/** A name, the backends it runs on, and its relative error. */
 export type FusedCheck = StepCheck;
 
 /** Odd sizes, a constant channel (variance 0); γ frozen for ReLU as in the fast preset. */
