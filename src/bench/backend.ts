@@ -5,7 +5,7 @@
  * `ours` registers them here explicitly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerTrainingKernels, stockKernel } from '../train/kernels';
+import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from '../train/kernels';
 // Also points the WASM backend at our bundled binaries, as in the app.
 import { isSoftwareRenderer } from '../worker/backend';
 import { currentThreadEnvironment, describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
@@ -39,6 +39,22 @@ export async function startBackend(
   }
   const adapter = await describe(name, threads);
   return { adapter, software: isSoftwareRenderer(adapter), registered, wasmThreads: threads?.threads ?? null };
+}
+
+/**
+ * Runs `f` on TensorFlow.js's own kernels, ours registered again after it
+ * however it ends: the reference side of a check must not run our kernels
+ * too, or it compares ours with ours. Everything `f` computes is read back
+ * inside it, before ours return.
+ */
+export async function onStockKernels<T>(f: () => Promise<T>): Promise<T> {
+  const name = tf.getBackend();
+  unregisterTrainingKernels(name);
+  try {
+    return await f();
+  } finally {
+    registerTrainingKernels(name);
+  }
 }
 
 async function describe(name: BenchBackend, threads: WasmThreadPlan | null): Promise<string> {

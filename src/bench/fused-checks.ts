@@ -2,9 +2,11 @@
  * Our fused ops against their unfused TensorFlow.js references on the job's
  * backend (the bench page's `fused` job; e2e/bench.spec.ts asserts every
  * error < 1e-4 on WebGPU and WebGL). Each check runs on the backends where it
- * exercises a kernel of ours. An entry is a name and a function returning
- * max|ours − reference| / max|reference|: adding a check is one line in
- * FUSED_CHECKS.
+ * exercises a kernel of ours; every reference runs on TensorFlow.js's stock
+ * kernels (onStockKernels), ours unregistered meanwhile. An entry is a name
+ * and a function returning a relative error, mostly max|ours − reference| /
+ * max|reference| (the optimizers value by value, the training step weight by
+ * weight: step-checks.ts): adding a check is one line in FUSED_CHECKS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
@@ -12,9 +14,10 @@ import { relativeError } from '../train/kernels/testing';
 import type { BnActivation } from '../train/kernels/bn-act';
 import { applyForTraining } from '../train/batchnorm';
 import { buildModel } from '../model/model';
+import { onStockKernels } from './backend';
 import { STEP_CHECKS, type StepCheck } from './step-checks';
 
-/** A name, the backends it runs on, and max|ours − reference| / max|reference|. */
+/** A name, the backends it runs on, and its relative error. */
 export type FusedCheck = StepCheck;
 
 /** Odd sizes, a constant channel (variance 0); γ frozen for ReLU as in the fast preset. */
@@ -35,14 +38,15 @@ function bnActChecks(label: string, c: BnActCase): FusedCheck[] {
   return quantities.map((q) => ({
     name: `${label} ${q}`,
     backends: ['webgpu'],
-    run: async () => (await (comparison ??= compareBnAct(c)))[q],
+    run: async () => (await (comparison ??= compareBnAct(c, onStockKernels)))[q],
   }));
 }
 
 /**
  * The tiny preset (conv → BatchNorm → ELU blocks, no dropout) through
- * applyForTraining, fused wherever the backend allows, against tfjs-layers'
- * own training-mode apply: every weight gradient, and the running averages.
+ * applyForTraining, fused wherever the backend allows, with our kernels,
+ * against tfjs-layers' own training-mode apply on the stock kernels: every
+ * weight gradient, and the running averages.
  * A conv bias just before BatchNorm has gradient 0 in exact arithmetic, so
  * errors are measured against at least 1 % of the largest gradient.
  */
@@ -60,7 +64,7 @@ async function tinyModelErrors(): Promise<{ grads: number; moving: number }> {
     return { g, moving };
   };
   const ours = await pass((m) => applyForTraining(m, x));
-  const stock = await pass((m) => m.apply(x, { training: true }) as tf.Tensor);
+  const stock = await onStockKernels(() => pass((m) => m.apply(x, { training: true }) as tf.Tensor));
   tf.dispose([x, y]);
   const maxAbs = (v: ArrayLike<number>) => {
     let m = 0;

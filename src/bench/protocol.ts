@@ -199,7 +199,7 @@ export interface FusedJob {
 export interface FusedResult {
   kind: 'fused';
   backend: BenchBackend;
-  /** max|ours − reference| / max|reference| by check name. */
+  /** Each check's relative error against its reference (see fused-checks.ts), by check name. */
   errors: Record<string, number>;
   /** webgpu only: dispatches of one fused BatchNorm + ELU layer, forward, backward and running averages. */
   bnActDispatches?: number;

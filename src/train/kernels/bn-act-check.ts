@@ -77,8 +77,15 @@ export function bnActFixture(c: BnActCase): { pass(fused: boolean): BnActPass; d
   };
 }
 
-/** The fused op's error against the unfused one, per quantity (max abs error / max abs reference). */
-export async function compareBnAct(c: BnActCase): Promise<Record<BnActQuantity, number>> {
+/**
+ * The fused op's error against the unfused one, per quantity (max abs error /
+ * max abs reference). `reference` runs the unfused side, e.g. on the stock
+ * kernels.
+ */
+export async function compareBnAct(
+  c: BnActCase,
+  reference: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
+): Promise<Record<BnActQuantity, number>> {
   const values = async (fused: boolean) => {
     const fixture = bnActFixture(c);
     const p = fixture.pass(fused);
@@ -91,10 +98,10 @@ export async function compareBnAct(c: BnActCase): Promise<Record<BnActQuantity, 
     return { forward: y, movingMean, movingVariance, dx, dBeta, dGamma };
   };
   const ours = await values(true);
-  const reference = await values(false);
+  const unfused = await reference(() => values(false));
   const error = (q: BnActQuantity) => {
     const a = ours[q];
-    const b = reference[q];
+    const b = unfused[q];
     if (a === undefined || b === undefined) return q === 'dGamma' && c.frozenGamma ? 0 : NaN;
     return relativeError(a, b);
   };

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2DBackpropFilterWith } from './conv2d-backprop-filter';
+import { conv2DBackpropInputViaConv } from './conv2d-backprop-input';
 import { BN_ACT_KERNELS } from './bn-act';
 import { fusedOnGpu, registerTrainingKernels, stockKernel, unregisterTrainingKernels } from './register';
 import { randomTensor, relativeError, takeValues } from './testing';
@@ -253,22 +254,41 @@ describe('registerTrainingKernels on wasm', () => {
     tf.dispose([x, dy, viaRegistry]);
   });
 
-  it.each([
-    { shape: [2, 7, 5, 3], k: 3, cout: 4, pad: 'same', stride: 1 },
-    { shape: [3, 6, 9, 5], k: 5, cout: 2, pad: 'valid', stride: 1 },
-    { shape: [2, 5, 6, 1], k: 2, cout: 3, pad: 'same', stride: 1 },
-    { shape: [2, 9, 8, 3], k: 3, cout: 4, pad: 'same', stride: 2 },
-  ] as FilterCase[])('input gradient matches the stock wasm kernel: $shape $k×$k $pad stride $stride', (c) => {
+  /** The registered input gradient and the stock one it replaced, on the same random dy and filter. */
+  function inputGradients(c: FilterCase): {
+    ours: Float32Array;
+    stock: Float32Array;
+    args: Parameters<typeof conv2DBackpropInputViaConv>[0];
+  } {
     const filter = randomTensor([c.k, c.k, c.shape[3], c.cout], 5);
     const dyShape = tf.conv2d(tf.zeros(c.shape) as tf.Tensor4D, filter as tf.Tensor4D, c.stride, c.pad).shape;
     const dy = randomTensor(dyShape, 6);
     const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.shape } as unknown as NamedAttrMap;
-    const ours = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    const registered = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    const ours = registered.dataSync() as Float32Array;
     const stock = stockKernel('Conv2DBackpropInput', 'wasm');
     if (stock === undefined) throw new Error('the stock wasm Conv2DBackpropInput is gone');
     const want = takeValues(backend, stock.kernelFunc({ inputs: { dy, filter }, backend, attrs }) as TensorInfo);
-    expect(relativeError(ours.dataSync(), want)).toBeLessThan(1e-4);
-    tf.dispose([filter, dy, ours]);
+    registered.dispose();
+    return { ours, stock: want, args: { inputs: { dy, filter }, backend, attrs } };
+  }
+
+  it.each([
+    { shape: [2, 7, 5, 3], k: 3, cout: 4, pad: 'same', stride: 1 },
+    { shape: [3, 6, 9, 5], k: 5, cout: 2, pad: 'valid', stride: 1 },
+    { shape: [2, 5, 6, 1], k: 2, cout: 3, pad: 'same', stride: 1 },
+  ] as FilterCase[])('our input gradient (a forward convolution) matches the stock wasm kernel: $shape $k×$k $pad', (c) => {
+    const { ours, stock, args } = inputGradients(c);
+    expect(relativeError(ours, stock)).toBeLessThan(1e-4);
+    tf.dispose(Object.values(args.inputs) as tf.Tensor[]);
+  });
+
+  it('leaves a stride-2 input gradient to the stock wasm kernel: ours does stride 1 only', () => {
+    const { ours, stock, args } = inputGradients({ shape: [2, 9, 8, 3], k: 3, cout: 4, pad: 'same', stride: 2 });
+    expect(() => conv2DBackpropInputViaConv(args, 'wasm')).toThrow(/strides 2/);
+    // The stock kernel's own answer, not one that merely comes close.
+    expect(ours).toEqual(stock);
+    tf.dispose(Object.values(args.inputs) as tf.Tensor[]);
   });
 
   it('is idempotent: a second call changes nothing and does not wrap our own kernel', () => {

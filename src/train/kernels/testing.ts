@@ -35,6 +35,25 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
   return diff / Math.max(scale, 1e-30);
 }
 
+/**
+ * max over i of |a_i − b_i| / max(|b_i|, floor · max|b|): every value against
+ * itself, so that an error in small values is not hidden by the largest one,
+ * down to `floor` of the largest, where values that nearly cancel (w − lr·g)
+ * carry the rounding of their larger operands.
+ */
+export function valueError(a: ArrayLike<number>, b: ArrayLike<number>, floor: number): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let largest = 0;
+  for (let i = 0; i < b.length; i++) largest = Math.max(largest, Math.abs(b[i] ?? NaN));
+  const least = Math.max(floor * largest, 1e-30);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const want = b[i] ?? NaN;
+    worst = Math.max(worst, Math.abs((a[i] ?? NaN) - want) / Math.max(Math.abs(want), least));
+  }
+  return worst;
+}
+
 /** Reads a kernel's raw output and frees it. */
 export function takeValues(backend: KernelBackend, t: TensorInfo): Float32Array {
   const v = Float32Array.from(backend.readSync(t.dataId) as Float32Array);
