@@ -2,7 +2,7 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
-import { wasmThreadsBuild, wasmThreadsDevDeps } from './vite-plugin-wasm-threads.js';
+import { wasmThreadsBuild, wasmThreadsDevDeps } from './build/vite-plugin-wasm-threads.js';
 
 /**
  * The Content-Security-Policy of the built app. Everything comes from our own
@@ -12,7 +12,7 @@ import { wasmThreadsBuild, wasmThreadsDevDeps } from './vite-plugin-wasm-threads
  * also covers the worker) and as a meta tag in the built page for any host.
  * The WASM backend's threads need nothing more: its pthread workers and the
  * script they load are same-origin files of the build, not blobs (see
- * vite-plugin-wasm-threads.ts), so `worker-src` and `script-src` stay 'self'.
+ * build/vite-plugin-wasm-threads.ts), so `worker-src` and `script-src` stay 'self'.
  */
 const CSP = [
   "default-src 'self'",
@@ -87,7 +87,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts', 'vite-plugin-*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts', 'build/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     // Node 20's V8 (11.3) compiles WebAssembly's relaxed SIMD only behind this flag (Chromium has it on

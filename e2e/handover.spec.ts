@@ -5,7 +5,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import type { Page, TestInfo } from '@playwright/test';
 import { isCI } from '../scripts/ci';
 import { DATA_DIR } from '../scripts/convert';
-import { OPTIMIZER_FILE_NAME, parseRunFile, type RunFile } from '../src/train/handover';
+import { OPTIMIZER_FILE_NAME, parseRunFile, type RunFile } from '../src/handover/runFile';
 import { dropFiles, type NodeFile } from './drop';
 import { expect, test } from './fixtures';
 import { png } from './images';

@@ -46,6 +46,10 @@ test('with ?tune=on a software adapter is timed and the choices come from Indexe
   await expect(plan).toContainText('tuning is off (?tune=off)');
   await expect(plan.locator('tbody tr[data-source="static"]')).not.toHaveCount(0);
   await expect(plan.locator('tbody tr:not([data-source="static"])')).toHaveCount(0);
+  // Beside the plan, the registry's rows that run here: which kernels are ours on WebGPU, and why.
+  const ours = page.getByRole('region', { name: 'Kernels of ours on webgpu' });
+  await expect(ours.getByRole('listitem').filter({ hasText: 'Conv2DBackpropFilter (conv): the tiled matmul' })).toHaveCount(1);
+  await expect(ours.getByRole('listitem').filter({ hasText: 'optimizer update (optimizer): one dispatch per variable' })).toHaveCount(1);
   expect(errors).toEqual([]);
 });
 

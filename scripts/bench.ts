@@ -44,19 +44,23 @@ import {
   type TrainJob,
   type TrainTiming,
 } from '../src/bench/protocol';
-import { OPTIMIZERS, type OptimizerName } from '../src/train/settings';
-import type { CaseChoice } from '../src/train/kernels/tune';
+import { OPTIMIZERS, type OptimizerName } from '../src/run/settings';
+import type { CaseChoice } from '../src/kernels/tuning/tune';
 import { TUNE_MODES, type KernelPlanReport, type TuneMode } from '../src/worker/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 import { ms, printCounters, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
 import { benchTorch } from './bench-torch';
+import { optimizerInWords } from '../src/run/recipe';
+import { jobRecipe } from '../src/bench/protocol';
 
 const USAGE = `Usage: npm run bench -- [--backend webgpu|webgl|wasm|cpu] [--preset ${PRESETS.join('|')}] [--batchSize N]
          [--steps N] [--round N] [--warmup N] [--kernelReps N] [--optimizer adam|sgd] [--augment true|false]
          [--no-baseline] [--no-kernels] [--shader-warmup] [--profile] [--layers-batchnorm] [--tune auto|on|off]
          [--variant layers-batchnorm|sgd|adam|no-augment|stock-forward|stock-reduce|stock-batchnorm|stock-transpose]... [--flags JSON]
          [--threads N,M] [--replicas N] [--methods im2col,im2colNhwc,taps,conv] [--ops] [--gemm] [--peer convnetjs|torch] [--json PATH] [--no-build]
+       npm run bench -- --registry [--backend webgpu|webgl|wasm|cpu]
 
+  --registry       print which kernel of ours runs on which backend, when and why (src/kernels/registry.ts), and exit
   --steps N        timed steps per model (default 2; 20 with --peer)
   --round N        steps per model per round when interleaving (default 1)
   --warmup N       untimed steps after the first step (default 0: the first step compiles everything;
@@ -88,6 +92,8 @@ const OUT_DIR = 'node_modules/.cache/cifar10-bench';
 
 interface Options {
   backend: BenchBackend;
+  /** --registry: print the kernel registry (for one backend, or all) and exit. */
+  registry: BenchBackend | 'all' | null;
   preset: Preset;
   batchSize: number;
   steps: number;
@@ -156,6 +162,7 @@ function parseOptions(): Options | null {
       replicas: { type: 'string' },
       methods: { type: 'string' },
       tune: { type: 'string' },
+      registry: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -191,6 +198,8 @@ function parseOptions(): Options | null {
     variants: (values.variant ?? []).map((v) => oneOf(v, Object.keys(VARIANTS), 'sgd', 'variant')),
     flags: values.flags === undefined ? undefined : (JSON.parse(values.flags) as Record<string, boolean | number>),
     tune: oneOf(values.tune, TUNE_MODES, 'auto', 'tune'),
+    registry:
+      values.registry === true ? (values.backend === undefined ? 'all' : oneOf(values.backend, BENCH_BACKENDS, 'wasm', 'backend')) : null,
   };
 }
 
@@ -216,7 +225,7 @@ function describeRun(r: TrainTiming): string {
     (r.job.replicas ?? 1) > 1 ? `${r.job.replicas} replicas of batch ${r.job.batchSize / (r.job.replicas ?? 1)}` : '',
     r.job.wasmThreads !== undefined ? `${r.job.wasmThreads} ${r.job.wasmThreads === 1 ? 'thread' : 'threads'}` : '',
     r.job.layersBatchNorm ? 'tfjs-layers BatchNorm' : '',
-    r.job.preset !== 'fast' && r.job.optimizer !== 'adam' ? r.job.optimizer : '',
+    r.job.optimizer !== 'adam' || r.job.preset === 'fast' ? optimizerInWords(jobRecipe(r.job)) : '',
     r.job.augment ? '' : 'no augmentation',
     r.job.flags ? JSON.stringify(r.job.flags) : '',
     r.job.stockKernels ? `stock ${r.job.stockKernels.join(', ')}` : '',
@@ -274,7 +283,7 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
     `\nTraining step: preset ${o.preset}, batch ${o.batchSize}, ${o.backend} (${ours.adapter}); ${steps} timed steps, interleaved ${o.round} at a time, after the first step and ${o.warmup} more untimed`,
   );
   console.log(
-    `ours: createTrainStep (trainModel's step; ${o.preset === 'fast' ? 'fast recipe' : o.optimizer}, augmentation ${o.augment ? 'on' : 'off'}), our kernels (${ours.registered.join(', ')})`,
+    `ours: createTrainStep (trainModel's step; ${optimizerInWords(jobRecipe(o))}, augmentation ${o.augment ? 'on' : 'off'}), our kernels (${ours.registered.join(', ')})`,
   );
   if (baseline) console.log('baseline: the same tfjs-layers model, model.compile + trainOnBatch, stock kernels, no augmentation');
   if (ours.kernelPlan) printKernelPlan(ours.kernelPlan);
@@ -560,6 +569,11 @@ async function main(): Promise<number> {
   const o = parseOptions();
   if (o === null) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (o.registry !== null) {
+    const { registryInWords } = await import('../src/kernels/registry');
+    console.log(registryInWords(o.registry === 'all' ? undefined : o.registry).join('\n'));
     return 0;
   }
   if (o.build) await build({ logLevel: 'warn', build: { outDir: OUT_DIR, emptyOutDir: true } });

@@ -32,20 +32,21 @@ import { toModelInput, type ChannelStats } from '../src/data/preprocess';
 import { STREAMS, mixSeed, mulberry32 } from '../src/data/random';
 import { splitTrainingSet, stratifiedSample } from '../src/data/split';
 import { COLOR_MODES, FAST_RECIPE, PRESETS } from '../src/model/config';
-import { RUN_FILE_NAME, parseRunFile } from '../src/train/handover';
-import { captureHandover, concatFloats, tfjsSegment } from '../src/train/handoverCapture';
-import { README_FILE_NAME, buildRunFile, handoverArchiveName, handoverFiles } from '../src/train/handoverFiles';
+import { RUN_FILE_NAME, parseRunFile } from '../src/handover/runFile';
+import { captureHandover, concatFloats, tfjsSegment } from '../src/handover/capture';
+import { README_FILE_NAME, buildRunFile, handoverArchiveName, handoverFiles } from '../src/handover/files';
 import { buildModel } from '../src/model/model';
 import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type ModelMetadata } from '../src/model/modelFiles';
 import { modelFromArtifacts } from '../src/model/modelIO';
 import { augmentBatch, augmentParams } from '../src/train/augment';
 import { epochOrder } from '../src/train/batches';
-import { registerTrainingKernels } from '../src/train/kernels';
+import { registerTrainingKernels } from '../src/kernels';
 import { evaluate } from '../src/train/evaluate';
 import { trainModel, type LoopState } from '../src/train/loop';
-import type { BatchMetrics, Subset } from '../src/train/records';
+import type { BatchMetrics, Subset } from '../src/run/records';
 import { warmupDecayRate } from '../src/train/schedule';
-import { parseSettings, toModelConfig, type Settings } from '../src/train/settings';
+import { resolveRecipe } from '../src/run/recipe';
+import { parseSettings, toModelConfig, type Settings } from '../src/run/settings';
 import { DATA_DIR } from './convert';
 
 // ---- What is exported ---------------------------------------------------------------
@@ -167,7 +168,7 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
           const options = { color: settings.color, stats, sampleCount: TEST_IMAGES };
           const plain = await evaluate(model, test, { ...options, flipTestTime: false });
           predictions[`epoch${epoch}`] = plain.samples.map((s) => s.probs);
-          if (settings.preset === 'fast') {
+          if (resolveRecipe(settings).flipTestTime) {
             const flipped = await evaluate(model, ttaTest, { ...options, flipTestTime: true });
             predictions[`epoch${epoch}Tta`] = flipped.samples.map((s) => s.probs);
           }

@@ -8,7 +8,7 @@ describe.each(NODE_BACKENDS)("TensorFlow.js's own specs on %s", (backend) => {
     const { verdict, stock, ours } = await nodeSpecs(backend);
     // The log lists the specs the stock kernels fail too: left out of the verdict, not out of sight.
     console.log([...describeVerdict(verdict), ...describeRuns(stock, ours)].join('\n'));
-    // Every tfjs kernel register.ts plans for this backend was ours in the run (relaxed SIMD missing would drop Conv2D)…
+    // Every tfjs kernel the registry lists for this backend was ours in the run (relaxed SIMD missing would drop Conv2D)…
     expect(ours.replaced).toEqual(ours.planned);
     // …and the run checked something: these files hold well over a hundred specs that the stock kernels pass.
     expect(verdict.stockPassed).toBeGreaterThan(100);

@@ -1,4 +1,4 @@
-"""The hand-over folder (python/README.md, src/train/handover.ts): the app's Layers
+"""The hand-over folder (python/README.md, src/handover/runFile.ts): the app's Layers
 files, run.json, and the optimizer's slots in optimizer.weights.bin.
 """
 import copy
@@ -53,6 +53,10 @@ def read_run(folder):
     settings = run["settings"]
     if (run["preset"], run["color"], run["seed"]) != (settings["preset"], settings["color"], settings["seed"]):
         raise ValueError("run.json: preset, colour and seed differ from its settings")
+    if "recipe" not in run:
+        raise ValueError("run.json has no recipe (the app writes one since December 2026): export the run again from the app")
+    if run["recipe"]["batchSize"] != settings["batchSize"]:
+        raise ValueError("run.json: the recipe's batch size differs from its settings")
     if len(run["curves"]["epochs"]) != run["epochsDone"]:
         raise ValueError("run.json: the curves do not hold every epoch done")
     covered = [e for s in run["segments"] for e in range(s["fromEpoch"], s["toEpoch"] + 1)]

@@ -83,7 +83,7 @@ def layer_plan(preset, color):
 
 
 class BatchNorm(nn.Module):
-    """BatchNorm as the app trains it (src/train/batchnorm.ts), over the GLOBAL batch.
+    """BatchNorm as the app trains it (src/kernels/batchnorm/closed-form.ts), over the GLOBAL batch.
 
     Batch statistics: mean μ and the biased variance max(mean(x²) − μ², 0), over the
     whole batch of every process (sums all-reduced, differentiably), so that N processes

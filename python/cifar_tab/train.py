@@ -27,7 +27,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from .augment import MAX_SHIFT, augment_batch, augment_params
+from .augment import augment_batch, augment_params
 from .data import epoch_order, js_round, mix_seed, read_data, split_training_set, test_indices, to_model_input
 from .handover import pack, read_handover, unpack, write_handover
 
@@ -35,19 +35,8 @@ from .handover import pack, read_handover, unpack, write_handover
 READ_EVERY = 10          # steps between metric reports (loop.ts READ_EVERY)
 EVAL_BATCH = 200         # images per evaluation batch (loop.ts EVAL_BATCH_SIZE)
 CE_EPSILON = 1e-7        # probabilities clipped to [1e-7, 1] before the log, like Keras
-SGD_MOMENTUM = 0.9       # settings.optimizer 'sgd'
-ADAM_BETAS = (0.9, 0.999)
-FAST_RECIPE = dict(      # FAST_RECIPE: the `fast` preset brings its own optimizer and schedule
-    momentum=0.9,        # Nesterov
-    peak=0.4,            # learning rate at the end of the warm-up
-    warmup_fraction=0.2,
-    start_factor=0.1,
-    end_factor=0.0,
-    weight_decay=5e-4,   # ½·λ·Σw² on conv and dense kernels, added to the loss
-    label_smoothing=0.2,
-    max_shift=2,         # pixels
-    flip_test_time=True,  # evaluation averages each image and its mirror image
-)
+# The optimizer, schedule, augmentation, loss and evaluation come from run.json's "recipe", which the
+# app resolves from the settings (resolveRecipe, src/run/recipe.ts): no preset's recipe is kept here.
 # ---- Ours ------------------------------------------------------------------------------------
 DROPOUT_STREAM = 6       # a random stream of our own for dropout masks, seeded by (seed, step, rank)
 CHECKPOINT = "checkpoint.pt"
@@ -56,7 +45,7 @@ EXPORT = "export"
 # -----------------------------------------------------------------------------------------------
 
 
-def warmup_decay_rate(step, total_steps, peak, warmup_fraction, start_factor, end_factor, **_):
+def warmup_decay_rate(step, total_steps, peak, warmup_fraction, start_factor, end_factor):
     """warmupDecayRate (src/train/schedule.ts): linear warm-up to the peak, then linear decay."""
     last = total_steps - 1
     if last == 0:
@@ -105,14 +94,14 @@ def make_optimizer(run, named):
     """The run's optimizer, with the tab's state (moments, iteration count) when run.json carries it."""
     params = [p for _, p in named]
     spec = run.get("optimizer")
-    if run["preset"] == "fast":
-        return torch.optim.SGD(params, lr=FAST_RECIPE["peak"], momentum=FAST_RECIPE["momentum"], nesterov=True)
-    settings = run["settings"]
-    if settings["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=settings["learningRate"], momentum=SGD_MOMENTUM)
+    recipe = run["recipe"]
+    kind, schedule = recipe["optimizer"], recipe["schedule"]
+    rate = schedule["rate"] if schedule["kind"] == "constant" else schedule["peak"]
+    if kind["kind"] == "momentum":
+        return torch.optim.SGD(params, lr=rate, momentum=kind["momentum"], nesterov=kind["nesterov"])
     # ε: the tab's backend epsilon (1e-7, or 1e-4 on WebGL without float32 textures)
     epsilon = spec["epsilon"] if spec and spec.get("epsilon") else 1e-7
-    return torch.optim.Adam(params, lr=settings["learningRate"], betas=ADAM_BETAS, eps=epsilon)
+    return torch.optim.Adam(params, lr=rate, betas=(kind["beta1"], kind["beta2"]), eps=epsilon)
 
 
 def load_optimizer_slots(optimizer, model, named, run, slots):
@@ -141,7 +130,7 @@ def optimizer_slots(optimizer, named):
 def evaluate(model, split, indices, run, device, rank=0, world=1):
     """evaluate (loop.ts) in inference mode over this process's share of `indices`, summed over all:
     (mean clipped cross-entropy, accuracy, count)."""
-    tta = run["preset"] == "fast" and FAST_RECIPE["flip_test_time"]
+    tta = run["recipe"]["flipTestTime"]
     mine = indices[rank::world]
     totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, count
     model.eval()
@@ -237,6 +226,8 @@ def main(argv=None):
     for key, value in overrides:
         if value is not None:
             settings[key] = value
+            if key == "batchSize":
+                run["recipe"]["batchSize"] = value  # as resolveRecipe takes it from the settings
     if args.patience is not None:
         run["stopped"] = False
 
@@ -251,9 +242,9 @@ def main(argv=None):
     if per_epoch == 0:
         raise SystemExit(f"the batch of {batch} images is larger than the {len(train_idx)} training images")
     total_steps = settings["epochs"] * per_epoch
-    recipe = FAST_RECIPE if run["preset"] == "fast" else None
-    max_shift = recipe["max_shift"] if recipe else MAX_SHIFT
-    decayed = [p for n, p in named if n.endswith("/kernel")] if recipe else []
+    recipe = run["recipe"]
+    schedule, max_shift, smoothing = recipe["schedule"], recipe["maxShift"], recipe["labelSmoothing"]
+    decayed = [p for n, p in named if n.endswith("/kernel")] if recipe["weightDecay"] > 0 else []
     has_dropout = any(kind == "Dropout" for _, kind, _ in model.plan)
     if run["stopped"]:
         raise SystemExit("early stopping had ended this run; pass --patience 0 (or more) to train on")
@@ -284,16 +275,17 @@ def main(argv=None):
             if settings["augment"]:
                 flip, dx, dy = (p[rank * local:(rank + 1) * local] for p in augment_params(step, seed, batch, max_shift))
                 x = augment_batch(x, flip, dx, dy, max_shift)
-            if recipe:
+            if schedule["kind"] == "warmup-decay":
                 for group in optimizer.param_groups:
-                    group["lr"] = warmup_decay_rate(step, total_steps, **recipe)
+                    group["lr"] = warmup_decay_rate(step, total_steps, schedule["peak"], schedule["warmupFraction"],
+                                                    schedule["startFactor"], schedule["endFactor"])
             if has_dropout:
                 torch.manual_seed(mix_seed(seed, DROPOUT_STREAM, step, rank))
             probs = net(x)
             plain = cross_entropy(probs, y)
-            objective = cross_entropy(probs, y, recipe["label_smoothing"]) if recipe else plain
+            objective = cross_entropy(probs, y, smoothing) if smoothing > 0 else plain
             if decayed:
-                objective = objective + recipe["weight_decay"] / 2 * sum((w * w).sum() for w in decayed)
+                objective = objective + recipe["weightDecay"] / 2 * sum((w * w).sum() for w in decayed)
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
             optimizer.step()
@@ -354,7 +346,8 @@ def main(argv=None):
         if run.get("optimizer"):
             run["optimizer"]["iterations"] = step
         elif isinstance(optimizer, torch.optim.Adam):
-            run["optimizer"] = {"kind": "adam", "iterations": step, "beta1": ADAM_BETAS[0], "beta2": ADAM_BETAS[1],
+            betas = optimizer.defaults["betas"]
+            run["optimizer"] = {"kind": "adam", "iterations": step, "beta1": betas[0], "beta2": betas[1],
                                 "epsilon": optimizer.defaults["eps"], "momentum": None, "nesterov": False}
         else:
             run["optimizer"] = {"kind": "momentum", "iterations": step, "beta1": None, "beta2": None,

@@ -1,7 +1,7 @@
 """cifar_tab.model.BatchNorm split over two processes (gloo) computes what it computes on the whole
 batch in one process: outputs, gradients and running statistics. And on the whole batch it is
 torch's own batch norm in training mode, except for the running variance, which takes the biased
-batch variance as the app does (src/train/batchnorm.ts)."""
+batch variance as the app does (src/kernels/batchnorm/closed-form.ts)."""
 import os
 
 import torch

@@ -69,3 +69,19 @@ def test_a_zipped_handover_reads_as_its_folder(reference_dir, tmp_path):
         z.writestr("../run.json", "{}")
     with pytest.raises(ValueError):
         unpack(os.path.join(tmp_path, "evil.zip"), os.path.join(tmp_path, "evil"))
+
+
+def test_a_run_without_its_recipe_is_refused_in_words(reference_dir, tmp_path):
+    """The trainer takes its optimizer, schedule and loss from run.json's recipe only, so a file without one stops."""
+    import shutil
+    folder = os.path.join(tmp_path, "run")
+    shutil.copytree(os.path.join(reference_dir, "fast-rgb", "epoch-1"), folder)
+    path = os.path.join(folder, "run.json")
+    with open(path) as f:
+        run = json.load(f)
+    assert run["recipe"]["schedule"]["kind"] == "warmup-decay" and run["recipe"]["flipTestTime"] is True
+    del run["recipe"]
+    with open(path, "w") as f:
+        json.dump(run, f)
+    with pytest.raises(ValueError, match="no recipe"):
+        read_handover(folder)

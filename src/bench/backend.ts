@@ -5,7 +5,7 @@
  * `ours` registers them here explicitly.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerTrainingKernels, stockKernel, unregisterTrainingKernels } from '../train/kernels';
+import { registerTrainingKernels, restoreStock, unregisterTrainingKernels } from '../kernels';
 // Also points the WASM backend at our bundled binaries, as in the app.
 import { isSoftwareRenderer } from '../worker/backend';
 import { currentThreadEnvironment, describeWasm, prepareWasmThreads, type WasmThreadPlan } from '../worker/wasmThreads';
@@ -30,11 +30,8 @@ export async function startBackend(
   await tf.ready();
   let registered = ours ? registerTrainingKernels(name).registered : [];
   for (const kernelName of stockKernels) {
-    const stock = stockKernel(kernelName, name);
-    if (stock === undefined || !registered.includes(kernelName))
+    if (!registered.includes(kernelName) || !restoreStock(kernelName, name))
       throw new Error(`${kernelName} is not one of ours on ${name}, or has no stock kernel`);
-    tf.unregisterKernel(kernelName, name);
-    tf.registerKernel(stock);
     registered = registered.filter((k) => k !== kernelName);
   }
   const adapter = await describe(name, threads);

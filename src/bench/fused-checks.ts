@@ -9,10 +9,10 @@
  * weight: step-checks.ts): adding a check is one line in FUSED_CHECKS.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../train/kernels/bn-act-check';
-import { relativeError } from '../train/kernels/testing';
-import type { BnActivation } from '../train/kernels/bn-act';
-import { applyForTraining } from '../train/batchnorm';
+import { bnActFixture, compareBnAct, type BnActCase, type BnActQuantity } from '../kernels/batchnorm/check';
+import { relativeError } from '../kernels/testing';
+import type { BnActivation } from '../kernels/batchnorm/fused';
+import { applyForTraining } from '../train/forward';
 import { buildModel } from '../model/model';
 import { onStockKernels } from './backend';
 import { STEP_CHECKS, type StepCheck } from './step-checks';

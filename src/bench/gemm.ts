@@ -24,7 +24,7 @@ import {
   storeTile,
   tee,
   wasmModule,
-} from '../train/kernels/wasm-encode';
+} from '../kernels/backend/wasm-encode';
 
 /** How the inner product accumulates: one fused multiply-add, or a multiply then an add. */
 export type GemmArith = 'fma' | 'mul-add';

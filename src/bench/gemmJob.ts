@@ -7,7 +7,7 @@
  * (The input gradient is a forward product of the same size.)
  */
 import * as tf from '@tensorflow/tfjs';
-import { randomValues } from '../train/kernels/testing';
+import { randomValues } from '../kernels/testing';
 import { WasmGemm } from './gemm';
 import { median } from './ops';
 import { seedConvShapes, type GemmJob, type GemmRow } from './protocol';

@@ -6,10 +6,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { conv2DBackpropFilterWith, stockKernel } from '../train/kernels';
-import { filterGradConvInfo, supportedFilterGradMethods, type FilterGradMethod } from '../train/kernels/conv2d-backprop-filter';
-import { cpuFilterGradRule, wasmFilterGradRule, webglFilterGradRule, webgpuFilterGradRule } from '../train/kernels/register';
-import { randomValues, relativeError } from '../train/kernels/testing';
+import { conv2DBackpropFilterWith, stockKernel } from '../kernels';
+import { filterGradConvInfo, supportedFilterGradMethods, type FilterGradMethod } from '../kernels/conv/filter-grad';
+import { cpuFilterGradRule, wasmFilterGradRule, webglFilterGradRule, webgpuFilterGradRule } from '../kernels/conv/rules';
+import { randomValues, relativeError } from '../kernels/testing';
 import type {
   BenchBackend,
   CheckJob,

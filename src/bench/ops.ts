@@ -6,12 +6,12 @@
  * Tile, per-channel Sum and Mean, FusedBatchNorm and Transpose are ours (some also
  * timed as tfjs's own, "stock"); everything else is tfjs's own. The
  * convolutions run on our relaxed-SIMD kernel at 1 thread and on XNNPACK's
- * pool at N (fma-conv.ts), so their speedup here is the two kernels' ratio.
+ * pool at N (conv/fma-wasm.ts), so their speedup here is the two kernels' ratio.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { stockKernel } from '../train/kernels';
-import { randomValues } from '../train/kernels/testing';
+import { stockKernel } from '../kernels';
+import { randomValues } from '../kernels/testing';
 import type { OpRow, OpsJob } from './protocol';
 
 type Case = { name: string; run: () => tf.Tensor };
@@ -76,7 +76,7 @@ function convolutionCases({ x32, dy32, x128, w32, w128, patches, rows, patchesT,
       name: 'Conv2DBackpropInput 32→32, 32² (stock)',
       run: () => stock('Conv2DBackpropInput', { dy: dy32, filter: w32 }, { ...conv, inputShape: x32.shape }),
     },
-    // The pieces of our 'conv' weight gradient for 32→32 at 32² (see conv2d-backprop-filter.ts).
+    // The pieces of our 'conv' weight gradient for 32→32 at 32² (see conv/filter-grad.ts).
     { name: '  its x transposed to [32,32,32,64]', run: () => tf.transpose(x32, [3, 1, 2, 0]) },
     { name: '  its dy transposed to [32,32,64,32]', run: () => tf.transpose(dy32, [1, 2, 0, 3]) },
     {

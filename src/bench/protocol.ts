@@ -4,8 +4,9 @@
  * code. `npm run bench` (scripts/bench.ts) and e2e/bench.spec.ts drive it
  * through `window.cifarBench.run(job)`.
  */
+import { resolveRecipe, type Recipe } from '../run/recipe';
 import type { Preset } from '../model/config';
-import type { OptimizerName } from '../train/settings';
+import type { OptimizerName } from '../run/settings';
 import type { ReplicaLink } from '../train/replicas';
 import type { Counts } from './counters';
 import type { KernelPlanReport, TuneMode } from '../worker/protocol';
@@ -49,6 +50,12 @@ export interface TrainJob {
   replicas?: number;
   /** `ours` only: whether convolution formulations are timed on this device first, as the app's `?tune=` (default 'auto'). */
   tune?: TuneMode;
+}
+
+/** The recipe trainModel would train this job's preset with; the bench's rate is 0.01 for SGD, Adam's default 0.001 else. */
+export function jobRecipe(job: Pick<TrainJob, 'preset' | 'optimizer' | 'batchSize' | 'augment'>): Readonly<Recipe> {
+  const learningRate = job.optimizer === 'sgd' ? 0.01 : 0.001;
+  return resolveRecipe({ preset: job.preset, optimizer: job.optimizer, learningRate, batchSize: job.batchSize, augment: job.augment });
 }
 
 /**

@@ -8,12 +8,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { toModelInput } from '../data/preprocess';
 import { buildModel } from '../model/model';
-import { MAX_SHIFT, augmentBatch, augmentParams } from '../train/augment';
+import { augmentBatch, augmentParams } from '../train/augment';
+import { MAX_SHIFT, resolveRecipe } from '../run/recipe';
 import { FusedAdam, FusedMomentum } from '../train/fusedOptimizers';
-import { batchInput, paramsRows } from '../train/kernels/batch-input';
-import { crossEntropyMetrics, crossEntropyObjective } from '../train/kernels/cross-entropy';
-import { dropoutTraining, kept } from '../train/kernels/dropout';
-import { valueError } from '../train/kernels/testing';
+import { batchInput, paramsRows } from '../kernels/input/webgpu';
+import { crossEntropyMetrics, crossEntropyObjective } from '../kernels/loss/cross-entropy';
+import { dropoutTraining, kept } from '../kernels/dropout/dropout';
+import { valueError } from '../kernels/testing';
 import { CE_EPSILON, createOptimizer, createTrainStep, crossEntropy } from '../train/step';
 import { onStockKernels } from './backend';
 
@@ -180,7 +181,7 @@ async function tinyStepError(): Promise<number> {
   before.dispose();
 
   const ours = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });
-  const optimizer = createOptimizer(settings, 10);
+  const optimizer = createOptimizer(resolveRecipe({ ...settings, batchSize: batch, augment: false }), 10);
   const step = createTrainStep({
     model: ours,
     optimizer: optimizer.optimizer,

@@ -6,28 +6,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput } from '../data/preprocess';
-import { presetRecipe } from '../model/config';
 import { buildModel } from '../model/model';
-import { stockKernel } from '../train/kernels';
+import { stockKernel } from '../kernels';
 import { READ_AT_LEAST_EVERY_MS, READ_EVERY } from '../train/metricReader';
 import { warmupDecayRate } from '../train/schedule';
-import { SGD_MOMENTUM, createOptimizer, createTrainStep } from '../train/step';
+import { createOptimizer, createTrainStep } from '../train/step';
 import { shareOf, weightsChecksum, type ReplicaLink } from '../train/replicas';
 import { fillBenchBatch, type BenchImages } from './data';
 import { KernelPlanner } from '../worker/kernelPlan';
 import type { KernelPlanReport } from '../worker/protocol';
-import type { KernelProfile, TrainJob } from './protocol';
+import { jobRecipe, type KernelProfile, type TrainJob } from './protocol';
 
-/** The optimizer trainModel would create for this preset, at the rate of its first step (the schedule's, for `fast`). */
+/** The optimizer trainModel would create for this job, at the rate of its first step (a 100-step schedule's, where it has one). */
 function makeOptimizer(job: TrainJob): { optimizer: tf.Optimizer; dispose: () => void } {
-  return createOptimizer({ preset: job.preset, optimizer: job.optimizer, learningRate: job.optimizer === 'sgd' ? 0.01 : 0.001 }, 100);
+  return createOptimizer(jobRecipe(job), 100);
 }
 
 /** The same optimizer as tfjs itself has it (tf.train.*, no fused update): the baseline's. */
 function stockOptimizer(job: TrainJob): tf.Optimizer {
-  const recipe = presetRecipe(job.preset);
-  if (recipe) return tf.train.momentum(warmupDecayRate(0, 100, recipe.schedule), recipe.momentum, true);
-  return job.optimizer === 'sgd' ? tf.train.momentum(0.01, SGD_MOMENTUM) : tf.train.adam(0.001);
+  const { optimizer, schedule } = jobRecipe(job);
+  const rate = schedule.kind === 'constant' ? schedule.rate : warmupDecayRate(0, 100, schedule);
+  return optimizer.kind === 'adam'
+    ? tf.train.adam(rate, optimizer.beta1, optimizer.beta2)
+    : tf.train.momentum(rate, optimizer.momentum, optimizer.nesterov);
 }
 
 /** As the app does before a run (src/worker/kernelPlan.ts), on the model and per-worker batch `job` trains; no cache across workers. */
@@ -57,7 +58,7 @@ export function trainableParams(job: TrainJob): number {
 function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
   const { optimizer, dispose: disposeOptimizer } = makeOptimizer(job);
-  const recipe = presetRecipe(job.preset);
+  const recipe = jobRecipe(job);
   const count = link?.count ?? 1;
   const batchSize = shareOf(job.batchSize, count);
   const step = createTrainStep({
@@ -70,7 +71,9 @@ function makeOurStep(job: TrainJob, images: BenchImages, link?: ReplicaLink) {
     seed: 1,
     closedFormBatchNorm: !job.layersBatchNorm,
     ...(link ? { replica: link } : {}),
-    ...(recipe ? { maxShift: recipe.maxShift, labelSmoothing: recipe.labelSmoothing, weightDecay: recipe.weightDecay } : {}),
+    maxShift: recipe.maxShift,
+    labelSmoothing: recipe.labelSmoothing,
+    weightDecay: recipe.weightDecay,
   });
   return {
     /** The CPU's part first (trainModel's gather), then the step; `gatherMs` is how long the gather took. */
@@ -163,11 +166,10 @@ export async function createOurRunner(
  */
 export function createBaselineRunner(job: TrainJob, images: BenchImages): Runner {
   const model = buildModel({ preset: job.preset, color: 'rgb', seed: 1 });
-  const recipe = presetRecipe(job.preset);
   model.compile({ optimizer: stockOptimizer(job), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const x = new Float32Array(job.batchSize * PIXELS_PER_IMAGE);
   const y = new Int32Array(job.batchSize);
-  const smoothing = recipe?.labelSmoothing ?? 0;
+  const smoothing = jobRecipe(job).labelSmoothing;
   let index = 0;
   let gatherMs = 0;
   const trainOn = async (): Promise<number> => {

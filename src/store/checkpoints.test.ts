@@ -1,7 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StorageError } from '../errors';
-import { DEFAULT_SETTINGS } from '../train/settings';
+import { DEFAULT_SETTINGS } from '../run/settings';
 import { CHECKPOINT_FORMAT, deleteCheckpoint, loadCheckpoint, loadCheckpointMeta, saveCheckpoint, type Checkpoint } from './checkpoints';
 import { STORES, asStorageError, openDatabase } from './db';
 

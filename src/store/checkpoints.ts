@@ -11,8 +11,8 @@
  */
 import { StorageError } from '../errors';
 import type { ModelConfig } from '../model/config';
-import type { BatchMetrics, EpochRecord, MemoryInfo } from '../train/records';
-import type { Settings } from '../train/settings';
+import type { BatchMetrics, EpochRecord, MemoryInfo } from '../run/records';
+import type { Settings } from '../run/settings';
 import { STORES, requestResult, writeAtomically } from './db';
 
 export const CHECKPOINT_FORMAT = 1;

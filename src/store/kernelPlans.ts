@@ -1,9 +1,9 @@
 /**
- * The kernel plans timed on this device (src/train/kernels/tune.ts), kept in
+ * The kernel plans timed on this device (src/kernels/tuning/tune.ts), kept in
  * IndexedDB so a device is timed once, not on every visit. Keys name the
  * kernels' version, the backend, the adapter and the convolution's shape.
  */
-import type { CachedChoice, PlanCache } from '../train/kernels/tune';
+import type { CachedChoice, PlanCache } from '../kernels/tuning/tune';
 import { requestResult, STORES, writeAtomically } from './db';
 
 export function idbPlanCache(db: IDBDatabase): PlanCache {

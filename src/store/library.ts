@@ -5,8 +5,8 @@
  * written and deleted in one transaction.
  */
 import type { ModelArtifactsData, ModelMetadata } from '../model/modelFiles';
-import type { BatchMetrics, RunRecord } from '../train/records';
-import type { Continuation } from '../train/runHistory';
+import type { BatchMetrics, RunRecord } from '../run/records';
+import type { Continuation } from '../handover/history';
 import { STORES, requestResult, writeAtomically } from './db';
 
 export interface LibraryEntry {

@@ -1,8 +1,8 @@
 /**
  * Which of TensorFlow.js's own spec files (shipped in @tensorflow/tfjs-core's
  * dist/) exercise each tfjs kernel we register in place of the stock one.
- * The runner picks the files from the kernels register.ts plans for a
- * backend, so a kernel added to its PLANS without an entry here stops the
+ * The runner picks the files from the kernels registry.ts lists for a
+ * backend, so a kernel added to the registry without an entry here stops the
  * run instead of going untested.
  */
 

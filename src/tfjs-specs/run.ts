@@ -11,8 +11,8 @@ import jasmineRequire from 'jasmine-core/lib/jasmine-core/jasmine.js';
 import * as tf from '@tensorflow/tfjs';
 import * as kernelNames from '@tensorflow/tfjs-core/dist/kernel_names';
 import { setTestEnvs, type TestEnv } from '@tensorflow/tfjs-core/dist/jasmine_util';
-import { FusedAdam, FusedMomentum, fusedUpdateFor } from '../train/fusedOptimizers';
-import { plannedKernels, registerTrainingKernels } from '../train/kernels/register';
+import { FusedAdam, FusedMomentum } from '../train/fusedOptimizers';
+import { fusedUpdateFor, plannedKernels, registerTrainingKernels } from '../kernels/register';
 import { SPEC_FILES, specFilesFor, type SpecFile } from './coverage';
 
 export type KernelSet = 'stock' | 'ours';
@@ -31,7 +31,7 @@ export interface SpecRun {
   backend: string;
   kernels: KernelSet;
   files: SpecFile[];
-  /** The tfjs kernels register.ts plans to replace on this backend. */
+  /** The tfjs kernels registry.ts lists as replacing stock ones on this backend. */
   planned: string[];
   /** The tfjs kernels ours replace on this backend in this run (empty for stock). */
   replaced: string[];

@@ -1,11 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { STREAMS, mixSeed, mulberry32 } from '../data/random';
-
-/**
- * Largest shift, pixels. Pad-4-and-crop-32 plus horizontal flips is the standard
- * CIFAR-10 augmentation (He et al. 2016, "Deep Residual Learning", §4.2).
- */
-export const MAX_SHIFT = 4;
+import { MAX_SHIFT } from '../run/recipe';
 
 /** Per image of a batch: mirror it (1) or not (0), then move its content dx right and dy down. */
 export interface AugmentParams {

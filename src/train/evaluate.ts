@@ -8,7 +8,7 @@ import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
 import { inputChannels, type ColorMode } from '../model/config';
 import { fillBatch } from './batches';
-import type { Evaluation, Subset } from './records';
+import type { Evaluation, Subset } from '../run/records';
 import { CE_EPSILON } from './step';
 
 /** Images per evaluation batch: larger than training batches since no gradients are kept. Unit: images. */

@@ -5,17 +5,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
-import { inputChannels, type ColorMode, type TrainingRecipe } from '../model/config';
+import { inputChannels, type ColorMode } from '../model/config';
+import type { Recipe } from '../run/recipe';
 import { WHITEN_KERNEL, setWhitening } from '../model/model';
 import { addPatches, emptyPatchMoments, whiteningFilters } from '../model/whitening';
 import { fillBatch } from './batches';
-import type { Subset } from './records';
+import type { Subset } from '../run/records';
 
 /** Images per read-back: 500 × 3,072 floats = 6 MB. Unit: images. */
 const CHUNK = 500;
 
 /**
- * Sets the model's whitening filters from the first `recipe.whitenImages`
+ * Sets the model's whitening filters from the first `whitening.images`
  * training images, standardised exactly as training sees them (before
  * augmentation), a chunk at a time.
  */
@@ -24,10 +25,10 @@ export async function fitWhitening(
   train: Subset,
   stats: ChannelStats,
   color: ColorMode,
-  recipe: Pick<TrainingRecipe, 'whitenImages' | 'whitenEpsilon'>,
+  whitening: NonNullable<Recipe['whitening']>,
 ): Promise<void> {
   const moments = emptyPatchMoments(WHITEN_KERNEL, inputChannels(color));
-  const count = Math.min(recipe.whitenImages, train.indices.length);
+  const count = Math.min(whitening.images, train.indices.length);
   const xBuffer = new Float32Array(CHUNK * PIXELS_PER_IMAGE);
   const yBuffer = new Int32Array(CHUNK);
   for (let start = 0; start < count; start += CHUNK) {
@@ -39,5 +40,5 @@ export async function fitWhitening(
     const values = await normalized.data<'float32'>().finally(() => normalized.dispose());
     addPatches(moments, values, real, IMAGE.height, IMAGE.width);
   }
-  setWhitening(model, whiteningFilters(moments, recipe.whitenEpsilon));
+  setWhitening(model, whiteningFilters(moments, whitening.epsilon));
 }

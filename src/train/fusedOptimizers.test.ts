@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FusedAdam, FusedMomentum, fusedUpdateFor } from './fusedOptimizers';
-import { relativeError, valueError } from './kernels/testing';
+import { fusedUpdateFor } from '../kernels/register';
+import { FusedAdam, FusedMomentum } from './fusedOptimizers';
+import { relativeError, valueError } from '../kernels/testing';
 
 /**
  * Each value of a slot against its own (valueError), down to this fraction of

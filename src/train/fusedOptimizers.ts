@@ -1,115 +1,14 @@
 /**
  * tfjs's Adam and momentum SGD with one fused update per variable where the
- * backend has one (WebGPU: a WGSL kernel, kernels/optimizer-webgpu.ts; WebGL:
- * one draw per new tensor, kernels/optimizer-webgl.ts; CPU and WASM: a loop). Same state, slot names, weights format and arithmetic as the tfjs
+ * backend has one (../kernels/optimizer/: a WGSL kernel on WebGPU, one draw per
+ * new tensor on WebGL, a loop on CPU and WASM; ../kernels/registry.ts says
+ * which). Same state, slot names, weights format and arithmetic as the tfjs
  * classes they extend, so checkpoints, resumes and the PyTorch hand-over do
  * not see a difference; other backends run tfjs's own update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { webglUpdate } from './kernels/optimizer-webgl';
-import { floatsOf, type HeapBackend } from './kernels/wasm-heap';
-import { webgpuUpdate } from './kernels/optimizer-webgpu';
-
-export type UpdateParams =
-  | {
-      kind: 'adam';
-      beta1: number;
-      beta2: number;
-      epsilon: number;
-      learningRate: number;
-      /** 1-based count of this update: the bias corrections are 1 − β^step. */
-      step: number;
-    }
-  | { kind: 'momentum'; momentum: number; learningRate: number; nesterov: boolean };
-
-/** A variable, its gradient, and its optimizer slots: [m, v] for Adam, [accumulation] for momentum. */
-export interface UpdateItem {
-  value: tf.Variable;
-  gradient: tf.Tensor;
-  slots: tf.Variable[];
-}
-
-/** New values of each item's [value, ...slots], as fresh tensors the caller owns. */
-export type FusedUpdate = (items: UpdateItem[], params: UpdateParams) => tf.Tensor[][];
-
-/** The fused update of a backend, or null where tfjs's own runs. */
-export function fusedUpdateFor(backendName: string): FusedUpdate | null {
-  switch (backendName) {
-    case 'webgpu':
-      return webgpuUpdate;
-    case 'webgl':
-      return webglUpdate;
-    case 'cpu':
-      return cpuUpdate;
-    case 'wasm':
-      return wasmUpdate;
-    default:
-      return null;
-  }
-}
-
-/**
- * The same arithmetic as the WGSL kernels, in float32 per operation like
- * tfjs's CPU kernels: from the value w, gradient g and slots `state`, writes
- * the new value and slots into `out` ([value, ...slots]).
- */
-function updateValues(params: UpdateParams, w: Float32Array, g: Float32Array, state: Float32Array[], out: Float32Array[]): void {
-  const f = Math.fround;
-  const [w1, s1, s2] = out as [Float32Array, Float32Array, Float32Array | undefined];
-  if (params.kind === 'adam') {
-    const [m, v] = state as [Float32Array, Float32Array];
-    const [b1, b2, ob1, ob2] = [f(params.beta1), f(params.beta2), f(1 - params.beta1), f(1 - params.beta2)];
-    const [c1, c2] = [f(1 - params.beta1 ** params.step), f(1 - params.beta2 ** params.step)];
-    const [rate, eps] = [f(-params.learningRate), f(params.epsilon)];
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] as number;
-      const m1 = f(f((m[i] as number) * b1) + f(gi * ob1));
-      const v1 = f(f((v[i] as number) * b2) + f(f(gi * gi) * ob2));
-      s1[i] = m1;
-      (s2 as Float32Array)[i] = v1;
-      w1[i] = f(f(f(f(m1 / c1) / f(f(Math.sqrt(f(v1 / c2))) + eps)) * rate) + (w[i] as number));
-    }
-  } else {
-    const [acc] = state as [Float32Array];
-    const [mu, rate] = [f(params.momentum), f(-params.learningRate)];
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i] as number;
-      const a1 = f(f(mu * (acc[i] as number)) + gi);
-      s1[i] = a1;
-      w1[i] = f(f(rate * (params.nesterov ? f(gi + f(a1 * mu)) : a1)) + (w[i] as number));
-    }
-  }
-}
-
-const cpuUpdate: FusedUpdate = (items, params) =>
-  items.map(({ value, gradient, slots }) => {
-    const w = value.dataSync() as Float32Array;
-    const out = [value, ...slots].map((a) => new Float32Array(a.size));
-    updateValues(
-      params,
-      w,
-      gradient.dataSync() as Float32Array,
-      slots.map((s) => s.dataSync() as Float32Array),
-      out,
-    );
-    return out.map((a) => tf.tensor(a, value.shape));
-  });
-
-/**
- * The cpu loop over the wasm heap, in place of tfjs's Adam: ~20 kernel calls
- * per variable (the seed step's 342 element-wise calls, ~50 ms of a 490-ms
- * step on one thread) become one pass over each variable.
- */
-const wasmUpdate: FusedUpdate = (items, params) => {
-  const backend = tf.backend() as unknown as HeapBackend;
-  return items.map(({ value, gradient, slots }) => {
-    // The outputs first: allocating can grow the heap, which detaches earlier views.
-    const out = [value, ...slots].map(() => backend.makeOutput(value.shape, 'float32'));
-    const view = (t: tf.TensorInfo) => floatsOf(backend, t);
-    updateValues(params, view(value), view(gradient), slots.map(view), out.map(view));
-    return out.map((t) => tf.engine().makeTensorFromTensorInfo(t));
-  });
-};
+import { fusedUpdateFor } from '../kernels/register';
+import type { UpdateItem } from '../kernels/optimizer/update';
 
 /** The gradients of a step as tfjs hands them to applyGradients, by variable name. */
 type Gradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
@@ -149,6 +48,11 @@ interface AdamState {
 }
 
 export class FusedAdam extends tf.AdamOptimizer {
+  /** As MomentumOptimizer's: tfjs's Adam reads its rate at every step, so a schedule can change it between steps. */
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
+
   override applyGradients(gradients: Gradients): void {
     const update = fusedUpdateFor(tf.getBackend());
     const state = this as unknown as AdamState;

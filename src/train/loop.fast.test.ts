@@ -4,15 +4,15 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FAST_RECIPE } from '../model/config';
 import { WHITEN_LAYER, buildModel } from '../model/model';
-import { registerTrainingKernels } from './kernels';
+import { registerTrainingKernels } from '../kernels';
 import { ManualClock } from '../clock';
 import { RunControl } from './control';
 import { evaluate } from './evaluate';
 import { FusedAdam, FusedMomentum } from './fusedOptimizers';
 import { trainModel } from './loop';
-import type { BatchMetrics } from './records';
+import type { BatchMetrics } from '../run/records';
 import { warmupDecayRate } from './schedule';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import { DEFAULT_SETTINGS, type Settings } from '../run/settings';
 import { EMPTY, TOY_STATS, toyData } from './toyData';
 
 beforeAll(async () => {

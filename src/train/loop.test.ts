@@ -6,10 +6,10 @@ import { buildModel } from '../model/model';
 import { RunControl } from './control';
 import { evaluate } from './evaluate';
 import { FusedMomentum } from './fusedOptimizers';
-import { registerTrainingKernels, unregisterTrainingKernels } from './kernels';
+import { registerTrainingKernels, unregisterTrainingKernels } from '../kernels';
 import { trainModel, type TrainEvent, type TrainOptions } from './loop';
-import type { BatchMetrics, EpochRecord } from './records';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import type { BatchMetrics, EpochRecord } from '../run/records';
+import { DEFAULT_SETTINGS, type Settings } from '../run/settings';
 import { EMPTY, TOY_STATS, toyData } from './toyData';
 
 // tfjs-backend-cpu's own Conv2DBackpropFilter takes ~0.6 s of each ~0.7 s

@@ -11,7 +11,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ChannelStats } from '../data/preprocess';
-import { presetRecipe } from '../model/config';
 import { setModelWeights } from '../model/model';
 import { SettingsError } from '../errors';
 import { epochOrder, fillBatch, trainBatchesPerEpoch } from './batches';
@@ -19,9 +18,10 @@ import { RunControl } from './control';
 import { earlyStopping, type EarlyStoppingDecision } from './earlyStopping';
 import { checkModelInput, evaluate } from './evaluate';
 import { fitWhitening } from './fitWhitening';
-import type { BatchMetrics, EpochRecord, StopReason, Subset, TrainResult } from './records';
-import type { Settings } from './settings';
-import { elapsedSeconds } from './timeToAccuracy';
+import type { BatchMetrics, EpochRecord, StopReason, Subset, TrainResult } from '../run/records';
+import { resolveRecipe, type Recipe } from '../run/recipe';
+import type { Settings } from '../run/settings';
+import { elapsedSeconds } from '../run/timeToAccuracy';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from './step';
 import { MetricReader, READ_EVERY } from './metricReader';
 import { loadBatch, stepShare, type ReplicaGroup, type ReplicaLink } from './replicas';
@@ -87,11 +87,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const sink = opts.sink ?? (() => {});
   const control = opts.control ?? new RunControl();
   const batchesPerEpoch = checkOptions(opts);
-  const recipe = presetRecipe(settings.preset);
+  const recipe = resolveRecipe(settings);
   // A resumed model already holds the whitening it trained with (it is part of its weights).
-  if (recipe && !resume) await fitWhitening(model, data.train, stats, settings.color, recipe);
-  const optimizer = createOptimizer(settings, settings.epochs * batchesPerEpoch);
-  const evalOptions = { color: settings.color, stats, flipTestTime: recipe?.flipTestTime ?? false };
+  if (recipe.whitening && !resume) await fitWhitening(model, data.train, stats, settings.color, recipe.whitening);
+  const optimizer = createOptimizer(recipe, settings.epochs * batchesPerEpoch);
+  const evalOptions = { color: settings.color, stats, flipTestTime: recipe.flipTestTime };
   const hasVal = data.val.indices.length > 0;
   const best = new BestEpoch(model, settings.patience, settings.patience > 0 && hasVal);
   const epochs: EpochRecord[] = resume ? [...resume.epochs] : [];
@@ -106,7 +106,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       await optimizer.optimizer.setWeights(resume.optimizerWeights);
       best.resume(resume.epochs, resume.bestWeights);
     }
-    training = await startTraining(opts, optimizer, batchesPerEpoch, sink, control);
+    training = await startTraining(opts, recipe, optimizer, batchesPerEpoch, sink, control);
     const first = resume?.stopped ? settings.epochs + 1 : epochs.length + 1;
     for (let epoch = first; epoch <= settings.epochs; epoch++) {
       const start = control.now();
@@ -181,6 +181,7 @@ interface Training {
  */
 async function startTraining(
   opts: TrainOptions,
+  recipe: Readonly<Recipe>,
   optimizer: ScheduledOptimizer,
   batchesPerEpoch: number,
   sink: TrainSink,
@@ -197,7 +198,7 @@ async function startTraining(
     sink,
     control,
     optimizer,
-    trainStep: createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) }),
+    trainStep: createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings, recipe), ...stepShare(link) }),
     replicas: group && link ? { group, link } : null,
     step: resume?.step ?? 0,
     reader: new MetricReader(control, opts.readEvery ?? READ_EVERY),

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../errors';
 import type { RunControl } from './control';
-import type { BatchMetrics } from './records';
+import type { BatchMetrics } from '../run/records';
 
 /**
  * Steps between reads of loss/accuracy from the GPU. Each read makes the

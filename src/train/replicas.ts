@@ -29,7 +29,7 @@ import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
 import { PIXELS_PER_IMAGE } from '../data/format';
 import type { ChannelStats } from '../data/preprocess';
 import { AppError } from '../errors';
-import type { Settings } from './settings';
+import type { Settings } from '../run/settings';
 
 export const CONTROL_INTS = 4;
 /** Loss and accuracy of the replica's share, after its gradients in its slot. */

@@ -4,13 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerTrainingKernels, unregisterTrainingKernels } from './kernels';
+import { registerTrainingKernels, unregisterTrainingKernels } from '../kernels';
 import { buildModel } from '../model/model';
 import { ManualClock } from '../clock';
 import { RunControl } from './control';
 import { trainModel, type LoopState, type TrainEvent } from './loop';
-import type { BatchMetrics, EpochRecord } from './records';
-import { DEFAULT_SETTINGS, type Settings } from './settings';
+import type { BatchMetrics, EpochRecord } from '../run/records';
+import { DEFAULT_SETTINGS, type Settings } from '../run/settings';
 import { TOY_STATS as STATS, toyData } from './toyData';
 
 beforeAll(async () => {

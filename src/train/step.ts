@@ -7,20 +7,19 @@ import * as tf from '@tensorflow/tfjs';
 import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { STREAMS, mixSeed } from '../data/random';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
-import { presetRecipe, type ColorMode } from '../model/config';
-import { MAX_SHIFT, augmentBatch, augmentParams, type AugmentParams } from './augment';
-import { applyForTraining } from './batchnorm';
+import type { ColorMode } from '../model/config';
+import { MAX_SHIFT, type Recipe } from '../run/recipe';
+import { augmentBatch, augmentParams, type AugmentParams } from './augment';
+import { applyForTraining } from './forward';
 import { FusedAdam, FusedMomentum } from './fusedOptimizers';
-import { BATCH_INPUT, batchInput, paramsRows } from './kernels/batch-input';
-import { CROSS_ENTROPY, crossEntropyMetrics, crossEntropyObjective } from './kernels/cross-entropy';
-import { DeviceSlot } from './kernels/device-slot';
-import { fusedOnGpu } from './kernels/register';
+import { BATCH_INPUT, batchInput, paramsRows } from '../kernels/input/webgpu';
+import { CROSS_ENTROPY, crossEntropyMetrics, crossEntropyObjective } from '../kernels/loss/cross-entropy';
+import { DeviceSlot } from '../kernels/backend/device-slot';
+import { stepTakes } from '../kernels/register';
 import { allReduceMean, shareOf, type ReplicaLink } from './replicas';
 import { warmupDecayRate } from './schedule';
-import type { Settings } from './settings';
+import type { Settings } from '../run/settings';
 
-/** Momentum of the `sgd` optimizer (the usual value; Sutskever et al. 2013). */
-export const SGD_MOMENTUM = 0.9;
 /**
  * Probabilities are clipped to [CE_EPSILON, 1] before the log, exactly like
  * Keras's cross-entropy on softmax outputs (its backend epsilon), so one
@@ -28,7 +27,7 @@ export const SGD_MOMENTUM = 0.9;
  */
 export const CE_EPSILON = 1e-7;
 
-/** An optimizer with the learning rate of each step: constant, or the `fast` recipe's schedule. */
+/** An optimizer with the learning rate of each step: constant, or the recipe's warm-up and decay. */
 export interface ScheduledOptimizer {
   readonly optimizer: tf.Optimizer;
   /** Sets the rate of optimizer step `step` (0-based); a no-op for a constant rate. */
@@ -37,24 +36,19 @@ export interface ScheduledOptimizer {
 }
 
 /**
- * The optimizer a run of `totalSteps` steps trains with: a preset with its own
- * recipe (`fast`) brings Nesterov SGD and a warm-up/decay schedule; the
- * others use the user's optimizer at a constant rate. Both are tfjs's, with
- * one fused update per variable on WebGPU (fusedOptimizers.ts).
+ * The optimizer a run of `totalSteps` steps trains with, as its recipe says:
+ * Adam or momentum SGD (Nesterov's or not), at a constant rate or on a
+ * warm-up/decay schedule. Both are tfjs's, with one fused update per variable
+ * where the backend has one (fusedOptimizers.ts). Adam's ε is the backend's
+ * (1e-7 in float32), as tf.train.adam's.
  */
-export function createOptimizer(settings: Pick<Settings, 'preset' | 'optimizer' | 'learningRate'>, totalSteps: number): ScheduledOptimizer {
-  const recipe = presetRecipe(settings.preset);
-  if (recipe) {
-    const rateAt = (step: number) => warmupDecayRate(step, totalSteps, recipe.schedule);
-    const optimizer = new FusedMomentum(rateAt(0), recipe.momentum, true);
-    return { optimizer, setStep: (step) => optimizer.setLearningRate(rateAt(step)), dispose: () => disposeOptimizer(optimizer) };
-  }
-  // tf.train.adam's defaults: β₁ 0.9, β₂ 0.999, ε the backend's (1e-7 in float32).
+export function createOptimizer(recipe: Pick<Recipe, 'optimizer' | 'schedule'>, totalSteps: number): ScheduledOptimizer {
+  const { optimizer: spec, schedule } = recipe;
+  const rateAt = (step: number) => (schedule.kind === 'constant' ? schedule.rate : warmupDecayRate(step, totalSteps, schedule));
   const optimizer =
-    settings.optimizer === 'sgd'
-      ? new FusedMomentum(settings.learningRate, SGD_MOMENTUM)
-      : new FusedAdam(settings.learningRate, 0.9, 0.999);
-  return { optimizer, setStep: () => {}, dispose: () => disposeOptimizer(optimizer) };
+    spec.kind === 'adam' ? new FusedAdam(rateAt(0), spec.beta1, spec.beta2) : new FusedMomentum(rateAt(0), spec.momentum, spec.nesterov);
+  const setStep = schedule.kind === 'constant' ? () => {} : (step: number) => optimizer.setLearningRate(rateAt(step));
+  return { optimizer, setStep, dispose: () => disposeOptimizer(optimizer) };
 }
 
 /**
@@ -104,7 +98,7 @@ export interface TrainStepOptions {
   /** Adds ½·λ·Σw² over the conv and dense kernels to the loss (L2, as SGD's weight decay). Unit: λ; defaults to 0. */
   weightDecay?: number;
   /**
-   * BatchNorm as one closed-form-gradient op per layer (batchnorm.ts) instead
+   * BatchNorm as one closed-form-gradient op per layer (../kernels/batchnorm/closed-form.ts) instead
    * of tfjs-layers' op-by-op autodiff; same numbers, fewer kernels. Defaults
    * to true; false is for the benchmark's A/B.
    */
@@ -119,19 +113,19 @@ export interface TrainStepOptions {
   replica?: ReplicaLink;
 }
 
-/** The step's options as the settings ask, with the preset's recipe (`fast`) where it has its own. */
+/** The step's options from the run's recipe, and the colour and seed of its settings. */
 export function stepSettings(
-  settings: Settings,
+  settings: Pick<Settings, 'color' | 'seed'>,
+  recipe: Readonly<Recipe>,
 ): Pick<TrainStepOptions, 'batchSize' | 'color' | 'augment' | 'seed' | 'maxShift' | 'labelSmoothing' | 'weightDecay'> {
-  const recipe = presetRecipe(settings.preset);
   return {
-    batchSize: settings.batchSize,
+    batchSize: recipe.batchSize,
     color: settings.color,
-    augment: settings.augment,
+    augment: recipe.augment,
     seed: settings.seed,
-    maxShift: recipe?.maxShift ?? MAX_SHIFT,
-    labelSmoothing: recipe?.labelSmoothing ?? 0,
-    weightDecay: recipe?.weightDecay ?? 0,
+    maxShift: recipe.maxShift,
+    labelSmoothing: recipe.labelSmoothing,
+    weightDecay: recipe.weightDecay,
   };
 }
 
@@ -154,7 +148,7 @@ export interface TrainStep {
 /**
  * The batch as the model sees it: standardised, flipped and shifted. On
  * WebGPU one kernel of ours reads the pixels, labels and augmentation from
- * buffers that stay on the device (kernels/batch-input.ts); elsewhere the
+ * buffers that stay on the device (kernels/input/webgpu.ts); elsewhere the
  * pixels are wrapped as a new tensor each step and go through tfjs ops.
  */
 function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
@@ -162,7 +156,7 @@ function batchFeed(opts: TrainStepOptions, x: Float32Array, y: Int32Array) {
   const maxShift = opts.maxShift ?? MAX_SHIFT;
   const paramsOf = (step: number) => stepAugmentation(opts, step);
   const shape: [number, number, number, number] = [batchSize, IMAGE.height, IMAGE.width, IMAGE.channels];
-  const fused = fusedOnGpu(BATCH_INPUT);
+  const fused = stepTakes(BATCH_INPUT);
   if (!fused) {
     return {
       // Wraps x without a copy; backends upload it in the first op, and the
@@ -232,7 +226,7 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   const feed = batchFeed(opts, x, y);
   // dL/dL, the seed of every backward pass; see minimize.
   const one = tf.keep(tf.scalar(1));
-  const fusedLoss = fusedOnGpu(CROSS_ENTROPY);
+  const fusedLoss = stepTakes(CROSS_ENTROPY);
   const run = (step: number): tf.Tensor1D =>
     tf.tidy(() => {
       const { input, labels } = feed.input(step);
@@ -325,7 +319,7 @@ function averageAcrossReplicas(link: ReplicaLink, grads: tf.Tensor[], metrics: t
  * The objective minimised (cross-entropy, with label smoothing where the
  * recipe has it) and the metrics reported ([plain cross-entropy, comparable
  * with the validation loss; accuracy]). On WebGPU two kernels of ours
- * (kernels/cross-entropy.ts) instead of ~22 tfjs dispatches.
+ * (kernels/loss/cross-entropy.ts) instead of ~22 tfjs dispatches.
  */
 function batchLosses(
   probs: tf.Tensor2D,

@@ -5,7 +5,7 @@
  */
 import { PIXELS_PER_IMAGE } from '../data/format';
 import { mulberry32 } from '../data/random';
-import type { Subset } from './records';
+import type { Subset } from '../run/records';
 
 /** Ten easily told apart square colours, one per class. */
 const PALETTE = [

@@ -1,5 +1,5 @@
 import type { ModelSummary } from '../model/summary';
-import type { CaseChoice } from '../train/kernels/tune';
+import type { CaseChoice } from '../kernels/tuning/tune';
 import type { BackendInfo, KernelPlanReport } from '../worker/protocol';
 
 const BACKEND_NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WebAssembly (WASM)', cpu: 'plain JavaScript (CPU)' } as const;
@@ -56,6 +56,7 @@ export function ModelSummaryTable({ summary, plan }: { summary: ModelSummary; pl
         </tbody>
       </table>
       {plan && <KernelPlanTable plan={plan} />}
+      {plan && plan.ours.length > 0 && <OurKernels plan={plan} />}
     </details>
   );
 }
@@ -97,6 +98,22 @@ function KernelPlanTable({ plan }: { plan: KernelPlanReport }) {
           </tbody>
         </table>
       )}
+    </section>
+  );
+}
+
+/** The registry's rows that run on this backend: which kernel is ours, and why. */
+function OurKernels({ plan }: { plan: KernelPlanReport }) {
+  return (
+    <section className="our-kernels" data-testid="our-kernels" aria-label={`Kernels of ours on ${plan.backend}`}>
+      <p>Kernels of ours on {plan.backend}, each in place of TensorFlow.js's own or alongside it:</p>
+      <ul>
+        {plan.ours.map((k) => (
+          <li key={`${k.op}/${k.kernel}`}>
+            <code>{k.kernel}</code> ({k.op}): {k.why}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

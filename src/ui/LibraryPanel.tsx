@@ -10,7 +10,7 @@ import type { ModelsState } from './modelsState';
 import type { ModelsActions } from './useModels';
 import { ComparePanel } from './compare/ComparePanel';
 import { comparable, type ComparableEntry } from './compare/compare';
-import { continuationMissing } from '../train/runHistory';
+import { continuationMissing } from '../handover/history';
 
 const ACTION_WORDS: Record<string, string> = {
   open: 'Opening the model failed',

@@ -3,7 +3,7 @@
  * this device, beside the accuracy it reached in the README's measured runs.
  */
 import { PRESETS, type Preset } from '../model/config';
-import { SETTINGS_SPEC, presetDefaults } from '../train/settings';
+import { SETTINGS_SPEC, presetDefaults } from '../run/settings';
 import type { PresetCost } from '../worker/protocol';
 import { GOOD_ACCURACY, MEASURED_RUNS, epochSeconds, minutesToGood } from './presetCosts';
 import { formatSeconds } from './progress';

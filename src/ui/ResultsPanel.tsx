@@ -4,7 +4,7 @@
  * predictions and mistakes.
  */
 import { useMemo, useState } from 'react';
-import type { EpochRecord, Evaluation } from '../train/records';
+import type { EpochRecord, Evaluation } from '../run/records';
 import type { SampleImages, TestPredictions } from '../worker/protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { VisChart } from './VisChart';

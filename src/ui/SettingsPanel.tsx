@@ -4,7 +4,7 @@
  * and its per-field messages are shown beside each field.
  */
 import type { ReactNode } from 'react';
-import { SETTINGS_SPEC, SETTING_KEYS, type SettingKey } from '../train/settings';
+import { SETTINGS_SPEC, SETTING_KEYS, type SettingKey } from '../run/settings';
 import { fieldControl, settingsSummary, type FieldValues } from './fields';
 
 /** Once a run is on screen the form folds into one line; null: it is always open (before the first run). */

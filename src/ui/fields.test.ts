@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, parseSettings } from '../train/settings';
+import { DEFAULT_SETTINGS, parseSettings } from '../run/settings';
 import { choosePreset, defaultFields, settingsSummary } from './fields';
 
 describe('settings form fields', () => {

@@ -3,7 +3,7 @@
  * what choosing another preset does to the fields the user has not touched.
  */
 import { PRESETS, type Preset } from '../model/config';
-import { DEFAULT_SETTINGS, SETTINGS_SPEC, SETTING_KEYS, presetDefaults, type SettingKey } from '../train/settings';
+import { DEFAULT_SETTINGS, SETTINGS_SPEC, SETTING_KEYS, presetDefaults, type SettingKey } from '../run/settings';
 
 export type FieldValues = Record<string, string>;
 

@@ -6,7 +6,7 @@
 import type { ErrorData } from '../errors';
 import type { LibraryEntry } from '../store/library';
 import type { ClassifierInfo } from '../classify/classifier';
-import type { MemoryInfo } from '../train/records';
+import type { MemoryInfo } from '../run/records';
 import type { CheckpointSummary, FromWorker } from '../worker/protocol';
 
 export type CardStatus =

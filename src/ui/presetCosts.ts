@@ -5,7 +5,7 @@
  * without a worker, a clock or storage.
  */
 import { PRESETS, type Preset } from '../model/config';
-import { presetDefaults } from '../train/settings';
+import { presetDefaults } from '../run/settings';
 import type { BackendName, PresetCost } from '../worker/protocol';
 
 /** Backends that run on the CPU: a preset's cost decides which one a user should start with. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchMetrics, EpochRecord } from '../train/records';
+import type { BatchMetrics, EpochRecord } from '../run/records';
 import type { PresetCost, RunPlan } from '../worker/protocol';
 import { formatSeconds, runProgress } from './progress';
 

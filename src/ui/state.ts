@@ -5,7 +5,7 @@
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
 import type { ModelSummary } from '../model/summary';
-import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
+import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../run/records';
 import type { Preset } from '../model/config';
 import {
   assertNever,

@@ -4,7 +4,7 @@
  * reported, never silently ignored.
  */
 import { BACKEND_REQUESTS, TUNE_MODES, type BackendRequest, type TuneMode } from '../worker/protocol';
-import { SETTING_KEYS } from '../train/settings';
+import { SETTING_KEYS } from '../run/settings';
 import { defaultFields } from './fields';
 
 /** Page options that are not training settings. */

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, type Dispatch } from 'react';
 import { PRESETS } from '../model/config';
-import { DEFAULT_SETTINGS } from '../train/settings';
+import { DEFAULT_SETTINGS } from '../run/settings';
 import type { TrainerClient } from '../worker/client';
 import type { FromWorker } from '../worker/protocol';
 import { CPU_CLASS, cachedCost, fittingPreset, probeBatch, storeCost, trainImagesFor, type CostStore } from './presetCosts';

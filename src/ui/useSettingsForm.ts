@@ -4,7 +4,7 @@
  */
 import { useCallback, useState } from 'react';
 import { SettingsError } from '../errors';
-import { parseSettings, type Settings } from '../train/settings';
+import { parseSettings, type Settings } from '../run/settings';
 import { choosePreset, type FieldValues } from './fields';
 import type { FromWorker } from '../worker/protocol';
 import type { UrlOptions } from './urlOptions';

@@ -13,7 +13,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BackendError } from '../errors';
-import { registerTrainingKernels } from '../train/kernels';
+import { registerTrainingKernels } from '../kernels';
 import type { BackendInfo, BackendName, BackendRequest } from './protocol';
 import { describeWasm, prepareWasmThreads, type WasmRequest, type WasmThreadPlan } from './wasmThreads';
 

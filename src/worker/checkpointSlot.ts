@@ -19,8 +19,8 @@ import {
   type SavedTensor,
 } from '../store/checkpoints';
 import type { LoopState } from '../train/loop';
-import type { BatchMetrics, MemoryInfo } from '../train/records';
-import { parseSettings, toModelConfig, type Settings } from '../train/settings';
+import type { BatchMetrics, MemoryInfo } from '../run/records';
+import { parseSettings, toModelConfig, type Settings } from '../run/settings';
 import type { FromWorker } from './protocol';
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;

@@ -4,7 +4,7 @@
  * `postMessage` itself.
  */
 import type { Preset } from '../model/config';
-import type { Settings } from '../train/settings';
+import type { Settings } from '../run/settings';
 import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker, type TuneMode } from './protocol';
 
 export type Listener = (message: FromWorker) => void;

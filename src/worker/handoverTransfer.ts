@@ -1,5 +1,5 @@
 /**
- * Runs out of the tab and back (src/train/handover.ts): "Continue elsewhere"
+ * Runs out of the tab and back (src/handover/runFile.ts): "Continue elsewhere"
  * packs a library run as one zip for the Python package; the import takes
  * what that package writes (export.zip, or the loose files of export/) and
  * keeps it as one run whose history spans the tab and PyTorch. Everything is
@@ -8,7 +8,7 @@
 import { AppError, ModelFileError, toErrorData } from '../errors';
 import { buildModel } from '../model/model';
 import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type CheckedModel } from '../model/modelFiles';
-import { RUN_FILE_NAME, parseRunFile, type RunFile } from '../train/handover';
+import { RUN_FILE_NAME, parseRunFile, type RunFile } from '../handover/runFile';
 import {
   buildRunFile,
   fileText,
@@ -17,9 +17,9 @@ import {
   packHandover,
   unpackHandover,
   type HandoverFile,
-} from '../train/handoverFiles';
-import { continuationMissing, earlierCopy, moveLabel, recordFromRunFile } from '../train/runHistory';
-import { toModelConfig } from '../train/settings';
+} from '../handover/files';
+import { continuationMissing, earlierCopy, moveLabel, recordFromRunFile } from '../handover/history';
+import { toModelConfig } from '../run/settings';
 import { libraryEntry, type Library } from './library';
 import type { FromWorker } from './protocol';
 

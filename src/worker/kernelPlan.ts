@@ -1,6 +1,6 @@
 /**
  * Before a run, the convolution formulations for this device: timed on a
- * hardware GPU the first time (src/train/kernels/tune.ts), from IndexedDB
+ * hardware GPU the first time (src/kernels/tuning/tune.ts), from IndexedDB
  * after that, and the static plan where timing would mislead (a software
  * renderer, a CPU backend) or where the page asked for it (`?tune=off`).
  */
@@ -15,9 +15,10 @@ import {
   setPlanChoice,
   tunePlan,
   TUNABLE_RULES,
+  kernelsInUse,
   wasmConvolutionsInWords,
-} from '../train/kernels';
-import type { CaseChoice, PlanCache } from '../train/kernels';
+} from '../kernels';
+import type { CaseChoice, PlanCache } from '../kernels';
 import type { BackendInfo, KernelPlanReport, TuneMode } from './protocol';
 
 const TUNING = Object.freeze({
@@ -51,6 +52,7 @@ export class KernelPlanner {
       reason,
       ms,
       choices,
+      ours: kernelsInUse(backend.name),
     });
     const rules = backend.name === 'webgpu' || backend.name === 'webgl' ? TUNABLE_RULES[backend.name] : undefined;
     if (rules === undefined) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { MemoryInfo } from '../train/records';
+import type { MemoryInfo } from '../run/records';
 
 /** The worker's tensors now, sent with metrics and classifications so that a leak shows on the page. */
 export function tensorMemory(): MemoryInfo {

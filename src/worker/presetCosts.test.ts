@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock';
-import { registerTrainingKernels } from '../train/kernels';
+import { registerTrainingKernels } from '../kernels';
 import { TOY_STATS, toyData } from '../train/toyData';
 import { MAX_MEASURE_STEPS, MEASURE_BUDGET_MS, measureStepCost } from './presetCosts';
 

@@ -10,9 +10,10 @@ import type { Dataset } from '../data/loader';
 import type { Preset } from '../model/config';
 import { buildModel } from '../model/model';
 import { fillBatch } from '../train/batches';
-import { presetDefaults } from '../train/settings';
+import { presetDefaults } from '../run/settings';
 import { loadBatch, stepShare, type ReplicaGroup } from '../train/replicas';
 import { createOptimizer, createTrainStep, stepSettings, type TrainStep } from '../train/step';
+import { resolveRecipe } from '../run/recipe';
 import type { BackendInfo, FromWorker } from './protocol';
 
 /** Timed steps stop once this much time has passed. Unit: ms. */
@@ -43,7 +44,8 @@ export async function measureStepCost(
   const { clock = systemClock, shouldStop = () => false, replicas } = opts;
   const settings = { ...presetDefaults(preset), batchSize };
   const model = buildModel({ preset, color: 'rgb', seed: settings.seed });
-  const optimizer = createOptimizer(settings, 100);
+  const recipe = resolveRecipe(settings);
+  const optimizer = createOptimizer(recipe, 100);
   const stats = { mean: data.manifest.mean, std: data.manifest.std };
   const indices = Uint32Array.from({ length: Math.min(batchSize, data.train.labels.length) }, (_, i) => i);
   let step: TrainStep | null = null;
@@ -59,7 +61,7 @@ export async function measureStepCost(
   try {
     // Timed as a run would train: data-parallel where the run would be (the same batch every step).
     const link = replicas ? await replicas.start({ model, optimizer: optimizer.optimizer, settings, stats, totalSteps: 100 }) : null;
-    step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) });
+    step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings, recipe), ...stepShare(link) });
     loadBatch(link, step, (x, y) => fillBatch(data.train.pixels, data.train.labels, indices, 0, batchSize, x, y));
     const first = await timed(0);
     let ms = 0;

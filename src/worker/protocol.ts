@@ -5,14 +5,15 @@
  */
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
-import type { Settings } from '../train/settings';
-import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../train/records';
+import type { Settings } from '../run/settings';
+import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../run/records';
 import type { ModelSummary } from '../model/summary';
 import type { ClassifierInfo } from '../classify/classifier';
 import type { Preset } from '../model/config';
 import type { ModelFiles } from '../model/modelFiles';
 import type { LibraryEntry } from '../store/library';
-import type { CaseChoice } from '../train/kernels/tune';
+import type { KernelInUse } from '../kernels/register';
+import type { CaseChoice } from '../kernels/tuning/tune';
 import type { ChannelStats } from '../data/preprocess';
 import type { ReplicaLink } from '../train/replicas';
 
@@ -56,6 +57,8 @@ export interface KernelPlanReport {
   /** Time spent timing candidates now (0 when every choice was cached). Unit: ms. */
   ms: number;
   choices: CaseChoice[];
+  /** Kernels of ours running on this backend, and why each (src/kernels/registry.ts). */
+  ours: KernelInUse[];
 }
 
 export type RunStatus = 'idle' | 'loading' | 'ready' | 'training' | 'paused' | 'done' | 'error';
@@ -106,7 +109,7 @@ export type ToWorker =
    * back (one .zip, or the loose Layers files with run.json and optimizer.weights.bin).
    */
   | { type: 'import-model'; files: { name: string; file: Blob }[] }
-  /** A library run as one hand-over archive for PyTorch (src/train/handoverFiles.ts); answered by 'handover-archive'. */
+  /** A library run as one hand-over archive for PyTorch (src/handover/files.ts); answered by 'handover-archive'. */
   | { type: 'continue-elsewhere'; id: string }
   /** Time a few training steps of each preset on this backend; answered by one 'preset-cost' each. A run stops the measuring. */
   | { type: 'measure-presets'; requests: { preset: Preset; batchSize: number }[] }

@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { toErrorData } from '../errors';
 import { buildModel, setModelWeights } from '../model/model';
 import { raiseFailure, stepShare, takeShare, weightsChecksum, type ReplicaLink } from '../train/replicas';
-import { toModelConfig } from '../train/settings';
+import { toModelConfig } from '../run/settings';
 import { createOptimizer, createTrainStep, stepSettings, type ScheduledOptimizer, type TrainStep } from '../train/step';
+import { resolveRecipe } from '../run/recipe';
 import { startReplicaBackend } from './backend';
 import { frozenWeights, variableValues, writeWeights } from './weightValues';
 import { assertNever, type FromReplica, type ToReplica, type WeightValues } from './protocol';
@@ -39,12 +40,13 @@ async function start(message: Extract<ToReplica, { type: 'start' }>): Promise<vo
   const weights = message.weights.map(toTensor);
   setModelWeights(model, weights);
   tf.dispose(weights);
-  const optimizer = createOptimizer(settings, totalSteps);
+  const recipe = resolveRecipe(settings);
+  const optimizer = createOptimizer(recipe, totalSteps);
   // Iteration count first, then the slots, paired with the variables by position (the same model, the same order).
   const optimizerWeights = message.optimizerWeights.map((w) => ({ name: w.name, tensor: toTensor(w) }));
   await optimizer.optimizer.setWeights(optimizerWeights);
   tf.dispose(optimizerWeights.map((w) => w.tensor));
-  const step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings), ...stepShare(link) });
+  const step = createTrainStep({ model, optimizer: optimizer.optimizer, stats, ...stepSettings(settings, recipe), ...stepShare(link) });
   replica = { link, model, optimizer, step };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EpochRecord } from '../train/records';
-import { parseSettings } from '../train/settings';
+import type { EpochRecord } from '../run/records';
+import { parseSettings } from '../run/settings';
 import { runRecord } from './runRecord';
 
 const epoch = (n: number, seconds: number, imagesPerSecond: number): EpochRecord => ({

@@ -1,5 +1,5 @@
-import type { EpochRecord, RunRecord } from '../train/records';
-import type { Settings } from '../train/settings';
+import type { EpochRecord, RunRecord } from '../run/records';
+import type { Settings } from '../run/settings';
 
 /**
  * A finished run's history for the library. Every epoch ran in this tab; a

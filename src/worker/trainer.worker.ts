@@ -11,7 +11,7 @@ import { NUM_CLASSES } from '../data/format';
 import { Classifier } from '../classify/classifier';
 import { openDatabase } from '../store/db';
 import type { Checkpoint } from '../store/checkpoints';
-import type { Settings } from '../train/settings';
+import type { Settings } from '../run/settings';
 import { activeWasmPlan, gpuDeviceLost, recoverBackend, selectBackend } from './backend';
 import { CheckpointSlot } from './checkpointSlot';
 import { ClassifyQueue } from './classifyQueue';

@@ -6,7 +6,7 @@
  * cross-origin isolated pages (COOP `same-origin` + COEP `require-corp` or
  * `credentialless`, see docs/hosting.md). tfjs 4.22 would size its pool at
  * half the logical cores; the build patches that cap away
- * (vite-plugin-wasm-threads.ts), and we keep every logical core busy with
+ * (build/vite-plugin-wasm-threads.ts), and we keep every logical core busy with
  * threads and, where there are several cores, workers training together.
  */
 import * as tf from '@tensorflow/tfjs';

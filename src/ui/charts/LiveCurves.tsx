@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { View } from 'vega';
-import type { BatchMetrics, EpochRecord } from '../../train/records';
+import type { BatchMetrics, EpochRecord } from '../../run/records';
 import { PALETTES } from '../vis/theme';
 import { CurveFeed, stepX, type CurvePoint, type Metric } from './curveFeed';
 import { CURVE_DATA, curveSpec } from './curveSpec';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchMetrics, EpochRecord } from '../../train/records';
+import type { BatchMetrics, EpochRecord } from '../../run/records';
 import { allPoints, CurveFeed, MAX_STEP_POINTS, smooth, strideFor, type CurvePoint } from './curveFeed';
 
 const BATCHES = 20;

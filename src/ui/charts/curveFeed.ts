@@ -5,7 +5,7 @@
  * validation once per epoch; all on one x axis in epochs (fractional for
  * steps), so both share the axis.
  */
-import type { BatchMetrics, EpochRecord } from '../../train/records';
+import type { BatchMetrics, EpochRecord } from '../../run/records';
 
 export type Metric = 'loss' | 'accuracy';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LibraryEntry } from '../../store/library';
-import type { EpochRecord } from '../../train/records';
-import { parseSettings } from '../../train/settings';
+import type { EpochRecord } from '../../run/records';
+import { parseSettings } from '../../run/settings';
 import { comparable, compareMoves, comparePoints, compareRows, compareSpec, describeMoves, type ComparableEntry } from './compare';
 
 const epoch = (n: number, valAccuracy: number | null): EpochRecord => ({

@@ -5,9 +5,9 @@
  */
 import type { VisualizationSpec } from 'vega-embed';
 import type { LibraryEntry } from '../../store/library';
-import type { RunRecord } from '../../train/records';
-import { moveMarkers } from '../../train/runHistory';
-import { elapsedSeconds, timeToAccuracy, type ThresholdReached } from '../../train/timeToAccuracy';
+import type { RunRecord } from '../../run/records';
+import { moveMarkers } from '../../handover/history';
+import { elapsedSeconds, timeToAccuracy, type ThresholdReached } from '../../run/timeToAccuracy';
 import { CHART_WIDTH } from '../charts/embed';
 import { PALETTES, type Scheme } from '../vis/theme';
 

@@ -4,8 +4,8 @@
  * on, when it should reach the next one — or, plainly, why that can't be
  * told yet.
  */
-import { ACCURACY_THRESHOLDS, estimateNext, timeToAccuracy } from '../../train/timeToAccuracy';
-import type { EpochRecord } from '../../train/records';
+import { ACCURACY_THRESHOLDS, estimateNext, timeToAccuracy } from '../../run/timeToAccuracy';
+import type { EpochRecord } from '../../run/records';
 import { formatSeconds } from '../progress';
 
 const pct = (fraction: number) => `${Math.round(fraction * 100)} %`;

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { RunFile, RunSegment } from './runFile';
+import type { EpochRecord } from '../run/records';
+import { continuationMissing, earlierCopy, moveMarkers, recordFromRunFile, segmentDetail } from './history';
+import { resolveRecipe } from '../run/recipe';
+import { DEFAULT_SETTINGS } from '../run/settings';
+
+const epoch = (n: number, imagesPerSecond = 100): EpochRecord => ({
+  epoch: n,
+  trainLoss: 2 - n / 10,
+  trainAccuracy: 0.1 * n,
+  valLoss: 2.1 - n / 10,
+  valAccuracy: 0.1 * n,
+  seconds: 10,
+  imagesPerSecond,
+  best: true,
+});
+
+const segment = (over: Partial<RunSegment>): RunSegment => ({
+  fromEpoch: 1,
+  toEpoch: 1,
+  fromStep: 0,
+  toStep: 31,
+  engine: 'tfjs',
+  backend: 'wasm',
+  worldSize: 1,
+  device: 'browser',
+  detail: 'TensorFlow.js 4.22.0',
+  endedAt: 0,
+  ...over,
+});
+
+/** A tiny run: epoch 1 in a tab, epochs 2–3 in PyTorch on two processes. */
+function cameBack(): RunFile {
+  const torch = { engine: 'torch' as const, backend: 'gloo', worldSize: 2, device: 'cpu', detail: 'PyTorch 1.13.1' };
+  return {
+    format: 'cifar10-in-a-tab/run',
+    version: 1,
+    runId: 'run-1',
+    preset: 'tiny',
+    color: 'rgb',
+    seed: 1,
+    settings: { ...DEFAULT_SETTINGS, preset: 'tiny', epochs: 3 },
+    recipe: resolveRecipe({ ...DEFAULT_SETTINGS, preset: 'tiny' }),
+    classes: [],
+    mean: [0, 0, 0],
+    std: [1, 1, 1],
+    model: 'm.json',
+    epochsDone: 3,
+    step: 93,
+    stopped: false,
+    optimizer: null,
+    curves: { epochs: [epoch(1, 100), epoch(2, 400), epoch(3, 400)], steps: [] },
+    segments: [segment({}), segment({ fromEpoch: 2, toEpoch: 3, fromStep: 31, toStep: 93, ...torch })],
+  };
+}
+
+describe('run history across engines', () => {
+  it('names where segments ran as the library and the charts say it', () => {
+    expect(segmentDetail(segment({}))).toBe('wasm');
+    expect(segmentDetail(segment({ device: 'node' }))).toBe('wasm, Node.js');
+    expect(segmentDetail(segment({ worldSize: 2 }))).toBe('wasm, 2 workers');
+    expect(segmentDetail(segment({ engine: 'torch', backend: 'gloo', worldSize: 2, device: 'cpu' }))).toBe('2 processes (gloo)');
+    expect(segmentDetail(segment({ engine: 'torch', backend: 'nccl', worldSize: 8, device: 'cuda' }))).toBe('8 processes (nccl) on cuda');
+    expect(segmentDetail(segment({ engine: 'torch', backend: 'none', worldSize: 1, device: 'cpu' }))).toBe('1 process (cpu)');
+  });
+
+  it('keeps every epoch of the run in one record, with a marker where it moved', () => {
+    const earlier = { segments: [{ fromEpoch: 1, toEpoch: 1, where: 'browser' as const, detail: 'wasm (SIMD, 2 threads)' }] };
+    const record = recordFromRunFile(cameBack(), earlier);
+    expect(record.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(record.segments).toEqual([
+      { fromEpoch: 1, toEpoch: 1, where: 'browser', detail: 'wasm (SIMD, 2 threads)' },
+      { fromEpoch: 2, toEpoch: 3, where: 'torch', detail: '2 processes (gloo)' },
+    ]);
+    expect(record.backend).toBe('PyTorch gloo ×2');
+    expect(record.seconds).toBe(30);
+    // Equal images per epoch: 3 epochs over (1/100 + 2/400) s per image.
+    expect(record.imagesPerSecond).toBeCloseTo(3 / (1 / 100 + 2 / 400), 9);
+    expect(moveMarkers(record)).toEqual([{ epoch: 1.5, fromEpoch: 2, label: '→ PyTorch, 2 processes (gloo)' }]);
+  });
+
+  it("replaces the library's earlier copy of the run only when its history is the run's beginning", () => {
+    const run = cameBack();
+    const copy = (id: string, runId: string, epochs: EpochRecord[]) => ({ id, run: { epochs, segments: [] }, continuation: { runId } });
+    const tab = copy('tab', 'run-1', [epoch(1)]);
+    const longer = copy('longer', 'run-1', [epoch(1), epoch(2)]);
+    const other = copy('other', 'run-2', [epoch(1)]);
+    const diverged = copy('diverged', 'run-1', [{ ...epoch(1), trainLoss: 5 }]);
+    expect(earlierCopy([other, tab, diverged], run)?.id).toBe('tab');
+    expect(earlierCopy([tab, longer], run)?.id).toBe('longer');
+    expect(earlierCopy([other, diverged, { id: 'plain' }], run)).toBeNull();
+    expect(earlierCopy([copy('ahead', 'run-1', [epoch(1), epoch(2), epoch(3), epoch(4)])], run)).toBeNull();
+  });
+
+  it('says why an entry cannot continue elsewhere', () => {
+    expect(continuationMissing({ source: 'imported' })).toMatch(/plain model files/);
+    expect(continuationMissing({ source: 'trained', run: {} })).toMatch(/optimizer state was not saved/);
+    expect(continuationMissing({ source: 'trained', run: {}, continuation: {} })).toBeNull();
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { FAST_RECIPE, PRESETS } from '../model/config';
+import { ADAM_BETAS, MAX_SHIFT, SGD_MOMENTUM, optimizerInWords, resolveRecipe } from './recipe';
+import { presetDefaults } from './settings';
+
+describe('resolveRecipe', () => {
+  it('gives the blog presets the settings’ optimizer at a constant rate, and nothing of fast’s recipe', () => {
+    for (const preset of ['tiny', 'seed'] as const) {
+      const settings = { ...presetDefaults(preset), learningRate: 0.002 };
+      const adam = resolveRecipe(settings);
+      expect(adam.optimizer).toEqual({ kind: 'adam', ...ADAM_BETAS });
+      expect(adam.schedule).toEqual({ kind: 'constant', rate: 0.002 });
+      expect(adam).toMatchObject({ maxShift: MAX_SHIFT, labelSmoothing: 0, weightDecay: 0, whitening: null, flipTestTime: false });
+      expect(resolveRecipe({ ...settings, optimizer: 'sgd' }).optimizer).toEqual({
+        kind: 'momentum',
+        momentum: SGD_MOMENTUM,
+        nesterov: false,
+      });
+    }
+  });
+
+  it('gives fast its own recipe whatever the optimizer settings say', () => {
+    const base = presetDefaults('fast');
+    const a = resolveRecipe(base);
+    const b = resolveRecipe({ ...base, optimizer: 'sgd', learningRate: 0.5 });
+    expect(b).toEqual(a);
+    expect(a.optimizer).toEqual({ kind: 'momentum', momentum: FAST_RECIPE.momentum, nesterov: true });
+    expect(a.schedule).toEqual({ kind: 'warmup-decay', ...FAST_RECIPE.schedule });
+    expect(a).toMatchObject({
+      batchSize: FAST_RECIPE.batchSize,
+      maxShift: FAST_RECIPE.maxShift,
+      labelSmoothing: FAST_RECIPE.labelSmoothing,
+      weightDecay: FAST_RECIPE.weightDecay,
+      whitening: { images: FAST_RECIPE.whitenImages, epsilon: FAST_RECIPE.whitenEpsilon },
+      flipTestTime: true,
+    });
+  });
+
+  it('takes the batch size and the augmentation switch from the settings for every preset', () => {
+    for (const preset of PRESETS) {
+      const r = resolveRecipe({ ...presetDefaults(preset), batchSize: 24, augment: false });
+      expect([r.batchSize, r.augment]).toEqual([24, false]);
+    }
+  });
+
+  it('is frozen, so no caller can change the run it describes', () => {
+    expect(Object.isFrozen(resolveRecipe(presetDefaults('seed')))).toBe(true);
+  });
+
+  it('names the optimizer and its schedule in words', () => {
+    expect(optimizerInWords(resolveRecipe(presetDefaults('seed')))).toBe('Adam at 0.001');
+    expect(optimizerInWords(resolveRecipe({ ...presetDefaults('tiny'), optimizer: 'sgd', learningRate: 0.05 }))).toBe(
+      'SGD with momentum 0.9 at 0.05',
+    );
+    expect(optimizerInWords(resolveRecipe(presetDefaults('fast')))).toBe('Nesterov SGD with momentum 0.9, warm-up to 0.4 and decay');
+  });
+});
