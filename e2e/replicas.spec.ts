@@ -15,21 +15,18 @@ import { wasmLine } from './wasm';
  * losses and the same weights, statistics included, within what ghost
  * BatchNorm accounts for.
  *
- * The tiny preset: BatchNorm, Adam, flips and shifts, but no Dropout. With
- * Dropout (the seed preset, same settings otherwise) a weight comparison sees
- * little: on WASM the masks come from Math.random, and after 8 steps one
- * worker against two differed by 1.1–1.3 times how far each conv kernel had
- * moved, two one-worker runs by 0.02–0.65 in the running statistics and 0.52
- * in the dense bias (the rest of that measurement was not kept): a bound
- * wide enough for Dropout is as wide as the weights' whole movement. Without
- * Dropout one worker is deterministic: two one-worker runs of these settings
- * gave the same losses and the same weights to the bit, so what differs
- * below is the second worker.
+ * The seed preset, the blog's network: BatchNorm, Dropout, Adam, flips and
+ * shifts. Dropout's masks are a pure function of (seed, step, layer,
+ * element) on WASM too, and each worker takes its rows of the whole batch's
+ * mask, so one worker and two drop the same elements. (Before, tfjs-layers
+ * drew the masks from Math.random: after 8 steps one worker against two
+ * differed by 1.1–1.3 times how far each conv kernel had moved, and the test
+ * used the tiny preset, which has no Dropout.)
  */
 
 /** 8 steps of 64; 57 validation images. */
 const SETTINGS = parseSettings({
-  preset: 'tiny',
+  preset: 'seed',
   epochs: 1,
   batchSize: 64,
   trainLimit: 512,
@@ -40,32 +37,30 @@ const SETTINGS = parseSettings({
 });
 
 /**
- * Bounds, from one worker against two (6 December 2026, 2 cores, seed 7, the settings above):
- *   training loss 2.85423 / 2.85312, validation loss 2.30743 / 2.30637: 0.0011 apart;
- *   ‖w₂ − w₁‖ / ‖w₁ − w₀‖ per weight (w₀ the initial weights): kernels 0.05–0.15,
- *   BatchNorm γ and β 0.007–0.07, dense bias 0.013, running means 0.005 (bn2) and
- *   0.28 (bn1), running variances 0.004–0.011.
- * Ghost BatchNorm is the difference: each half is normalised with its own statistics.
- * The loss bound is 9× what was measured; the weight bound 1.8× the largest (bn1's
- * running mean), 3× the largest kernel's. Each of three breakages fails the test:
- *   replica 1 trains on replica 0's rows: training loss 0.037 apart; kernels 0.61–1.00,
- *     bn1's β 0.97 and running mean 1.04;
- *   the gradients' sum not divided by the 2 replicas: training loss 5.706 (2×), though
- *     Adam, blind to the gradient's scale, makes the same weights (0.05–0.15 again);
- *   replica 0's statistics kept instead of the average: bn1's running mean 1.23.
+ * Bounds, from one worker against two (6 December 2026, 2 cores, seed 7, the settings above;
+ * two runs of the pair gave the same figures to the bit: on WASM both are deterministic):
+ *   training loss 3.61746 / 3.58578, validation loss 2.01056 / 1.98439: 0.032 and 0.026 apart;
+ *   ‖w₂ − w₁‖ / ‖w₁ − w₀‖ per weight (w₀ the initial weights): kernels 0.15–0.46, BatchNorm
+ *   γ and β 0.04–0.56, dense bias 0.04, running means 0.03–0.55, running variances 0.008–0.20.
+ * Ghost BatchNorm is the difference: each half is normalised with its own statistics, in six
+ * BatchNorm layers, and Adam's first steps at a loss of ~3.6 magnify it.
+ * The bounds are 1.4–1.7× what was measured. The breakage they are set against: every worker
+ * takes the first rows' dropout masks instead of its own rows' (as when the masks were not
+ * shared, or came from Math.random): kernels 0.92–1.11, bn1b's γ 1.24, running variances up
+ * to 0.66, validation loss 0.075 apart — each of the three bounds fails.
  */
-const LOSS_BOUND = 0.01;
-const WEIGHT_BOUND = 0.5;
-/** Running variances follow the whole batch's closely once averaged (≤ 0.011 measured). */
-const VARIANCE_BOUND = 0.05;
+const LOSS_BOUND = 0.05;
+const WEIGHT_BOUND = 0.8;
+/** Running variances follow the whole batch's closely once averaged (≤ 0.21 measured). */
+const VARIANCE_BOUND = 0.35;
 /**
  * A convolution's bias just before BatchNorm: its gradient is zero but for rounding
  * (BatchNorm subtracts the batch mean), and Adam scales that rounding to full steps of
- * ±learning rate, so its value is noise in any run (1.4–1.6 measured) and the
+ * ±learning rate, so its value is noise in any run (1.2–1.5 times its movement apart, measured) and the
  * function does not depend on it in training. Not compared. The running mean after
- * it carries some of that noise: the likely reason bn1's is the farthest apart.
+ * it carries some of that noise: the likely reason bn1a's is among the farthest apart.
  */
-const NOISE_ONLY = /^conv\d+\/bias$/;
+const NOISE_ONLY = /^conv\d+[a-z]?\/bias$/;
 
 interface Weight {
   name: string;

@@ -26,6 +26,7 @@ const WASM_KERNELS = [
   'Transpose',
   'Slice',
   'Reverse',
+  'CifarDropout',
 ];
 const SIZE = 8;
 const CLASSES = 10;
@@ -343,7 +344,7 @@ describe('registerTrainingKernels on cpu', () => {
   it('replaces the weight gradient with ours, same values, and can be undone', async () => {
     await tf.setBackend('cpu');
     const stock = tf.getKernel('Conv2DBackpropFilter', 'cpu');
-    expect(registerTrainingKernels('cpu').registered).toEqual(['Conv2DBackpropFilter', ...BN_ACT_KERNELS]);
+    expect(registerTrainingKernels('cpu').registered).toEqual(['Conv2DBackpropFilter', ...BN_ACT_KERNELS, 'CifarDropout']);
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')).not.toBe(stock);
     const c = FILTER_CASES[1] as FilterCase;
     const { x, dy } = filterInputs(c, 51);

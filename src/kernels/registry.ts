@@ -198,13 +198,14 @@ const bnAct = (backend: 'webgpu' | 'cpu'): OwnName[] =>
     },
   }));
 
-const gpuStep = (
-  backend: 'webgpu' | 'webgl',
+const stepKernel = (
+  backend: KernelBackend,
   op: KernelOp,
   kernel: string,
   why: string,
   configs: Parameters<typeof ownKernel>[1],
-): OwnName => ownKernel({ op, backend, kernel, use: 'training', when: 'always', why, evidence: STEP_WORK }, configs);
+  evidence = STEP_WORK,
+): OwnName => ownKernel({ op, backend, kernel, use: 'training', when: 'always', why, evidence }, configs);
 
 const optimizer = (backend: KernelBackend, update: FusedUpdate, why: string, evidence: Evidence): OptimizerUpdate => ({
   op: 'optimizer',
@@ -272,6 +273,14 @@ export const KERNELS: readonly KernelEntry[] = Object.freeze([
   wasmOverStock('memory', 'Reverse', 'in runs over the heap, where the stock one goes element by element', (_b, stock) =>
     makeReverse(stock),
   ),
+  stepKernel(
+    'wasm',
+    'dropout',
+    DROPOUT,
+    "the mask a pure function of (seed, step, layer, element): a run repeats for its seed (tfjs-layers' Dropout draws from Math.random), and each data-parallel worker takes its rows of the whole batch's mask",
+    dropoutKernels,
+    { doc: 'README.md', heading: 'WASM' },
+  ),
   optimizer('wasm', wasmUpdate, "one pass per variable over the heap where tfjs's Adam makes ~20 kernel calls", {
     doc: BENCH,
     heading: 'WASM, what every worker pays whatever its share of the batch',
@@ -282,6 +291,10 @@ export const KERNELS: readonly KernelEntry[] = Object.freeze([
     heading: 'CPU, weight and input gradients',
   }),
   ...bnAct('cpu'),
+  stepKernel('cpu', 'dropout', DROPOUT, 'the same seeded mask as on every other backend: a run repeats for its seed', dropoutKernels, {
+    doc: 'README.md',
+    heading: 'WASM',
+  }),
   optimizer('cpu', cpuUpdate, 'the float32 loop the GPU kernels are checked against', STEP_WORK),
   // ---- webgpu
   filterGrad(
@@ -293,29 +306,29 @@ export const KERNELS: readonly KernelEntry[] = Object.freeze([
   webgpuForward('Conv2D'),
   webgpuForward('FusedConv2D'),
   ...bnAct('webgpu'),
-  gpuStep(
+  stepKernel(
     'webgpu',
     'dropout',
     DROPOUT,
     'the mask made on the device from (seed, step, layer): one dispatch each way, nothing uploaded',
     dropoutKernels,
   ),
-  gpuStep(
+  stepKernel(
     'webgpu',
     'input',
     BATCH_INPUT,
     'standardisation, grayscale, flip and shift in one dispatch from buffers kept on the device',
     batchInputKernels,
   ),
-  gpuStep(
+  stepKernel(
     'webgpu',
     'loss',
     CROSS_ENTROPY,
     'loss and accuracy from the softmax in two dispatches where tfjs makes ~22',
     crossEntropyKernels,
   ),
-  gpuStep('webgpu', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one dispatch", crossEntropyKernels),
-  gpuStep(
+  stepKernel('webgpu', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one dispatch", crossEntropyKernels),
+  stepKernel(
     'webgpu',
     'conv',
     PATCHES,
@@ -330,9 +343,9 @@ export const KERNELS: readonly KernelEntry[] = Object.freeze([
     'im2col or the forward-conv program per shape, where the stock kernel runs one thread per weight',
     { doc: BENCH, heading: 'WebGPU and WebGL, weight gradient' },
   ),
-  gpuStep('webgl', 'dropout', DROPOUT, 'the same hashed mask as WebGPU, one draw each way, nothing uploaded', dropoutKernels),
-  gpuStep('webgl', 'loss', CROSS_ENTROPY, 'loss and accuracy in one draw each', crossEntropyKernels),
-  gpuStep('webgl', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one draw", crossEntropyKernels),
+  stepKernel('webgl', 'dropout', DROPOUT, 'the same hashed mask as WebGPU, one draw each way, nothing uploaded', dropoutKernels),
+  stepKernel('webgl', 'loss', CROSS_ENTROPY, 'loss and accuracy in one draw each', crossEntropyKernels),
+  stepKernel('webgl', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one draw", crossEntropyKernels),
   optimizer('webgl', webglUpdate, "one draw per new tensor (3 a variable for Adam) where tfjs's makes ~14", STEP_WORK),
 ]);
 

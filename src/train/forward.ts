@@ -6,7 +6,7 @@ import { DROPOUT, dropoutTraining } from '../kernels/dropout/dropout';
 import { stepTakes } from '../kernels/register';
 
 // The training-mode forward pass: BatchNorm in closed form (../kernels/batchnorm/closed-form.ts) or fused
-// with its activation on WebGPU, Dropout on our kernel on the GPUs, and no input gradient for the images.
+// with its activation on WebGPU, Dropout on our seeded kernel, and no input gradient for the images.
 
 /**
  * The activation a layer applies, when batchNormActTraining can fuse it into
@@ -45,12 +45,19 @@ function fusedBatchNorm(layer: Norm, vars: NormVariables, next: tf.layers.Layer 
 /**
  * `model.apply(x, { training: true })` with every BatchNormalization layer of
  * a Sequential model done by batchNormTraining, or, on WebGPU, together with
- * the ELU / ReLU after it by batchNormActTraining; with `dropoutSeed`, on
- * WebGPU and WebGL, Dropout layers draw their masks from it (a pure function of the
- * seed, where tfjs-layers draws from Math.random). Other models, and layers it
- * does not handle, go through tfjs-layers unchanged.
+ * the ELU / ReLU after it by batchNormActTraining; with `dropoutSeed`,
+ * wherever the backend has our dropout kernel, Dropout layers draw their
+ * masks from it (a pure function of the seed, where tfjs-layers draws from
+ * Math.random). `dropoutPart`: this batch is part `dropoutPart` of a whole
+ * batch split in equal parts (a data-parallel replica's share), and takes its
+ * rows of the whole batch's masks. Other models, and layers it does not
+ * handle, go through tfjs-layers unchanged.
  */
-export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dropoutSeed?: number } = {}): tf.Tensor {
+export function applyForTraining(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  opts: { dropoutSeed?: number; dropoutPart?: number } = {},
+): tf.Tensor {
   if (!(model instanceof tf.Sequential)) return model.apply(x, { training: true }) as tf.Tensor;
   const layers = model.layers;
   let y = x;
@@ -70,7 +77,8 @@ export function applyForTraining(model: tf.LayersModel, x: tf.Tensor, opts: { dr
       y = fused ?? batchNormTraining(layer as Norm, y, vars);
     } else {
       const seed = opts.dropoutSeed;
-      y = (seed !== undefined ? fusedDropout(layer, y, mixSeed(seed, i)) : null) ?? (layer.apply(y, { training: true }) as tf.Tensor);
+      const dropped = seed !== undefined ? fusedDropout(layer, y, mixSeed(seed, i), (opts.dropoutPart ?? 0) * y.size) : null;
+      y = dropped ?? (layer.apply(y, { training: true }) as tf.Tensor);
     }
   }
   return y;
@@ -104,14 +112,15 @@ function convWithoutInputGradient(layer: tf.layers.Layer, x: tf.Tensor): tf.Tens
 }
 
 /**
- * A Dropout layer as our kernel on WebGPU and WebGL (kernels/dropout/dropout.ts: the
- * mask made on the device from `seed`, no upload), null elsewhere or for a
- * layer it does not cover (a noise shape, a rank over 4).
+ * A Dropout layer as our kernel (kernels/dropout/dropout.ts: the mask a pure
+ * function of `seed` and the element's index from `offset`; on the GPUs made
+ * on the device, no upload), null where the backend has no such kernel or
+ * for a layer it does not cover (a noise shape, a rank over 4).
  */
-function fusedDropout(layer: tf.layers.Layer, x: tf.Tensor, seed: number): tf.Tensor | null {
+function fusedDropout(layer: tf.layers.Layer, x: tf.Tensor, seed: number, offset: number): tf.Tensor | null {
   if (layer.getClassName() !== 'Dropout' || !stepTakes(DROPOUT)) return null;
   if (x.rank > 4) return null;
   const config = layer.getConfig();
   if (config.noiseShape != null || typeof config.rate !== 'number') return null;
-  return config.rate > 0 ? dropoutTraining(x, config.rate, seed) : x;
+  return config.rate > 0 ? dropoutTraining(x, config.rate, seed, offset) : x;
 }

@@ -206,14 +206,11 @@ export function createTrainStep(opts: TrainStepOptions): TrainStep {
   }
   const labelSmoothing = opts.labelSmoothing ?? 0;
   const weightDecay = opts.weightDecay ?? 0;
-  // Replicas other than the first draw their own dropout masks (the first keeps a single worker's).
-  const dropoutSeed = (step: number) => {
-    const base = mixSeed(seed, STREAMS.dropout, step);
-    return replica && replica.index > 0 ? mixSeed(base, replica.index) : base;
-  };
+  // Every replica takes its rows of the whole batch's dropout masks: one worker and two drop the same elements.
+  const dropoutPart = replica?.index ?? 0;
   const forward =
     (opts.closedFormBatchNorm ?? true)
-      ? (t: tf.Tensor, step: number) => applyForTraining(model, t, { dropoutSeed: dropoutSeed(step) })
+      ? (t: tf.Tensor, step: number) => applyForTraining(model, t, { dropoutSeed: mixSeed(seed, STREAMS.dropout, step), dropoutPart })
       : (t: tf.Tensor, _step: number) => model.apply(t, { training: true }) as tf.Tensor;
   // Passed explicitly: without a list, minimize() updates every trainable
   // variable in the engine, including those of other models in this tab.

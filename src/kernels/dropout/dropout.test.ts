@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DROPOUT, dropoutKernels, dropoutTraining, hash32, kept } from './dropout';
 
@@ -9,10 +10,9 @@ describe('dropout kernel on cpu', () => {
   });
   afterAll(() => tf.unregisterKernel(DROPOUT, 'cpu'));
 
-  it('exists for webgpu, webgl and cpu, not wasm', () => {
-    expect(dropoutKernels('webgpu').map((k) => k.kernelName)).toEqual([DROPOUT]);
-    expect(dropoutKernels('webgl').map((k) => k.kernelName)).toEqual([DROPOUT]);
-    expect(dropoutKernels('wasm')).toEqual([]);
+  it('exists for every backend the app trains on', () => {
+    for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) expect(dropoutKernels(backend).map((k) => k.kernelName)).toEqual([DROPOUT]);
+    expect(dropoutKernels('tensorflow')).toEqual([]);
   });
 
   it('hashes to spread 32-bit values (a one-bit change flips about half the bits)', () => {
@@ -63,8 +63,39 @@ describe('dropout kernel on cpu', () => {
     expect(dx.some((v) => v === 0)).toBe(true);
   });
 
-  it('refuses a rate outside [0, 1)', () => {
+  it('gives each part of a batch split in equal parts its rows of the whole batch’s mask', () => {
+    const whole = tf.randomNormal([8, 6, 6, 5], 0, 1, 'float32', 5);
+    const expected = dropoutTraining(whole, 0.3, 77).dataSync();
+    const parts = tf.split(whole, 2, 0).map((half, part) => dropoutTraining(half, 0.3, 77, part * half.size).dataSync());
+    expect([...(parts[0] ?? []), ...(parts[1] ?? [])]).toEqual(Array.from(expected));
+    // Without the offset the second half would repeat the first half's mask.
+    const unshifted = dropoutTraining(tf.split(whole, 2, 0)[1] as tf.Tensor, 0.3, 77).dataSync();
+    expect(Array.from(unshifted)).not.toEqual(Array.from(parts[1] ?? []));
+  });
+
+  it('refuses a rate outside [0, 1), and an offset that is not a whole number', () => {
     expect(() => dropoutTraining(tf.ones([4]), 1, 1)).toThrow(RangeError);
     expect(() => dropoutTraining(tf.ones([4]), -0.1, 1)).toThrow(RangeError);
+    expect(() => dropoutTraining(tf.ones([4]), 0.5, 1, -4)).toThrow(RangeError);
+    expect(() => dropoutTraining(tf.ones([4]), 0.5, 1, 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('dropout kernel on wasm', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    for (const config of dropoutKernels('wasm')) tf.registerKernel(config);
+  });
+  afterAll(async () => {
+    tf.unregisterKernel(DROPOUT, 'wasm');
+    await tf.setBackend('cpu');
+  });
+
+  it('drops the elements `kept` names from its offset on, and scales the rest as tfjs does, in the wasm heap', () => {
+    const values = Array.from({ length: 3 * 7 * 7 * 4 }, (_, i) => Math.fround(Math.sin(i)));
+    const got = dropoutTraining(tf.tensor(values, [3, 7, 7, 4]), 0.4, 2024, 588).dataSync();
+    const scale = Math.fround(1 / Math.fround(0.6));
+    expect(Array.from(got)).toEqual(values.map((v, i) => (kept(2024, 588 + i, 0.4) ? Math.fround(v * scale) : 0)));
+    expect(got.filter((v) => v === 0).length).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 // Dropout in training as one kernel of our own, forward and backward, for
-// WebGPU (one dispatch each way), WebGL (one draw each way) and the CPU (the
-// unit tests' reference).
+// WebGPU (one dispatch each way), WebGL (one draw each way), and WASM and the
+// CPU (a JavaScript loop over the backend's memory).
 //
 // tfjs's dropout draws its mask with Math.random on the CPU and uploads it
 // (a new GPU buffer every step), then spends three kernels making the
@@ -9,6 +9,10 @@
 // function of the step's seed: computed where the data is, recomputed for the
 // gradient instead of stored, and the same on every backend that has the
 // kernel. Same distribution and scaling as tfjs: kept values × 1/(1 − rate).
+// On the CPU backends the mask also makes a run repeatable (tfjs-layers'
+// Dropout draws from Math.random), and `offset` lets a data-parallel replica
+// (../../train/replicas.ts) take its rows of the whole batch's mask, so one
+// worker and two drop the same elements.
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
@@ -21,6 +25,8 @@ interface DropoutAttrs {
   rate: number;
   /** 32-bit seed of the mask. */
   seed: number;
+  /** Index of this tensor's first element in the whole batch's tensor (a replica's share); 0 on the GPUs. */
+  offset: number;
 }
 
 /** An integer hash with good avalanche (C. Wellons' "lowbias32"), the same in JS and WGSL. */
@@ -79,16 +85,24 @@ class DropoutProgram implements WebGPUProgram {
 }
 
 function attrsOf(attrs: NamedAttrMap | undefined): DropoutAttrs {
-  const { rate, seed } = (attrs ?? {}) as Partial<DropoutAttrs>;
+  const { rate, seed, offset = 0 } = (attrs ?? {}) as Partial<DropoutAttrs>;
   if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new RangeError(`Dropout rate must be in [0, 1), got ${rate}`);
   if (typeof seed !== 'number') throw new TypeError('Dropout needs a seed');
-  return { rate, seed: seed >>> 0 };
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`Dropout offset must be a whole number, got ${offset}`);
+  return { rate, seed: seed >>> 0, offset };
+}
+
+/** The GPU programs hash the element's own index: replicas (the only offsets) train on the CPU backends. */
+function onGpu(attrs: NamedAttrMap | undefined): DropoutAttrs {
+  const a = attrsOf(attrs);
+  if (a.offset !== 0) throw new RangeError('Dropout with an element offset runs on wasm and cpu only (data-parallel replicas)');
+  return a;
 }
 
 type Impl = (args: { inputs: { x?: TensorInfo }; backend: KernelBackend; attrs?: NamedAttrMap }) => TensorInfo;
 
 const webgpuDropout: Impl = ({ inputs, backend, attrs }) => {
-  const { rate, seed } = attrsOf(attrs);
+  const { rate, seed } = onGpu(attrs);
   const x = inputs.x as TensorInfo;
   const size = x.shape.reduce((a, b) => a * b, 1);
   const uniforms = [
@@ -140,35 +154,37 @@ function webglDropoutProgram(shape: number[]): WebGLProgram {
 }
 
 const webglDropout: Impl = ({ inputs, backend, attrs }) => {
-  const { rate, seed } = attrsOf(attrs);
+  const { rate, seed } = onGpu(attrs);
   const x = inputs.x as TensorInfo;
   return runWebGL(backend, webglDropoutProgram(x.shape), [x], [[seed >>> 16], [seed & 0xffff], [rate], [scaleOf(rate)]]);
 };
 
+/** The loop of the CPU backends, through the generic readSync/write (on wasm: a copy out of the heap and one back). */
 const cpuDropout: Impl = ({ inputs, backend, attrs }) => {
-  const { rate, seed } = attrsOf(attrs);
+  const { rate, seed, offset } = attrsOf(attrs);
   const x = inputs.x as TensorInfo;
   const values = backend.readSync(x.dataId) as Float32Array;
   const scale = scaleOf(rate);
   const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = kept(seed, i, rate) ? Math.fround((values[i] as number) * scale) : 0;
+  for (let i = 0; i < values.length; i++) out[i] = kept(seed, offset + i, rate) ? Math.fround((values[i] as number) * scale) : 0;
   return { dataId: backend.write(out, x.shape, 'float32'), shape: x.shape, dtype: 'float32' };
 };
 
-const IMPLS: Partial<Record<string, Impl>> = { webgpu: webgpuDropout, webgl: webglDropout, cpu: cpuDropout };
+const IMPLS: Partial<Record<string, Impl>> = { webgpu: webgpuDropout, webgl: webglDropout, wasm: cpuDropout, cpu: cpuDropout };
 
-/** The kernel's configs for the backends that have it (webgpu, webgl, cpu). */
+/** The kernel's configs for the backends that have it (webgpu, webgl, wasm, cpu). */
 export function dropoutKernels(backendName: string): KernelConfig[] {
   const impl = IMPLS[backendName];
   return impl ? [{ kernelName: DROPOUT, backendName, kernelFunc: impl as unknown as KernelConfig['kernelFunc'] }] : [];
 }
 
 /**
- * Dropout of `x` with the mask of `seed`; its gradient passes dy through the
- * same mask. Needs the kernel registered for the current backend.
+ * Dropout of `x` with the mask of `seed`, from element `offset` of it on; its
+ * gradient passes dy through the same mask. Needs the kernel registered for
+ * the current backend.
  */
-export function dropoutTraining(x: tf.Tensor, rate: number, seed: number): tf.Tensor {
-  const apply = (t: tf.Tensor) => tf.engine().runKernel(DROPOUT, { x: t }, { rate, seed }) as tf.Tensor;
+export function dropoutTraining(x: tf.Tensor, rate: number, seed: number, offset = 0): tf.Tensor {
+  const apply = (t: tf.Tensor) => tf.engine().runKernel(DROPOUT, { x: t }, { rate, seed, offset }) as tf.Tensor;
   const op = tf.customGrad((input) => ({ value: apply(input as tf.Tensor), gradFunc: (dy) => apply(dy as tf.Tensor) }));
   return op(x);
 }
