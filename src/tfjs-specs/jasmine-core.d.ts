@@ -38,5 +38,6 @@ declare module 'jasmine-core/lib/jasmine-core/jasmine.js' {
     core(jasmineRequire: unknown): Jasmine;
     interface(jasmine: Jasmine, env: Env): Interface;
   };
+  export type { Env };
   export default jasmineRequire;
 }

@@ -7,7 +7,7 @@
  * Node (node.ts) and the browser page (page.ts) both call runTfjsSpecs.
  */
 import './jasmine-global';
-import jasmineRequire from 'jasmine-core/lib/jasmine-core/jasmine.js';
+import jasmineRequire, { type Env as JasmineEnv } from 'jasmine-core/lib/jasmine-core/jasmine.js';
 import * as tf from '@tensorflow/tfjs';
 import * as kernelNames from '@tensorflow/tfjs-core/dist/kernel_names';
 import { setTestEnvs, type TestEnv } from '@tensorflow/tfjs-core/dist/jasmine_util';
@@ -61,42 +61,11 @@ const TFJS_KERNEL_NAMES = new Set<unknown>(Object.values(kernelNames));
 
 const plannedTfjsKernels = (backend: string) => plannedKernels(backend).filter((k) => TFJS_KERNEL_NAMES.has(k));
 
-/**
- * Runs the spec files for `backend` (or only `only` of them) with `kernels`.
- * The backend's package must be imported, and `backend` registered, already.
- */
-export async function runTfjsSpecs(backend: string, kernels: KernelSet, only?: readonly SpecFile[]): Promise<SpecRun> {
-  const testEnv = TEST_ENVS[backend];
-  if (testEnv === undefined) throw new Error(`no TensorFlow.js test environment for '${backend}'`);
-  const started = performance.now();
-  const jasmine = jasmineRequire.core(jasmineRequire);
-  // SwiftShader runs a GPU spec in seconds where a GPU takes milliseconds.
-  jasmine.DEFAULT_TIMEOUT_INTERVAL = 120_000;
-  const env = jasmine.getEnv();
-  env.configure({ random: false, verboseDeprecations: false });
-  const globals = jasmineRequire.interface(jasmine, env);
-  const fileOf = new Map<string, SpecFile>();
-  let loading: SpecFile | null = null;
-  Object.assign(globalThis, globals, {
-    // Spec definitions happen while their file is imported: that is how a result knows its file.
-    it: (...args: unknown[]) => {
-      const spec = globals.it(...args);
-      if (loading !== null) fileOf.set(spec.id, loading);
-      return spec;
-    },
-  });
-  setTestEnvs([testEnv]);
-
-  if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js could not start '${backend}' here`);
-  await tf.ready();
-  let replaced: string[] = [];
-  let ownNames: string[] = [];
+/** With `ours`: our kernels registered, and tfjs's optimizer factories making our fused optimizers where the backend has them. */
+function installKernels(backend: string, kernels: KernelSet): { replaced: string[]; ownNames: string[]; fusedOptimizers: boolean } {
   const fusedOptimizers = kernels === 'ours' && fusedUpdateFor(backend) !== null;
-  if (kernels === 'ours') {
-    const registered = registerTrainingKernels(backend).registered;
-    replaced = registered.filter((k) => TFJS_KERNEL_NAMES.has(k));
-    ownNames = registered.filter((k) => !TFJS_KERNEL_NAMES.has(k));
-  }
+  if (kernels !== 'ours') return { replaced: [], ownNames: [], fusedOptimizers };
+  const registered = registerTrainingKernels(backend).registered;
   if (fusedOptimizers) {
     // The specs build their optimizers through these factories; the app builds ours directly (step.ts).
     tf.train.adam = (learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number) =>
@@ -104,15 +73,15 @@ export async function runTfjsSpecs(backend: string, kernels: KernelSet, only?: r
     tf.train.momentum = (learningRate: number, momentum: number, useNesterov = false) =>
       new FusedMomentum(learningRate, momentum, useNesterov);
   }
+  return {
+    replaced: registered.filter((k) => TFJS_KERNEL_NAMES.has(k)),
+    ownNames: registered.filter((k) => !TFJS_KERNEL_NAMES.has(k)),
+    fusedOptimizers,
+  };
+}
 
-  const planned = plannedTfjsKernels(backend);
-  const files = specFilesFor(planned, fusedUpdateFor(backend) !== null).filter((f) => only === undefined || only.includes(f));
-  for (const file of files) {
-    loading = file;
-    await SPEC_FILES[file]();
-  }
-  loading = null;
-
+/** A reporter on `env` that gathers every spec's result, and every error outside a spec, as it finishes. */
+function collectResults(env: JasmineEnv, fileOf: ReadonlyMap<string, SpecFile>): SpecResult[] {
   const results: SpecResult[] = [];
   const seen = new Map<string, number>();
   // A few suites repeat a spec's name; a number keeps each one its own line in the comparison.
@@ -153,6 +122,48 @@ export async function runTfjsSpecs(backend: string, kernels: KernelSet, only?: r
         });
     },
   });
+  return results;
+}
+
+/**
+ * Runs the spec files for `backend` (or only `only` of them) with `kernels`.
+ * The backend's package must be imported, and `backend` registered, already.
+ */
+export async function runTfjsSpecs(backend: string, kernels: KernelSet, only?: readonly SpecFile[]): Promise<SpecRun> {
+  const testEnv = TEST_ENVS[backend];
+  if (testEnv === undefined) throw new Error(`no TensorFlow.js test environment for '${backend}'`);
+  const started = performance.now();
+  const jasmine = jasmineRequire.core(jasmineRequire);
+  // SwiftShader runs a GPU spec in seconds where a GPU takes milliseconds.
+  jasmine.DEFAULT_TIMEOUT_INTERVAL = 120_000;
+  const env = jasmine.getEnv();
+  env.configure({ random: false, verboseDeprecations: false });
+  const globals = jasmineRequire.interface(jasmine, env);
+  const fileOf = new Map<string, SpecFile>();
+  let loading: SpecFile | null = null;
+  Object.assign(globalThis, globals, {
+    // Spec definitions happen while their file is imported: that is how a result knows its file.
+    it: (...args: unknown[]) => {
+      const spec = globals.it(...args);
+      if (loading !== null) fileOf.set(spec.id, loading);
+      return spec;
+    },
+  });
+  setTestEnvs([testEnv]);
+
+  if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js could not start '${backend}' here`);
+  await tf.ready();
+  const { replaced, ownNames, fusedOptimizers } = installKernels(backend, kernels);
+
+  const planned = plannedTfjsKernels(backend);
+  const files = specFilesFor(planned, fusedUpdateFor(backend) !== null).filter((f) => only === undefined || only.includes(f));
+  for (const file of files) {
+    loading = file;
+    await SPEC_FILES[file]();
+  }
+  loading = null;
+
+  const results = collectResults(env, fileOf);
   await env.execute();
   return { backend, kernels, files, planned, replaced, ownNames, fusedOptimizers, results, seconds: (performance.now() - started) / 1000 };
 }
