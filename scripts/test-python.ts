@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ensureShards from '../e2e/global-setup';
+import { ensureShards } from './shards';
 import { isCI } from './ci';
 import { DATA_DIR } from './convert';
 
