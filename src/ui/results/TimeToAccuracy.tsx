@@ -22,7 +22,7 @@ export function TimeToAccuracyTable({ epochs }: { epochs: readonly EpochRecord[]
       {!validated ? (
         <p className="hint">No validation set in this run, so no time to accuracy.</p>
       ) : (
-        <table className="epochs">
+        <table className="levels">
           <caption>When the validation accuracy first reached each level, from Train (pauses excluded)</caption>
           <thead>
             <tr>
