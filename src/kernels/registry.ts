@@ -92,6 +92,7 @@ export type KernelEntry = ReplacesStock | OwnName | OptimizerUpdate;
 const BENCH = 'docs/benchmarks.md';
 const FORMULATIONS: Evidence = { doc: BENCH, heading: 'Kernel formulations per backend' };
 const STEP_WORK: Evidence = { doc: 'README.md', heading: 'WebGPU work per training step' };
+const GPU_FILTER_GRAD: Evidence = { doc: BENCH, heading: 'WebGPU and WebGL, weight gradient' };
 const SINGLE_THREADED: Evidence = { doc: BENCH, heading: "WASM, tfjs's single-threaded loops replaced" };
 
 const needStock = (kernel: string, backendName: string, stock: KernelFunc | undefined): KernelFunc => {
@@ -300,49 +301,30 @@ export const KERNELS: readonly KernelEntry[] = Object.freeze([
   filterGrad(
     'webgpu',
     webgpuFilterGradRule,
-    'the tiled matmul (3×3, from our patch matrix) or the forward-conv program (5×5), where the stock kernel runs one thread per weight',
-    { doc: BENCH, heading: 'WebGPU and WebGL, weight gradient' },
+    'the tiled matmul (3×3, on our patch matrix) or the forward-conv program (5×5); stock: a thread per weight',
+    GPU_FILTER_GRAD,
   ),
   webgpuForward('Conv2D'),
   webgpuForward('FusedConv2D'),
   ...bnAct('webgpu'),
-  stepKernel(
-    'webgpu',
-    'dropout',
-    DROPOUT,
-    'the mask made on the device from (seed, step, layer): one dispatch each way, nothing uploaded',
-    dropoutKernels,
-  ),
-  stepKernel(
-    'webgpu',
-    'input',
-    BATCH_INPUT,
-    'standardisation, grayscale, flip and shift in one dispatch from buffers kept on the device',
-    batchInputKernels,
-  ),
-  stepKernel(
-    'webgpu',
-    'loss',
-    CROSS_ENTROPY,
-    'loss and accuracy from the softmax in two dispatches where tfjs makes ~22',
-    crossEntropyKernels,
-  ),
-  stepKernel('webgpu', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one dispatch", crossEntropyKernels),
-  stepKernel(
-    'webgpu',
-    'conv',
-    PATCHES,
-    "the 3×3 weight gradient's patch matrix in 2 dispatches where the composed ones made 14–22",
-    patchesKernels,
-  ),
+  // The WebGPU step's own kernels: [folder, kernel, why, the configs its file makes].
+  ...(
+    [
+      ['dropout', DROPOUT, 'the mask made on the device from (seed, step, layer): one dispatch each way, nothing uploaded', dropoutKernels],
+      [
+        'input',
+        BATCH_INPUT,
+        'standardisation, grayscale, flip and shift in one dispatch from buffers kept on the device',
+        batchInputKernels,
+      ],
+      ['loss', CROSS_ENTROPY, 'loss and accuracy from the softmax in two dispatches where tfjs makes ~22', crossEntropyKernels],
+      ['loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one dispatch", crossEntropyKernels],
+      ['conv', PATCHES, "the 3×3 weight gradient's patch matrix in 2 dispatches where the composed ones made 14–22", patchesKernels],
+    ] as const
+  ).map(([op, kernel, why, configs]) => stepKernel('webgpu', op, kernel, why, configs)),
   optimizer('webgpu', webgpuUpdate, "one dispatch per variable where tfjs's Adam makes 14", STEP_WORK),
   // ---- webgl
-  filterGrad(
-    'webgl',
-    webglFilterGradRule,
-    'im2col or the forward-conv program per shape, where the stock kernel runs one thread per weight',
-    { doc: BENCH, heading: 'WebGPU and WebGL, weight gradient' },
-  ),
+  filterGrad('webgl', webglFilterGradRule, 'im2col or the forward-conv program per shape; stock: a thread per weight', GPU_FILTER_GRAD),
   stepKernel('webgl', 'dropout', DROPOUT, 'the same hashed mask as WebGPU, one draw each way, nothing uploaded', dropoutKernels),
   stepKernel('webgl', 'loss', CROSS_ENTROPY, 'loss and accuracy in one draw each', crossEntropyKernels),
   stepKernel('webgl', 'loss', CROSS_ENTROPY_GRAD, "the loss's gradient in one draw", crossEntropyKernels),
