@@ -39,6 +39,14 @@ const ISOLATION_HEADERS = {
 
 const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/**
+ * Rolldown names the plugin callbacks that take most of a build. Here that is always Vite's
+ * worker-import-meta-url transform, because it bundles a worker (TensorFlow.js and its backends;
+ * the trainer worker's replica workers) inside the transform: the build's real work, not a slow
+ * plugin, so the report is noise every build would print.
+ */
+const NO_TIMINGS_REPORT = { bundlerTimings: false } as const;
+
 export default defineConfig({
   plugins: [
     react(),
@@ -71,7 +79,7 @@ export default defineConfig({
     rolldownOptions: { plugins: [wasmThreadsDevDeps()] },
   },
   // The trainer and benchmark workers are bundles of their own, built with these plugins.
-  worker: { format: 'es', plugins: () => [wasmThreadsBuild()] },
+  worker: { format: 'es', plugins: () => [wasmThreadsBuild()], rolldownOptions: { checks: NO_TIMINGS_REPORT } },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
@@ -79,6 +87,7 @@ export default defineConfig({
     // tfjs-specs.html: TensorFlow.js's own specs against our kernels (src/tfjs-specs/, e2e/tfjs-specs.spec.ts).
     rollupOptions: {
       input: { main: local('./index.html'), bench: local('./bench.html'), 'tfjs-specs': local('./tfjs-specs.html') },
+      checks: NO_TIMINGS_REPORT,
       // jasmine-core evals only a string handed to its mock clock's setTimeout, which tfjs's specs never do.
       onwarn(warning, warn) {
         if (warning.code === 'EVAL' && warning.id?.includes('/jasmine-core/')) return;
