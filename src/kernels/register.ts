@@ -3,7 +3,7 @@
 // take our kernel here (`stepTakes`), which fused optimizer update runs here
 // (`fusedUpdateFor`), which kernels run wasm's convolutions (in words).
 import { getBackend } from '@tensorflow/tfjs';
-import { install, isInstalled, lookup, uninstallAll } from './backend/installed';
+import { install, isInstalled, lookup, oursRuns, uninstallAll } from './backend/installed';
 import { FmaConv, wasmThreads } from './conv/fma-wasm';
 import type { FusedUpdate } from './optimizer/update';
 import { KERNELS, kernelsOn, type KernelBackend } from './registry';
@@ -78,7 +78,7 @@ export interface KernelInUse {
 /** The registry's rows for `backendName` that run now: the kernels of ours installed there, and its fused optimizer update. */
 export function kernelsInUse(backendName: string): KernelInUse[] {
   return kernelsOn(backendName)
-    .filter((e) => e.mode === 'optimizer-update' || (isInstalled(e.kernel, backendName) && lookup(e.kernel, backendName) !== undefined))
+    .filter((e) => e.mode === 'optimizer-update' || oursRuns(e.kernel, backendName))
     .map(({ op, kernel, why }) => ({ op, kernel, why }));
 }
 

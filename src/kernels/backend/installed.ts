@@ -22,6 +22,12 @@ export function isInstalled(kernelName: string, backendName: string): boolean {
   return installed().has(key(kernelName, backendName));
 }
 
+/** Whether tfjs runs ours for `kernelName` now (installed, and not put back to the stock one since). */
+export function oursRuns(kernelName: string, backendName: string): boolean {
+  const entry = installed().get(key(kernelName, backendName));
+  return entry !== undefined && lookup(kernelName, backendName) === entry.ours;
+}
+
 /** Registers ours for `kernelName`, keeping whatever was registered before as its stock kernel; a no-op when ours is there. */
 export function install(kernelName: string, backendName: string, make: (stock: KernelConfig | undefined) => KernelFunc): void {
   const k = key(kernelName, backendName);
@@ -64,7 +70,7 @@ export function uninstallAll(backendName: string): void {
  */
 export function restoreStock(kernelName: string, backendName: string): boolean {
   const entry = installed().get(key(kernelName, backendName));
-  if (entry?.stock === undefined || lookup(kernelName, backendName) !== entry.ours) return false;
+  if (entry?.stock === undefined || !oursRuns(kernelName, backendName)) return false;
   unregisterKernel(kernelName, backendName);
   registerKernel(entry.stock);
   return true;
