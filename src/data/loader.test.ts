@@ -75,6 +75,54 @@ describe('loadDataset', () => {
     expect(again.train.labels).toEqual(new Uint8Array([0, 1, 2, 0, 1]));
   });
 
+  it('downloads the next shard while the last one is written to the cache, never two writes at once, and skips the HTTP cache', async () => {
+    const { fetchStub, requested } = fixture();
+    const modes: (RequestCache | undefined)[] = [];
+    const recording = ((input: string | URL | Request, init?: RequestInit) => {
+      modes.push(init?.cache);
+      return fetchStub(input, init);
+    }) as typeof fetch;
+    const events: string[] = [];
+    let writing = 0;
+    let mostAtOnce = 0;
+    const gates: (() => void)[] = [];
+    const cache: ShardCache = {
+      get: async () => undefined,
+      put: async (key) => {
+        writing += 1;
+        mostAtOnce = Math.max(mostAtOnce, writing);
+        events.push(`put ${key.slice(BASE.length, key.indexOf('?'))} after ${requested.length} requests`);
+        await new Promise<void>((resolve) => gates.push(resolve));
+        writing -= 1;
+      },
+    };
+    const loading = loadDataset({ baseUrl: BASE, fetch: recording, cache });
+    // The first write is still waiting when the second shard is requested.
+    await until(() => requested.length === 3);
+    expect(events).toEqual(['put train-000.bin after 2 requests']);
+    let done = false;
+    void loading.then(() => (done = true));
+    while (!done) {
+      await until(() => gates.length > 0 || done);
+      gates.shift()?.();
+    }
+    expect(mostAtOnce).toBe(1);
+    expect(events).toHaveLength(3);
+    // The manifest is revalidated; the shards, which our cache keeps, bypass the browser's HTTP cache.
+    expect(modes).toEqual(['no-cache', 'no-store', 'no-store', 'no-store']);
+  });
+
+  it('revalidates shards through the HTTP cache where there is no shard cache', async () => {
+    const { fetchStub } = fixture();
+    const modes: (RequestCache | undefined)[] = [];
+    const recording = ((input: string | URL | Request, init?: RequestInit) => {
+      modes.push(init?.cache);
+      return fetchStub(input, init);
+    }) as typeof fetch;
+    await loadDataset({ baseUrl: BASE, fetch: recording });
+    expect(modes).toEqual(['no-cache', 'no-cache', 'no-cache', 'no-cache']);
+  });
+
   it('ignores a corrupted cache entry and downloads the shard again', async () => {
     const { fetchStub, requested, manifest } = fixture();
     const store = new Map<string, ArrayBuffer>();

@@ -191,8 +191,22 @@ describe('barrier', () => {
   it('gives up after the limit, on the clock it is given', () => {
     const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
     let t = 0;
-    // Each look at the clock is a minute later: the second look is past a 30 s limit.
-    expect(() => barrier(control, 2, () => (t += 60_000), 30_000)).toThrow(/did not answer for 30 s/);
+    // Each look at the clock is 0.4 s later: the third wait slice is past a 1 s limit (and 0.75 s of real waiting).
+    expect(() => barrier(control, 2, () => (t += 400), 1_000)).toThrow(/did not answer for 1 s/);
+  });
+
+  it('does not count a suspension of its own thread (a laptop asleep) as the others’ silence', () => {
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_INTS));
+    let looks = 0;
+    // The first wait slice ends an hour later, as after a night asleep; by then the other replica has arrived.
+    const now = () => {
+      looks += 1;
+      if (looks < 2) return 0;
+      Atomics.add(control, 0, 1);
+      return 3_600_000;
+    };
+    expect(() => barrier(control, 2, now, 60_000)).not.toThrow();
+    expect(looks).toBe(2);
   });
 });
 

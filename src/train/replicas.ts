@@ -43,6 +43,13 @@ export const METRIC_VALUES = 2;
 export const REPLICA_WAIT_LIMIT_MS = 10 * 60_000;
 /** Between two looks at the failure flag while waiting. Unit: ms. */
 const WAIT_SLICE_MS = 250;
+/**
+ * The most one wait slice adds to a replica's silence. A slice returns after
+ * about WAIT_SLICE_MS unless the waiting thread itself was suspended (a
+ * laptop asleep for an hour must not end the run on waking). Generous for a
+ * busy machine's late wake-ups. Unit: ms.
+ */
+const SUSPENDED_SLICE_MS = 5_000;
 
 /** Where replica `index` of `count` meets the others. */
 export interface ReplicaLink {
@@ -154,15 +161,21 @@ export function barrier(
     Atomics.notify(control, 0);
     return;
   }
-  const start = now();
+  let waited = 0;
+  let last = now();
   while (Atomics.load(control, 0) === generation) {
     if (Atomics.load(control, 2) !== 0) throw failed();
-    if (now() - start > limitMs) {
+    if (waited > limitMs) {
       throw new ReplicaError(
         `A training worker did not answer for ${Math.round(limitMs / 1000)} s; it may have been stopped by the browser.`,
       );
     }
     Atomics.wait(control, 0, generation, WAIT_SLICE_MS);
+    const t = now();
+    // A slice that ends far later than it asked means this thread was not running either (the laptop slept,
+    // the process was stopped): the others were frozen too, and that time is nobody's silence.
+    waited += Math.min(t - last, SUSPENDED_SLICE_MS);
+    last = t;
   }
 }
 
