@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, SAMPLE_LOADED, test } from './fixtures';
 import { SHORT_RUN } from './dashboard';
 
 /** An accessibility scan (axe-core) of the page's main states: no serious or critical violation. */
@@ -32,7 +32,7 @@ test('loading, training and results pass an accessibility scan, in the light and
   await expect(page.getByTestId('status')).toHaveText('loading');
   expect(await inBothSchemes(page), 'loading').toEqual({ light: [], dark: [] });
 
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
   expect(await inBothSchemes(page), 'training').toEqual({ light: [], dark: [] });

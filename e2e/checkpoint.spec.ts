@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, SAMPLE_LOADED, test } from './fixtures';
 
 /**
  * Checkpoints after every epoch: a reloaded page offers to resume, and the
@@ -22,7 +22,7 @@ const resumeOffer = (page: Page) => offer(page).getByRole('button', { name: /^Re
 /** Starts the run, waits for the checkpoint after epoch `epochs`, then pauses so no later one can replace it. */
 async function trainThenPause(page: Page, epochs: number): Promise<void> {
   await page.goto(`/?${RUN}`);
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-epoch', String(epochs), { timeout: 120_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
@@ -125,7 +125,7 @@ test('a second tab cannot train while the first does (they share one checkpoint 
 
   // 5000 images at 32 per batch: several seconds an epoch, so the pause lands before the first checkpoint.
   await page.goto('/?preset=tiny&epochs=2&batchSize=32&trainLimit=5000&testLimit=100&backend=wasm');
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('training', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();

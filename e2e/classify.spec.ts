@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Locator, Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, SAMPLE_LOADED, test } from './fixtures';
 import { RUN_START, startTrace, watchMainThread } from './dashboard';
 import { bmp, gif, png } from './images';
 
@@ -195,7 +195,7 @@ test('one drop of every kind of file: one card each, a prediction or an error in
   await expect(page.getByTestId('classifier')).toContainText('No trained model yet');
 
   // Train the tiny preset; the waiting cards are classified as soon as there is a model.
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
 
@@ -255,7 +255,7 @@ test('a hundred pictures while a run trains: results stream in per batch, the pa
   await watchMainThread(page);
   // 4096 images at 16 per batch, 3 epochs: 768 steps, long enough to classify during.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=4096&testLimit=200&patience=0&backend=wasm');
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('current-model')).toHaveAttribute('data-source', 'training');

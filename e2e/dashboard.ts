@@ -5,7 +5,7 @@
  */
 import type { Locator, Page } from '@playwright/test';
 import { dropFiles } from './drop';
-import { expect } from './fixtures';
+import { expect, SAMPLE_LOADED } from './fixtures';
 import { png } from './images';
 
 /** 1,024 images at 32 per batch, 2 epochs: 64 steps, metrics every 10 steps and at each epoch's end; 200 test images. */
@@ -181,6 +181,6 @@ export async function dropPicture(page: Page, name = 'rings.png'): Promise<void>
 
 /** Waits for the data set, then for the page's estimate of each preset's cost: what a new user reads before pressing Train. */
 export async function readyToTrain(page: Page): Promise<void> {
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.locator('[data-testid="preset-costs"] tbody tr[data-images-per-second]')).toHaveCount(3, { timeout: 120_000 });
 }

@@ -1,10 +1,13 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, FULL_LOADED, test } from './fixtures';
+
+// Loading itself is what these specs check: all twelve shards, as served.
+test.use({ data: 'full' });
 
 const SHARD = /\/data\/cifar10\/train-003\.bin(\?.*)?$/;
 
 async function expectLoaded(page: Page) {
-  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(FULL_LOADED, { timeout: 120_000 });
   await expect(page.getByTestId('data-status')).toContainText('10,000 test images');
 }
 

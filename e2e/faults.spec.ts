@@ -1,18 +1,18 @@
 import type { Route } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, SAMPLE_LOADED, test } from './fixtures';
 
-const SHARD = /\/data\/cifar10\/train-004\.bin(\?.*)?$/;
+const SHARD = /\/data\/cifar10\/train-001\.bin(\?.*)?$/;
 
 test('a stalled shard is reported; Cancel stops the download and Retry resumes it from the cache', async ({ page }) => {
   const held: Route[] = [];
   // The server accepts the request for one shard and then sends nothing.
   await page.route(SHARD, (route) => void held.push(route));
   await page.goto('/');
-  await expect(page.getByRole('region', { name: 'Data set' }).getByRole('status')).toContainText('train-004.bin', { timeout: 60_000 });
+  await expect(page.getByRole('region', { name: 'Data set' }).getByRole('status')).toContainText('train-001.bin', { timeout: 60_000 });
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
 
   await page.getByRole('button', { name: 'Cancel' }).click();
-  await expect(page.getByTestId('error')).toContainText('cancelled during train-004.bin');
+  await expect(page.getByTestId('error')).toContainText('cancelled during train-001.bin');
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
 
   // The server recovers; Retry downloads only what is missing.
@@ -22,10 +22,10 @@ test('a stalled shard is reported; Cancel stops the download and Retry resumes i
     if (/\/data\/cifar10\/[\w-]+\.bin/.test(r.url())) refetched.push(new URL(r.url()).pathname);
   });
   await page.getByRole('button', { name: 'Retry' }).click();
-  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   expect(refetched).not.toContain('/data/cifar10/train-000.bin');
-  expect(refetched).toContain('/data/cifar10/train-004.bin');
+  expect(refetched).toContain('/data/cifar10/train-001.bin');
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   for (const route of held) await route.abort().catch(() => undefined);
 });
@@ -34,11 +34,11 @@ test('after a missing shard, Retry succeeds once the shard is back', async ({ pa
   let missing = true;
   await page.route(SHARD, (route) => (missing ? route.fulfill({ status: 404, body: 'not found' }) : route.fallback()));
   await page.goto('/');
-  await expect(page.getByTestId('error')).toContainText('train-004.bin', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toContainText('train-001.bin', { timeout: 120_000 });
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
   missing = false;
   await page.getByRole('button', { name: 'Retry' }).click();
-  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
@@ -54,7 +54,7 @@ test('a worker that throws is reported, and Restart brings up a fresh one', asyn
   await expect(page.getByTestId('status')).toHaveText('error');
 
   await page.getByRole('button', { name: 'Restart the trainer' }).click();
-  await expect(page.getByTestId('data-status')).toContainText('50,000 training images', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('status')).toHaveText('ready');
   expect(worker.served).toBe(2);

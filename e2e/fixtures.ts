@@ -1,10 +1,14 @@
 /**
  * What the specs share: a page whose request routes end with its test, the
- * page's uncaught errors, collected from the start, and the training worker
- * served with test code run before its own (a fault, a missing browser API).
+ * page's uncaught errors, collected from the start, the training worker
+ * served with test code run before its own (a fault, a missing browser API),
+ * and which part of the real data set the page loads.
  * Every spec takes `test` from here (fixtures.test.ts checks it).
  */
 import { test as base, expect, type Page } from '@playwright/test';
+import { MANIFEST, servedSample, type DataChoice } from './sample-data';
+
+export { FULL_LOADED, SAMPLE_LOADED } from './sample-data';
 
 /** The bundled training worker, whatever its content hash. */
 const TRAINER_WORKER = /\/assets\/trainer\.worker-[\w-]+\.js$/;
@@ -55,11 +59,21 @@ async function patchWorker(
 }
 
 export const test = base.extend<{
+  /** Which part of the real data set every page of the test's context loads. */
+  data: DataChoice;
   /** Uncaught errors of `page`, collected from before the test's first step. */
   pageErrors: string[];
   /** `patchWorker` for `page`; call it before the page loads. */
   patchWorker: (code: string | ((served: number) => string), options?: WorkerPatchOptions) => Promise<PatchedWorker>;
 }>({
+  data: ['sample', { option: true }],
+  context: async ({ context, data }, provide) => {
+    if (data === 'sample') {
+      const body = JSON.stringify(servedSample());
+      await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    }
+    await provide(context);
+  },
   // A route handler still awaiting `route.fetch()` when its test ends (a shard the page was still loading)
   // fails the run with "1 error was not a part of any test". Routes end here, before the page closes,
   // and whatever their handlers were still doing is dropped.

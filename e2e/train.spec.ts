@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
+import { expect, SAMPLE_LOADED, test } from './fixtures';
 
 /** A quick run on real data: 512 training images, 57 for validation, 200 test images. */
 const QUICK = 'preset=tiny&epochs=1&batchSize=64&trainLimit=512&testLimit=200';
@@ -73,7 +73,7 @@ test('a forced backend that cannot run is an error, not a silent switch', async 
 test('pause and resume; the tensor count after epoch 3 equals that after epoch 1', async ({ page, pageErrors: errors }) => {
   // WASM: the fastest backend here; the run is long enough to pause in its first epoch.
   await page.goto('/?preset=tiny&epochs=3&batchSize=16&trainLimit=960&testLimit=100&backend=wasm');
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('training');
   await expect.poll(async () => Number(await page.getByTestId('step').textContent()), { timeout: 60_000 }).toBeGreaterThan(0);
@@ -97,7 +97,7 @@ test('pause and resume; the tensor count after epoch 3 equals that after epoch 1
 
 test('invalid settings are refused beside the field, and nothing starts', async ({ page }) => {
   await page.goto('/?batchSize=0&learningRate=-1&epochs=1000000000&preset=huge&trainLimit=abc');
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   for (const field of ['batchSize', 'learningRate', 'epochs', 'preset', 'trainLimit']) {
     await expect(page.getByTestId(`setting-${field}-error`)).toBeVisible();
@@ -110,7 +110,7 @@ test('invalid settings are refused beside the field, and nothing starts', async 
 
 test('invalid values typed into the form are refused beside the field, and nothing starts', async ({ page }) => {
   await page.goto('/?preset=tiny');
-  await expect(page.getByTestId('data-status')).toContainText('50,000', { timeout: 120_000 });
+  await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   const typed = [
     { field: 'batchSize', label: 'Batch size', value: '0' },
     { field: 'learningRate', label: 'Learning rate', value: '-0.5' },
