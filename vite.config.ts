@@ -51,6 +51,9 @@ const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const NO_TIMINGS_REPORT = { bundlerTimings: false } as const;
 
 export default defineConfig({
+  // Relative URLs: the same dist/ works at a site's root and under any path (a GitHub Pages project site is
+  // served at /<repository>/), with no rebuild per host. The dev server serves from / regardless.
+  base: './',
   plugins: [
     react(),
     {

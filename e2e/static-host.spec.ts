@@ -5,9 +5,10 @@ import { serveStatic, type StaticHost } from './static-host';
 import { wasmLine } from './wasm';
 
 /**
- * The built app on a host that sends no isolation headers (GitHub Pages, S3):
- * the app's service worker adds them, so WASM still trains on every core;
- * where service workers are blocked, one thread, and the page says why.
+ * The built app on a host that sends no isolation headers, under a path of
+ * its own, as GitHub Pages serves a project's site: the app's service worker
+ * adds the headers, so WASM still trains on every core; where service
+ * workers are blocked, one thread, and the page says why.
  */
 
 /** A short WASM run: 256 training images, 100 test images. */
@@ -15,7 +16,7 @@ const RUN = '?preset=tiny&epochs=1&batchSize=64&trainLimit=256&testLimit=100&bac
 
 let host: StaticHost;
 test.beforeAll(async () => {
-  host = await serveStatic('dist');
+  host = await serveStatic('dist', '/cifar10-in-a-tab/');
 });
 test.afterAll(async () => {
   await host.close();

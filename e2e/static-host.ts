@@ -26,12 +26,16 @@ export interface StaticHost {
   close(): Promise<void>;
 }
 
-/** Serves `root` on a free localhost port. */
-export async function serveStatic(root = 'dist'): Promise<StaticHost> {
+/**
+ * Serves `root` on a free localhost port under `prefix` (`/` for a site's
+ * root; `/name/` as GitHub Pages serves a project's site).
+ */
+export async function serveStatic(root = 'dist', prefix = '/'): Promise<StaticHost> {
   const base = path.resolve(root);
   const server: Server = createServer((request, response) => {
     const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
-    let file = path.join(base, pathname.endsWith('/') ? `${pathname}index.html` : pathname);
+    const inside = pathname.startsWith(prefix) ? `/${pathname.slice(prefix.length)}` : null;
+    let file = inside === null ? '' : path.join(base, inside.endsWith('/') ? `${inside}index.html` : inside);
     if (!file.startsWith(base)) file = '';
     let size = -1;
     try {
@@ -50,7 +54,7 @@ export async function serveStatic(root = 'dist'): Promise<StaticHost> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://localhost:${port}/`,
+    url: `http://localhost:${port}${prefix}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
