@@ -37,6 +37,9 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 } as const;
 
+/** The service worker's file name at the site's root (src/isolation/isolate.ts registers it by this name). */
+const SERVICE_WORKER = 'coi-sw';
+
 const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 /**
@@ -48,6 +51,9 @@ const local = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const NO_TIMINGS_REPORT = { bundlerTimings: false } as const;
 
 export default defineConfig({
+  // Relative URLs: the same dist/ works at a site's root and under any path (a GitHub Pages project site is
+  // served at /<repository>/), with no rebuild per host. The dev server serves from / regardless.
+  base: './',
   plugins: [
     react(),
     {
@@ -86,7 +92,15 @@ export default defineConfig({
     // bench.html: the benchmark page of `npm run bench` (src/bench/), its own entry so it shares no state with the app;
     // tfjs-specs.html: TensorFlow.js's own specs against our kernels (src/tfjs-specs/, e2e/tfjs-specs.spec.ts).
     rollupOptions: {
-      input: { main: local('./index.html'), bench: local('./bench.html'), 'tfjs-specs': local('./tfjs-specs.html') },
+      // coi-sw.js: the service worker that isolates the page on hosts without the headers (src/isolation/sw.ts). It
+      // must keep one name at the site's root: a browser finds a service worker again by its URL, and its scope is its folder.
+      input: {
+        main: local('./index.html'),
+        bench: local('./bench.html'),
+        'tfjs-specs': local('./tfjs-specs.html'),
+        [SERVICE_WORKER]: local('./src/isolation/sw.ts'),
+      },
+      output: { entryFileNames: (chunk) => (chunk.name === SERVICE_WORKER ? `${SERVICE_WORKER}.js` : 'assets/[name]-[hash].js') },
       checks: NO_TIMINGS_REPORT,
       // jasmine-core evals only a string handed to its mock clock's setTimeout, which tfjs's specs never do.
       onwarn(warning, warn) {

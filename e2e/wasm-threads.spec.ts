@@ -79,20 +79,3 @@ test('?workers=1 trains in one worker on every core’s threads, and a wrong val
   await expect(page.getByText('The workers option "many" in the URL must be a whole number from 1 to 8; using the default.')).toBeVisible();
   await expect(page.getByTestId('backend-panel')).toContainText(wasmLine(cores), { timeout: 60_000 });
 });
-
-test('from a host that sends no isolation headers, WASM runs single-threaded and the page says why', async ({ page }) => {
-  const seen = watch(page);
-  // A static host without COOP/COEP: the same files, those two headers dropped.
-  await page.route('**/*', async (route) => {
-    const response = await route.fetch();
-    const headers = { ...response.headers() };
-    delete headers['cross-origin-opener-policy'];
-    delete headers['cross-origin-embedder-policy'];
-    await route.fulfill({ response, headers });
-  });
-  await page.goto('/?backend=wasm');
-  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-  await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
-  await expect(page.getByTestId('backend-panel')).toContainText('SIMD, single-threaded: the page is not cross-origin isolated');
-  expect(seen.errors).toEqual([]);
-});

@@ -20,16 +20,18 @@ import { matrixSpec } from './results/confusion';
 import { TRAINING_PANEL_ID, TrainPanel } from './TrainPanel';
 import type { AppState } from './state';
 import { useTrainer } from './useTrainer';
+import type { Isolation } from '../isolation/isolate';
 import { readUrlOptions } from './urlOptions';
 import { useSettingsForm } from './useSettingsForm';
 import { PresetCostTable } from './PresetCostTable';
 import { estimateInputs, useCpuDefault, usePresetCosts } from './usePresetCosts';
 
-export function App() {
+/** `isolation`: how the page came to be cross-origin isolated, or why not (src/isolation/), for the backend line. */
+export function App({ isolation }: { isolation: Isolation }) {
   const url = useMemo(() => readUrlOptions(location.search, `${import.meta.env.BASE_URL}data/cifar10/`), []);
   const dataUrl = useMemo(() => new URL(url.dataPath, location.href).href, [url]);
   const form = useSettingsForm(url);
-  const { client, state, dispatch, restart, refusedElsewhere } = useTrainer(url, dataUrl, form.follow);
+  const { client, state, dispatch, restart, refusedElsewhere } = useTrainer(url, dataUrl, form.follow, isolation);
   // Checkpoints, classification and the model library.
   const models = useModels(client);
   const { check: checkSettings } = form;

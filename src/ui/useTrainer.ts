@@ -9,17 +9,18 @@ import type { FromWorker } from '../worker/protocol';
 import { forwardToAutomation } from './automation';
 import { initialState, reduce } from './state';
 import type { UrlOptions } from './urlOptions';
+import type { Isolation } from '../isolation/isolate';
 
-export function useTrainer(url: UrlOptions, dataUrl: string, onMessage: (message: FromWorker) => void) {
+export function useTrainer(url: UrlOptions, dataUrl: string, onMessage: (message: FromWorker) => void, isolation: Isolation) {
   const [client] = useState(() => new TrainerClient());
   const [state, dispatch] = useReducer(reduce, initialState);
 
   /** What a fresh worker needs: a backend and the data (from the browser's cache after the first visit). */
   const boot = useCallback(() => {
-    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu, url.tune, url.workers);
+    if (!url.backendError) client.initBackend(url.backend, url.softwareGpu, url.tune, url.workers, isolation);
     client.loadData(dataUrl);
     client.openStorage();
-  }, [client, url, dataUrl]);
+  }, [client, url, dataUrl, isolation]);
 
   useEffect(() => {
     const unsubscribe = client.subscribe((message) => {

@@ -15,7 +15,8 @@ import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wa
 import { BackendError } from '../errors';
 import { registerTrainingKernels } from '../kernels';
 import type { BackendInfo, BackendName, BackendRequest } from './protocol';
-import { describeWasm, prepareWasmThreads, type WasmRequest, type WasmThreadPlan } from './wasmThreads';
+import { currentThreadEnvironment, describeWasm, prepareWasmThreads, type WasmRequest, type WasmThreadPlan } from './wasmThreads';
+import type { Isolation } from '../isolation/isolate';
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
@@ -113,16 +114,20 @@ const SOFTWARE_REASON: Record<BackendName, string> = {
   cpu: '',
 };
 
+/** The page's `?softwareGpu=1` and `?workers=`, and how it came to be cross-origin isolated (or why not). */
+export interface BackendOptions {
+  allowSoftwareGpu?: boolean;
+  wasmWorkers?: number | null;
+  isolation?: Isolation | null;
+}
+
 /** Initialises the best available backend (or the forced one) and reports what was chosen and why. */
-export async function selectBackend(
-  request: BackendRequest,
-  opts: { allowSoftwareGpu?: boolean; wasmWorkers?: number | null } = {},
-): Promise<BackendInfo> {
+export async function selectBackend(request: BackendRequest, opts: BackendOptions = {}): Promise<BackendInfo> {
   const wasm: WasmRequest = opts.wasmWorkers ? { workers: opts.wasmWorkers } : {};
   if (request !== 'auto') {
     const found = await probe(request);
     if (found.problem) throw new BackendError(`The requested backend "${request}" cannot run here. ${found.problem}.`);
-    await activate(request, wasm);
+    await activate(request, wasm, opts.isolation);
     return { name: request, adapter: describeActive(request, found.adapter), fallbackReasons: [], forced: true, software: found.software };
   }
   const reasons: string[] = [];
@@ -137,7 +142,7 @@ export async function selectBackend(
       continue;
     }
     try {
-      await activate(name, wasm);
+      await activate(name, wasm, opts.isolation);
     } catch (error) {
       reasons.push(`${name} failed to start: ${(error as Error).message}`);
       continue;
@@ -174,7 +179,7 @@ const webgpuFactory = tf.findBackendFactory('webgpu');
  * After a lost device: drop the dead backend, then take WebGPU again if a
  * device can be had, else the best other backend as `auto` would choose it.
  */
-export async function recoverBackend(opts: { allowSoftwareGpu?: boolean; wasmWorkers?: number | null } = {}): Promise<BackendInfo> {
+export async function recoverBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   const lost = deviceLost ?? 'unknown reason';
   deviceLost = null;
   tf.removeBackend('webgpu');
@@ -198,9 +203,9 @@ export async function recoverBackend(opts: { allowSoftwareGpu?: boolean; wasmWor
   return { ...next, fallbackReasons: [`The GPU device was lost (${lost})`, found.problem ?? '', ...next.fallbackReasons].filter(Boolean) };
 }
 
-async function activate(name: BackendName, wasm: WasmRequest = {}): Promise<void> {
+async function activate(name: BackendName, wasm: WasmRequest = {}, isolation: Isolation | null = null): Promise<void> {
   // Every logical core busy, with threads and workers, where the page is cross-origin isolated (see wasmThreads.ts).
-  if (name === 'wasm') wasmThreads ??= prepareWasmThreads(wasm);
+  if (name === 'wasm') wasmThreads ??= prepareWasmThreads(wasm, currentThreadEnvironment(isolation));
   const ok = await tf.setBackend(name);
   if (!ok) throw new BackendError(`TensorFlow.js could not initialise the ${name} backend.`);
   await tf.ready();

@@ -5,6 +5,7 @@
  */
 import type { Preset } from '../model/config';
 import type { Settings } from '../run/settings';
+import type { Isolation } from '../isolation/isolate';
 import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker, type TuneMode } from './protocol';
 
 export type Listener = (message: FromWorker) => void;
@@ -68,8 +69,14 @@ export class TrainerClient {
     this.send({ type: 'cancel-load' });
   }
 
-  initBackend(backend: BackendRequest, allowSoftwareGpu = false, tune: TuneMode = 'auto', wasmWorkers: number | null = null): void {
-    this.send({ type: 'init-backend', backend, allowSoftwareGpu, tune, wasmWorkers });
+  initBackend(
+    backend: BackendRequest,
+    allowSoftwareGpu = false,
+    tune: TuneMode = 'auto',
+    wasmWorkers: number | null = null,
+    isolation: Isolation | null = null,
+  ): void {
+    this.send({ type: 'init-backend', backend, allowSoftwareGpu, tune, wasmWorkers, isolation });
   }
 
   /**

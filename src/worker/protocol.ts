@@ -16,6 +16,7 @@ import type { KernelInUse } from '../kernels/register';
 import type { CaseChoice } from '../kernels/tuning/tune';
 import type { ChannelStats } from '../data/preprocess';
 import type { ReplicaLink } from '../train/replicas';
+import type { Isolation } from '../isolation/isolate';
 
 export const BACKEND_REQUESTS = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_REQUESTS)[number];
@@ -88,7 +89,15 @@ export type ToWorker =
   | { type: 'cancel-load' }
   /** Sent once at start-up, so the page can show the backend before any training. */
   /** `wasmWorkers`: workers training together on WASM (the page's `?workers=`); null for the plan's own (wasmThreads.ts). */
-  | { type: 'init-backend'; backend: BackendRequest; allowSoftwareGpu: boolean; tune: TuneMode; wasmWorkers: number | null }
+  /** `isolation`: how the page came to be cross-origin isolated, or why not (null: not asked, as in unit tests). */
+  | {
+      type: 'init-backend';
+      backend: BackendRequest;
+      allowSoftwareGpu: boolean;
+      tune: TuneMode;
+      wasmWorkers: number | null;
+      isolation: Isolation | null;
+    }
   | { type: 'train'; settings: Settings }
   | { type: 'pause' }
   | { type: 'resume' }

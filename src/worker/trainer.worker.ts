@@ -23,6 +23,7 @@ import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToW
 import { CostMeter } from './presetCosts';
 import { ReplicaPool } from './replicaPool';
 import { Run } from './run';
+import type { Isolation } from '../isolation/isolate';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -70,9 +71,10 @@ async function initBackend(message: Extract<ToWorker, { type: 'init-backend' }>)
   allowSoftwareGpu = message.allowSoftwareGpu;
   tuneMode = message.tune;
   wasmWorkers = message.wasmWorkers;
+  isolation = message.isolation;
   // Once per worker: the page may ask twice (React runs effects twice in development),
   // and a second selection racing the first left tfjs on another backend than the one reported.
-  backend ??= selectBackend(message.backend, { allowSoftwareGpu, wasmWorkers }).then(withReplicas);
+  backend ??= selectBackend(message.backend, { allowSoftwareGpu, wasmWorkers, isolation }).then(withReplicas);
   post({ type: 'backend', info: await backend });
 }
 
@@ -97,9 +99,10 @@ async function backendReady(): Promise<void> {
   await backend;
 }
 
-/** From the page's `?softwareGpu=1` and `?workers=`; a backend chosen again after a GPU loss follows them too. */
+/** From the page's `?softwareGpu=1` and `?workers=`, and its isolation; a backend chosen again after a GPU loss follows them too. */
 let allowSoftwareGpu = false;
 let wasmWorkers: number | null = null;
+let isolation: Isolation | null = null;
 
 /**
  * Runs training; if the WebGPU device is lost on the way, starts a backend
@@ -116,7 +119,7 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
       const lost = gpuDeviceLost();
       if (!lost) throw error;
       post({ type: 'status', status: 'loading' });
-      backend = recoverBackend({ allowSoftwareGpu, wasmWorkers }).then(withReplicas);
+      backend = recoverBackend({ allowSoftwareGpu, wasmWorkers, isolation }).then(withReplicas);
       const info = await backend;
       post({ type: 'backend', info });
       const resumable = await checkpoints.loadForResume();

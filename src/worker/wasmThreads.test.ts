@@ -40,4 +40,12 @@ describe('planWasmThreads', () => {
     expect(plan.workers).toBe(1);
     expect(plan.reason).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy/);
   });
+
+  it('carries which way the page was isolated, and gives the page’s own reason where it was not', () => {
+    const byWorker = planWasmThreads({ crossOriginIsolated: true, hardwareConcurrency: 2, isolation: { by: 'service-worker' } });
+    expect(byWorker).toEqual({ threads: 1, workers: 2, reason: null, isolatedBy: 'service-worker' });
+    const why = 'the server sends no isolation headers, and this browser offers no service worker to add them (a private window?)';
+    const plan = planWasmThreads({ crossOriginIsolated: false, hardwareConcurrency: 2, isolation: { by: null, why } });
+    expect(plan.reason).toBe(`the page is not cross-origin isolated (${why}), so the browser offers no shared memory for threads`);
+  });
 });

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { ISOLATED_BY_SERVICE_WORKER, type Isolation } from '../isolation/isolate';
 
 /**
  * Most threads we ask for. tfjs-backend-wasm 4.22 starts 8 pthread workers
@@ -22,11 +23,17 @@ export const MAX_WASM_THREADS = 8;
 export interface ThreadEnvironment {
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
+  /** How the page came to be isolated, or why not, as the page found out (src/isolation/); null where unknown. */
+  isolation?: Isolation | null;
 }
 
-export function currentThreadEnvironment(): ThreadEnvironment {
+export function currentThreadEnvironment(isolation: Isolation | null = null): ThreadEnvironment {
   const scope = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
-  return { crossOriginIsolated: scope.crossOriginIsolated === true, hardwareConcurrency: scope.navigator?.hardwareConcurrency ?? 1 };
+  return {
+    crossOriginIsolated: scope.crossOriginIsolated === true,
+    hardwareConcurrency: scope.navigator?.hardwareConcurrency ?? 1,
+    isolation,
+  };
 }
 
 /**
@@ -40,7 +47,9 @@ export function currentThreadEnvironment(): ThreadEnvironment {
 export const MAX_WASM_WORKERS = 2;
 
 /** `threads` per worker, `workers` training together (the trainer worker included). */
-export type WasmThreadPlan = { threads: number; workers: number; reason: null } | { threads: 1; workers: 1; reason: string };
+export type WasmThreadPlan =
+  | { threads: number; workers: number; reason: null; isolatedBy?: 'headers' | 'service-worker' }
+  | { threads: 1; workers: 1; reason: string };
 
 /** What a caller may ask for instead of the default plan. */
 export interface WasmRequest {
@@ -58,24 +67,27 @@ export interface WasmRequest {
  */
 export function planWasmThreads(env: ThreadEnvironment, request: WasmRequest = {}): WasmThreadPlan {
   if (!env.crossOriginIsolated) {
+    const why =
+      env.isolation?.by === null
+        ? env.isolation.why
+        : 'its server sends no Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp headers';
     return {
       threads: 1,
       workers: 1,
-      reason:
-        'the page is not cross-origin isolated (its server sends no Cross-Origin-Opener-Policy: same-origin and ' +
-        'Cross-Origin-Embedder-Policy: require-corp headers), so the browser offers no shared memory for threads',
+      reason: `the page is not cross-origin isolated (${why}), so the browser offers no shared memory for threads`,
     };
   }
+  const isolatedBy = env.isolation?.by ?? undefined;
   const cores = Math.max(1, Math.floor(env.hardwareConcurrency));
   const whole = (n: number, what: string) => {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`A WASM ${what} count must be a whole number ≥ 1, got ${n}`);
     return n;
   };
   if (request.threads !== undefined)
-    return { threads: Math.min(whole(request.threads, 'thread'), MAX_WASM_THREADS), workers: 1, reason: null };
+    return { threads: Math.min(whole(request.threads, 'thread'), MAX_WASM_THREADS), workers: 1, reason: null, isolatedBy };
   const workers =
     request.workers !== undefined ? Math.min(whole(request.workers, 'worker'), MAX_WASM_THREADS) : Math.min(cores, MAX_WASM_WORKERS);
-  return { threads: Math.max(1, Math.min(Math.floor(cores / workers), MAX_WASM_THREADS)), workers, reason: null };
+  return { threads: Math.max(1, Math.min(Math.floor(cores / workers), MAX_WASM_THREADS)), workers, reason: null, isolatedBy };
 }
 
 /**
@@ -99,5 +111,6 @@ export function describeWasm(plan: WasmThreadPlan): string {
   const running = getThreadsCount();
   const threads = `${running} ${running === 1 ? 'thread' : 'threads'}`;
   const asked = running !== plan.threads ? ` (${plan.threads} asked for)` : '';
-  return plan.workers > 1 ? `${simd}, ${plan.workers} workers × ${threads}${asked}` : `${simd}, ${threads}${asked}`;
+  const line = plan.workers > 1 ? `${simd}, ${plan.workers} workers × ${threads}${asked}` : `${simd}, ${threads}${asked}`;
+  return plan.isolatedBy === 'service-worker' ? `${line}; ${ISOLATED_BY_SERVICE_WORKER}` : line;
 }
