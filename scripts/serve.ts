@@ -11,13 +11,20 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export async function serveBuiltApp(opts: { rebuild: boolean }): Promise<Served> {
+/**
+ * `port` 0 (the default) lets the OS pick, so a CLI never collides with `npm start` or the tests;
+ * a fixed port keeps the page's origin, and so its stored checkpoint, the same from one command to the next.
+ */
+export async function serveBuiltApp(opts: { rebuild: boolean; port?: number }): Promise<Served> {
   if (!existsSync(`${DATA_DIR}/manifest.json`)) {
     throw new Error('CIFAR-10 shards are missing: run "npm run data" first (add --archive PATH without internet).');
   }
   if (opts.rebuild || !existsSync('dist/index.html')) await build({ logLevel: 'warn' });
-  // Port 0: let the OS pick, so a CLI never collides with `npm start` or the tests.
-  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1', open: false }, logLevel: 'warn' });
+  const port = opts.port ?? 0;
+  const server: PreviewServer = await preview({
+    preview: { port, strictPort: port !== 0, host: '127.0.0.1', open: false },
+    logLevel: 'warn',
+  });
   const address = server.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('The preview server has no TCP address');
   return {

@@ -18,6 +18,9 @@ import { BACKEND_REQUESTS } from '../src/worker/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
 import { serveBuiltApp } from './serve';
 
+/** One origin for every --profile run: the page's checkpoint is stored per origin. */
+const PROFILE_PORT = 4879;
+
 /** One line per setting, from the same spec as the page's form. */
 function settingsUsage(): string {
   return SETTING_KEYS.map((key) => {
@@ -33,16 +36,28 @@ function settingsUsage(): string {
 }
 
 const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--workers N] [--json PATH] [--no-build]
+                         [--profile DIR [--resume]]
 
   --workers N   on WASM, N workers train each batch together (default: 2 where there are 2 or more cores;
                 1 trains in one worker on every core's threads), as the page's ?workers=
+  --profile DIR a browser profile kept in DIR, served on port ${PROFILE_PORT}: the page's checkpoint after each
+                epoch stays there, so a run whose command was killed can be continued
+  --resume      with --profile: continue the profile's unfinished run (its own settings, from its last
+                checkpoint) if it holds one, else start a new run
 
 Settings (as in the page's form; a preset's own defaults apply where it has them):
 ${settingsUsage()}
 `;
 
+/** The run's epochs, a resumed run's restored ones first. */
 function epochRecords(events: readonly AutomationEvent[]): EpochRecord[] {
-  return events.flatMap((e) => (e.type === 'epoch-end' ? [e.record] : []));
+  return events.flatMap((e) => (e.type === 'epoch-end' ? [e.record] : e.type === 'run-restored' ? e.epochs : []));
+}
+
+/** The epoch a resumed run went on from; null for a run trained in one go. */
+function restoredEpochs(events: readonly AutomationEvent[]): number | null {
+  const restored = events.find((e): e is Extract<AutomationEvent, { type: 'run-restored' }> => e.type === 'run-restored');
+  return restored ? (restored.epochs.at(-1)?.epoch ?? 0) : null;
 }
 
 async function main(): Promise<number> {
@@ -54,6 +69,8 @@ async function main(): Promise<number> {
       workers: { type: 'string' },
       json: { type: 'string' },
       'no-build': { type: 'boolean' },
+      profile: { type: 'string' },
+      resume: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -69,12 +86,20 @@ async function main(): Promise<number> {
   if (!(BACKEND_REQUESTS as readonly string[]).includes(backend))
     throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}`);
 
-  const served = await serveBuiltApp({ rebuild: !values['no-build'] });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  if (values.resume && !values.profile) throw new Error('--resume needs --profile DIR: the checkpoint lives in that profile');
+
+  const served = await serveBuiltApp({ rebuild: !values['no-build'], port: values.profile ? PROFILE_PORT : 0 });
+  const launch = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
+  const context = values.profile
+    ? await chromium.launchPersistentContext(values.profile, launch)
+    : await (await chromium.launch(launch)).newContext();
   const started = performance.now();
+  let config = settings;
   try {
-    const page = await browser.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     const events: AutomationEvent[] = [];
+    let resolveStarted: (how: 'new' | 'restored') => void = () => undefined;
+    const runStarted = new Promise<'new' | 'restored'>((resolve) => (resolveStarted = resolve));
     let resolveEnd: (event: AutomationEvent) => void = () => undefined;
     const finished = new Promise<AutomationEvent>((resolve) => (resolveEnd = resolve));
     await page.exposeFunction('__cifarAutomation', (event: AutomationEvent) => {
@@ -102,7 +127,15 @@ async function main(): Promise<number> {
           resolveEnd(event);
           break;
         case 'status':
+          if (event.status === 'training') resolveStarted('new');
           break;
+        case 'run-restored': {
+          config = event.settings;
+          const last = event.epochs.at(-1);
+          console.log(`resumed after epoch ${last?.epoch ?? 0} (${event.epochs.length} epochs restored from the profile's checkpoint)`);
+          resolveStarted('restored');
+          break;
+        }
       }
     });
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
@@ -111,6 +144,23 @@ async function main(): Promise<number> {
     query.set('autostart', '1');
     if (values.workers !== undefined) query.set('workers', values.workers);
     await page.goto(`${served.url}?${query}`);
+    // With an unfinished run stored, the page waits for a choice instead of starting.
+    const waiting = page
+      .getByTestId('resume')
+      .waitFor({ state: 'visible', timeout: 0 })
+      .then(
+        () => 'checkpoint' as const,
+        () => 'closed' as const,
+      );
+    const first = await Promise.race([runStarted, waiting, finished.then(() => 'ended' as const)]);
+    if (first === 'checkpoint') {
+      if (!values.resume) {
+        throw new Error(
+          `the profile ${values.profile ?? ''} holds an unfinished run: add --resume to continue it, or use another --profile`,
+        );
+      }
+      await page.getByTestId('resume').click({ timeout: 0 });
+    }
     const end = await finished;
     if (end.type === 'error') throw new Error(end.error.message);
     if (end.type !== 'test-result') throw new Error('The run ended without a result');
@@ -118,9 +168,10 @@ async function main(): Promise<number> {
     const { accuracy, loss, count, perClass, confusion } = end.result;
     console.log(`test: accuracy ${(accuracy * 100).toFixed(2)}%, loss ${loss.toFixed(4)} on ${count} images`);
     const report = {
-      config: settings,
+      config,
       backend: info?.name,
       adapter: info?.adapter,
+      resumedAfterEpoch: restoredEpochs(events),
       epochs: epochRecords(events).map(({ best: _best, ...rest }) => rest),
       // One entry per validation accuracy reached: seconds from Train (pauses excluded) and training images by then.
       timeToAccuracy: timeToAccuracy(epochRecords(events)),
@@ -130,7 +181,7 @@ async function main(): Promise<number> {
     if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
     return 0;
   } finally {
-    await browser.close();
+    await context.close();
     await served.close();
   }
 }

@@ -3,11 +3,15 @@
  * `npm run bench`). Playwright installs `window.__cifarAutomation` with
  * `exposeFunction`; in a normal visit it does not exist and nothing is sent.
  */
+import type { EpochRecord } from '../run/records';
+import type { Settings } from '../run/settings';
 import type { FromWorker } from '../worker/protocol';
 
 export type AutomationEvent =
   | Extract<FromWorker, { type: 'backend' | 'epoch-end' | 'error' | 'status' }>
-  | { type: 'test-result'; result: Extract<FromWorker, { type: 'test-result' }>['result'] };
+  | { type: 'test-result'; result: Extract<FromWorker, { type: 'test-result' }>['result'] }
+  /** A resumed run's settings and epochs so far (not its per-step metrics): the driver's figures cover the whole run. */
+  | { type: 'run-restored'; settings: Settings; epochs: EpochRecord[] };
 
 declare global {
   interface Window {
@@ -29,6 +33,9 @@ export function forwardToAutomation(message: FromWorker): void {
       // Without the image pixels: the driver needs numbers only.
       hook({ type: 'test-result', result: message.result });
       return;
+    case 'run-restored':
+      hook({ type: 'run-restored', settings: message.settings, epochs: message.epochs });
+      return;
     case 'data-progress':
     case 'data-ready':
     case 'model':
@@ -36,7 +43,6 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'storage':
     case 'checkpoint-found':
     case 'checkpoint-saved':
-    case 'run-restored':
     case 'classifier':
     case 'classified':
     case 'library':
