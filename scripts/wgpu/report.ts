@@ -12,10 +12,46 @@ export interface ModuleReport {
   warnings: string[];
 }
 
+/** Which limits the device was given: WebGPU's defaults, or those TensorFlow.js asks of the adapter. */
+export type LimitsMode = 'default' | 'adapter';
+
+/** How many times each check runs: lavapipe runs workgroups on several threads at once, so a race shows as a result that changes. */
+export const REPEATS = 3;
+
+/**
+ * WebGPU's default limits that our kernels touch (W3C WebGPU, §3.6.2 "Limits"):
+ * storage buffers per stage (BatchNorm's input gradient binds 8, seven inputs
+ * and its output: exactly the default), workgroup storage (BatchNorm's
+ * reductions share 512 bytes, the loss's 4 KiB), invocations per workgroup
+ * (ours use 64, 128 and, for the loss, 256: the default's maximum),
+ * workgroups per dimension (TensorFlow.js spreads a larger dispatch over y
+ * and z). Unit: count, or bytes for the storage size.
+ */
+export const DEFAULT_LIMITS = Object.freeze({
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupStorageSize: 16_384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupsPerDimension: 65_535,
+});
+export type LimitName = keyof typeof DEFAULT_LIMITS;
+export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as LimitName[];
+
+/** Whether TensorFlow.js chose its matmul programs (as for users), or was held to MatMulPackedProgram, which adds in a fixed order. */
+export type MatMulMode = 'tfjs' | 'packed';
+
 export interface WgpuResult {
+  limits: LimitsMode;
+  matmul: MatMulMode;
+  /** What the device TensorFlow.js trained on allowed. */
+  deviceLimits: Record<LimitName, number>;
   adapter: { vendor: string; architecture: string; device: string; description: string };
-  /** Max relative error of each check that runs on WebGPU. */
-  errors: Record<string, number>;
+  /** Max relative error of each check that runs on WebGPU, once per repeat. */
+  errors: Record<string, number[]>;
+  /** Per check and repeat: how many buffers it read back from the GPU, and a hash of their bits. */
+  digests: Record<string, string[]>;
+  /** Per check: the programs (WGSL modules' labels) it dispatched, ours and TensorFlow.js's. */
+  programs: Record<string, string[]>;
   /** Dispatches of one fused BatchNorm + ELU training pass (7 in Chromium). */
   bnActDispatches: number;
   modules: ModuleReport[];
@@ -49,12 +85,40 @@ export const OUR_MODULES = [
   'FusedMomentum',
 ] as const;
 
+/**
+ * TensorFlow.js programs that add floats in whatever order workgroups finish
+ * (atomics), so their bits may change from run to run on a GPU that runs
+ * workgroups at once. MatMulSplitKProgram splits a long inner dimension
+ * (a weight gradient's batch × pixels) over workgroups that atomically add
+ * their partial sums into the output.
+ */
+export const UNORDERED_PROGRAMS: readonly string[] = ['MatMulSplitKProgram'];
+
+/** Whether a check ran a program whose result may differ in its last bits from run to run. */
+export function unordered(result: WgpuResult, name: string): boolean {
+  return result.matmul === 'tfjs' && (result.programs[name] ?? []).some((p) => UNORDERED_PROGRAMS.includes(p));
+}
+
 /** What the report breaks; empty when it passes. */
 export function failures(result: WgpuResult): string[] {
   const out: string[] = [];
   if (Object.keys(result.errors).length === 0) out.push('no fused check ran');
-  for (const [name, error] of Object.entries(result.errors)) {
-    if (!(error < TOLERANCE)) out.push(`${name}: relative error ${error} (must be < ${TOLERANCE})`);
+  for (const [name, errors] of Object.entries(result.errors)) {
+    const [first] = errors;
+    if (errors.length !== REPEATS) out.push(`${name}: ran ${errors.length} times (${REPEATS} asked)`);
+    const worst = errors.find((e) => !(e < TOLERANCE));
+    if (worst !== undefined) out.push(`${name}: relative error ${worst} (must be < ${TOLERANCE})`);
+    else if (!errors.every((e) => Object.is(e, first)))
+      out.push(`${name}: not the same on every run (${errors.join(', ')}): a race between workgroups?`);
+    const digests = result.digests[name] ?? [];
+    if (new Set(digests).size > 1 && !unordered(result, name))
+      out.push(`${name}: read back different bits on different runs (${digests.join(', ')}): a race between workgroups?`);
+  }
+  if (result.limits === 'default') {
+    for (const name of LIMIT_NAMES) {
+      if (result.deviceLimits[name] !== DEFAULT_LIMITS[name])
+        out.push(`the device was to have the default ${name} (${DEFAULT_LIMITS[name]}), but had ${result.deviceLimits[name]}`);
+    }
   }
   if (result.bnActDispatches !== BN_ACT_DISPATCHES)
     out.push(`fused BatchNorm + ELU took ${result.bnActDispatches} dispatches (${BN_ACT_DISPATCHES} in Chromium)`);

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installCounters, countsBetween } from './counters';
 import { loadBenchImages, type BenchImages } from './data';
 import { startBackend } from './backend';
-import { bnActDispatches, FUSED_CHECKS } from './fused-checks';
+import { bnActDispatches, fusedChecks } from './fused-checks';
 import { runCheckJob, runForwardJob, runKernelJob } from './kernels';
 import { runGemmJob } from './gemmJob';
 import { runOpsJob } from './ops';
@@ -44,7 +44,7 @@ async function runJob(job: WorkerJob, dataUrl: string): Promise<WorkerResult> {
       const count = job.backend === 'webgpu' ? installCounters() : undefined;
       await startBackend(job.backend, true);
       const errors: Record<string, number> = {};
-      for (const check of FUSED_CHECKS) if (check.backends.includes(job.backend)) errors[check.name] = await check.run();
+      for (const check of fusedChecks()) if (check.backends.includes(job.backend)) errors[check.name] = await check.run();
       const dispatches = count ? await bnActDispatches(() => count.snapshot().dispatches) : undefined;
       return { kind: 'fused', backend: job.backend, errors, ...(dispatches !== undefined ? { bnActDispatches: dispatches } : {}) };
     }
