@@ -3,6 +3,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { wasmThreadsBuild, wasmThreadsDevDeps } from './build/vite-plugin-wasm-threads.js';
+import { ISOLATION_HEADERS } from './src/isolation/headers';
 
 /**
  * The Content-Security-Policy of the built app. Everything comes from our own
@@ -25,17 +26,6 @@ const CSP = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');
-
-/**
- * Cross-origin isolation: without it the browser offers no SharedArrayBuffer,
- * and the WASM backend runs on one thread. A <meta> cannot set these; every
- * host must send them (docs/hosting.md). Everything the app loads is
- * same-origin, so require-corp blocks nothing.
- */
-const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-} as const;
 
 /** The service worker's file name at the site's root (src/isolation/isolate.ts registers it by this name). */
 const SERVICE_WORKER = 'coi-sw';
@@ -71,6 +61,7 @@ export default defineConfig({
       ],
     },
   ],
+  // Cross-origin isolation (src/isolation/headers.ts): without it no SharedArrayBuffer, and WASM runs on one thread.
   preview: { headers: { 'Content-Security-Policy': CSP, ...ISOLATION_HEADERS } },
   // No CSP in development: the hot reload needs inline scripts.
   server: { headers: ISOLATION_HEADERS },

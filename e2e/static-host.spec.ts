@@ -3,6 +3,7 @@ import { ISOLATED_BY_SERVICE_WORKER } from '../src/isolation/isolate';
 import { expect, test } from './fixtures';
 import { serveStatic, type StaticHost } from './static-host';
 import { wasmLine } from './wasm';
+import { foreignRequests, watchPage } from './watch';
 
 /**
  * The built app on a host that sends no isolation headers, under a path of
@@ -22,28 +23,13 @@ test.afterAll(async () => {
   await host.close();
 });
 
-/** Everything the page and its workers ask for, its navigations, every CSP violation and every error. */
-async function watch(page: Page) {
-  const seen = { requests: [] as string[], errors: [] as string[], loads: 0 };
-  page.context().on('request', (request) => seen.requests.push(request.url()));
-  page.on('load', () => (seen.loads += 1));
-  page.on('pageerror', (e) => seen.errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) seen.errors.push(m.text());
-  });
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
-  });
-  return seen;
-}
-
 /** `crossOriginIsolated` of whatever document the page holds now (false while it is between two). */
 const isolated = (page: Page) => page.evaluate(() => crossOriginIsolated).catch(() => false);
 
 test('without isolation headers, the app’s service worker isolates the page after one reload, and WASM trains on every core', async ({
   page,
 }) => {
-  const seen = await watch(page);
+  const seen = await watchPage(page);
   const response = await page.goto(`${host.url}${RUN}`);
   const headers = response?.headers() ?? {};
   expect(headers['cross-origin-opener-policy']).toBeUndefined();
@@ -69,7 +55,7 @@ test('without isolation headers, the app’s service worker isolates the page af
   expect(seen.loads).toBe(3);
 
   const origin = new URL(host.url).origin;
-  expect(seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
+  expect(foreignRequests(seen, origin)).toEqual([]);
   expect(seen.errors).toEqual([]);
 });
 
@@ -77,7 +63,7 @@ test.describe('where the browser allows no service worker', () => {
   test.use({ serviceWorkers: 'block' });
 
   test('WASM runs single-threaded and the page says why', async ({ page }) => {
-    const seen = await watch(page);
+    const seen = await watchPage(page);
     await page.goto(`${host.url}?backend=wasm`);
     await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
     expect(await isolated(page)).toBe(false);

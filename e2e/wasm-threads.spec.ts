@@ -1,6 +1,6 @@
-import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { wasmLine } from './wasm';
+import { foreignRequests, watchPage } from './watch';
 
 // The whole data set, not the routed sample: with the sample's route in the context, the requests of the WASM
 // backend's thread workers went unreported to the first spec, which checks that they were made.
@@ -9,26 +9,9 @@ test.use({ data: 'full' });
 /** A short WASM run: 256 training images, 100 test images. */
 const RUN = '/?preset=tiny&epochs=1&batchSize=64&trainLimit=256&testLimit=100&backend=wasm&autostart=1';
 
-/** Everything the page and its workers ask for, every CSP violation and every error. */
-function watch(page: Page) {
-  const seen = { requests: [] as string[], errors: [] as string[] };
-  page.context().on('request', (request) => seen.requests.push(request.url()));
-  page.on('pageerror', (e) => seen.errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy|Refused to/i.test(m.text())) seen.errors.push(m.text());
-  });
-  return seen;
-}
-
 test('served with COOP and COEP, the page is cross-origin isolated and WASM trains on every core', async ({ page, baseURL }) => {
   const origin = new URL(baseURL as string).origin;
-  const seen = watch(page);
-  await page.addInitScript(() => {
-    const violations: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
-    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-
+  const seen = await watchPage(page);
   const response = await page.goto(RUN);
   const headers = response?.headers() ?? {};
   expect(headers['cross-origin-opener-policy']).toBe('same-origin');
@@ -58,14 +41,13 @@ test('served with COOP and COEP, the page is cross-origin isolated and WASM trai
   expect(seen.requests.some((url) => /\/assets\/tfjs-backend-wasm-threaded-simd-[\w-]+\.wasm$/.test(url))).toBe(true);
   // With two cores or more, the run's second worker trained beside the first.
   expect(seen.requests.some((url) => /\/assets\/replica\.worker-[\w-]+\.js$/.test(url))).toBe(cores >= 2);
-  const foreign = seen.requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'));
-  expect(foreign).toEqual([]);
-  expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+  expect(foreignRequests(seen, origin)).toEqual([]);
+  // CSP violations included: watchPage reports them as errors.
   expect(seen.errors).toEqual([]);
 });
 
 test('?workers=1 trains in one worker on every core’s threads, and a wrong value is named', async ({ page }) => {
-  const seen = watch(page);
+  const seen = await watchPage(page);
   await page.goto(RUN.replace('autostart=1', 'workers=1&autostart=1'));
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm', { timeout: 60_000 });
