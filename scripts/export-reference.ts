@@ -46,7 +46,7 @@ import { trainModel, type LoopState } from '../src/train/loop';
 import type { BatchMetrics, Subset } from '../src/run/records';
 import { warmupDecayRate } from '../src/train/schedule';
 import { resolveRecipe } from '../src/run/recipe';
-import { parseSettings, toModelConfig, type Settings } from '../src/run/settings';
+import { parseSettings, presetDefaults, toModelConfig, type Settings } from '../src/run/settings';
 import { DATA_DIR } from './convert';
 
 // ---- What is exported ---------------------------------------------------------------
@@ -69,6 +69,8 @@ const CASES: readonly Record<string, string | number | boolean>[] = [
   { preset: 'seed', color: 'gray', seed: 10, trainLimit: 16, batchSize: 8, epochs: 1 },
   { preset: 'fast', color: 'rgb', seed: 11, trainLimit: 16, batchSize: 8, epochs: 2 },
   { preset: 'fast', color: 'gray', seed: 12, trainLimit: 16, batchSize: 8, epochs: 2 },
+  // seed with its tuned recipe: Nesterov momentum, warm-up/decay, weight decay, label smoothing, flip TTA, no whitening.
+  { preset: 'seed', recipe: 'tuned', color: 'rgb', seed: 13, trainLimit: 16, batchSize: 8, epochs: 1 },
 ];
 /** (seed, validationShare, trainLimit) of the split comparisons. */
 const SPLITS = [
@@ -86,7 +88,7 @@ const SPLITS = [
  */
 const BACKENDS = ['wasm', 'cpu'];
 
-const USAGE = `Usage: npx tsx scripts/export-reference.ts --out DIR [--data DIR] [--backend wasm|cpu] [--cases ${PRESETS[0]}-${COLOR_MODES[0]},…]\n`;
+const USAGE = `Usage: npx tsx scripts/export-reference.ts --out DIR [--data DIR] [--backend wasm|cpu] [--cases ${PRESETS[0]}-${COLOR_MODES[0]},seed-rgb-tuned,…]\n`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -123,13 +125,19 @@ async function main(): Promise<number> {
   const wanted = values.cases?.split(',');
   for (const raw of CASES) {
     const settings = parseSettings({ ...raw, patience: 0, testLimit: TEST_IMAGES });
-    const name = `${settings.preset}-${settings.color}`;
+    const name = caseName(settings);
     if (wanted && !wanted.includes(name)) continue;
     const started = performance.now();
     await exportCase(join(out, name), settings, data);
     process.stdout.write(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   }
   return 0;
+}
+
+/** preset-colour, and -tuned where the preset's default recipe is another (seed-rgb-tuned). */
+function caseName(settings: Settings): string {
+  const own = settings.recipe !== presetDefaults(settings.preset).recipe ? `-${settings.recipe}` : '';
+  return `${settings.preset}-${settings.color}${own}`;
 }
 
 /** The shards through the app's own loader (SHA-256 and record checks included), read from disk. */
@@ -150,7 +158,7 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
   const model = buildModel(toModelConfig(settings));
   const steps: BatchMetrics[] = [];
   const predictions: Record<string, unknown> = { testIndices: Array.from(testIndices) };
-  const runId = `reference-${settings.preset}-${settings.color}`;
+  const runId = `reference-${caseName(settings)}`;
   try {
     await trainModel({
       model,

@@ -5,7 +5,7 @@
  * through `window.cifarBench.run(job)`.
  */
 import { resolveRecipe, type Recipe } from '../run/recipe';
-import type { Preset } from '../model/config';
+import { PRESET_RECIPES, type Preset } from '../model/config';
 import type { OptimizerName } from '../run/settings';
 import type { ReplicaLink } from '../train/replicas';
 import type { Counts } from './counters';
@@ -52,10 +52,21 @@ export interface TrainJob {
   tune?: TuneMode;
 }
 
-/** The recipe trainModel would train this job's preset with; the bench's rate is 0.01 for SGD, Adam's default 0.001 else. */
+/**
+ * The recipe trainModel would train this job's preset with, by the preset's default recipe;
+ * the bench's rate is 0.01 for SGD, Adam's default 0.001 else.
+ */
 export function jobRecipe(job: Pick<TrainJob, 'preset' | 'optimizer' | 'batchSize' | 'augment'>): Readonly<Recipe> {
   const learningRate = job.optimizer === 'sgd' ? 0.01 : 0.001;
-  return resolveRecipe({ preset: job.preset, optimizer: job.optimizer, learningRate, batchSize: job.batchSize, augment: job.augment });
+  const recipe = PRESET_RECIPES[job.preset][0] ?? 'blog';
+  return resolveRecipe({
+    preset: job.preset,
+    recipe,
+    optimizer: job.optimizer,
+    learningRate,
+    batchSize: job.batchSize,
+    augment: job.augment,
+  });
 }
 
 /**

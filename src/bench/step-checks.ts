@@ -172,7 +172,7 @@ function biasesBeforeBatchNorm(model: tf.LayersModel): Set<number> {
  */
 async function tinyStepError(): Promise<number> {
   const batch = 8;
-  const settings = { preset: 'tiny', optimizer: 'sgd', learningRate: 0.05 } as const;
+  const settings = { preset: 'tiny', recipe: 'blog', optimizer: 'sgd', learningRate: 0.05 } as const;
   const pixels = (await tf.randomUniform([batch * 32 * 32 * 3], 0, 255, 'float32', 9).data()) as Float32Array;
   const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
   const before = buildModel({ preset: 'tiny', color: 'rgb', seed: 3 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAST_RECIPE, PRESETS } from '../model/config';
+import { FAST_RECIPE, PRESETS, SEED_TUNED_RECIPE } from '../model/config';
 import { ADAM_BETAS, MAX_SHIFT, SGD_MOMENTUM, optimizerInWords, resolveRecipe } from './recipe';
 import { presetDefaults } from './settings';
 
@@ -24,16 +24,38 @@ describe('resolveRecipe', () => {
     const a = resolveRecipe(base);
     const b = resolveRecipe({ ...base, optimizer: 'sgd', learningRate: 0.5 });
     expect(b).toEqual(a);
-    expect(a.optimizer).toEqual({ kind: 'momentum', momentum: FAST_RECIPE.momentum, nesterov: true });
+    expect(a.optimizer).toEqual({ kind: 'momentum', momentum: 0.9, nesterov: true });
     expect(a.schedule).toEqual({ kind: 'warmup-decay', ...FAST_RECIPE.schedule });
     expect(a).toMatchObject({
       batchSize: FAST_RECIPE.batchSize,
       maxShift: FAST_RECIPE.maxShift,
       labelSmoothing: FAST_RECIPE.labelSmoothing,
       weightDecay: FAST_RECIPE.weightDecay,
-      whitening: { images: FAST_RECIPE.whitenImages, epsilon: FAST_RECIPE.whitenEpsilon },
+      whitening: FAST_RECIPE.whitening,
       flipTestTime: true,
     });
+  });
+
+  it('gives seed its tuned recipe when asked, with no whitening: the blog network stays as it is', () => {
+    const base = { ...presetDefaults('seed'), recipe: 'tuned' as const };
+    const r = resolveRecipe(base);
+    expect(resolveRecipe({ ...base, optimizer: 'sgd', learningRate: 0.5 })).toEqual(r);
+    expect(r.optimizer).toEqual({ kind: 'adam', ...ADAM_BETAS });
+    expect(r.schedule).toEqual({ kind: 'warmup-decay', ...SEED_TUNED_RECIPE.schedule });
+    expect(r).toMatchObject({
+      batchSize: 64,
+      augment: true,
+      maxShift: SEED_TUNED_RECIPE.maxShift,
+      labelSmoothing: SEED_TUNED_RECIPE.labelSmoothing,
+      weightDecay: SEED_TUNED_RECIPE.weightDecay,
+      whitening: null,
+      flipTestTime: true,
+    });
+  });
+
+  it('refuses a recipe its preset does not have', () => {
+    expect(() => resolveRecipe({ ...presetDefaults('tiny'), recipe: 'tuned' })).toThrow('tiny does not train with the tuned recipe');
+    expect(() => resolveRecipe({ ...presetDefaults('fast'), recipe: 'blog' })).toThrow('fast does not train with the blog recipe');
   });
 
   it('takes the batch size and the augmentation switch from the settings for every preset', () => {

@@ -19,7 +19,7 @@ export const ADAM_BETAS = Object.freeze({ beta1: 0.9, beta2: 0.999 });
  */
 export const MAX_SHIFT = 4;
 
-export type OptimizerRecipe = { kind: 'adam'; beta1: number; beta2: number } | { kind: 'momentum'; momentum: number; nesterov: boolean };
+export type OptimizerRecipe = TrainingRecipe['optimizer'];
 
 /** The learning rate of each step: constant, or a linear warm-up and decay (src/train/schedule.ts). */
 export type ScheduleRecipe = { kind: 'constant'; rate: number } | ({ kind: 'warmup-decay' } & TrainingRecipe['schedule']);
@@ -45,20 +45,20 @@ export interface Recipe {
 
 /** The recipe a run with these settings trains with. */
 export function resolveRecipe(
-  settings: Pick<Settings, 'preset' | 'optimizer' | 'learningRate' | 'batchSize' | 'augment'>,
+  settings: Pick<Settings, 'preset' | 'recipe' | 'optimizer' | 'learningRate' | 'batchSize' | 'augment'>,
 ): Readonly<Recipe> {
-  const own = presetRecipe(settings.preset);
+  const own = presetRecipe(settings.preset, settings.recipe);
   if (own !== null) {
-    // A preset with its own recipe ignores the optimizer and learning-rate settings (the form says so).
+    // A tuned recipe ignores the optimizer and learning-rate settings (the form says so).
     const recipe: Recipe = {
-      optimizer: { kind: 'momentum', momentum: own.momentum, nesterov: true },
+      optimizer: own.optimizer,
       schedule: { kind: 'warmup-decay', ...own.schedule },
       batchSize: settings.batchSize,
       augment: settings.augment,
       maxShift: own.maxShift,
       labelSmoothing: own.labelSmoothing,
       weightDecay: own.weightDecay,
-      whitening: { images: own.whitenImages, epsilon: own.whitenEpsilon },
+      whitening: own.whitening,
       flipTestTime: own.flipTestTime,
     };
     return Object.freeze(recipe);

@@ -38,6 +38,7 @@ describe('DEFAULT_SETTINGS', () => {
       batchSize: 64,
       learningRate: 0.001,
       optimizer: 'adam',
+      recipe: 'blog',
       augment: true,
       validationShare: 0.1,
       patience: 3,
@@ -139,6 +140,28 @@ describe('parseSettings', () => {
   });
 });
 
+describe('the recipe setting', () => {
+  it("defaults to the preset's first recipe: blog for seed and tiny, tuned for fast", () => {
+    expect(parseSettings({ preset: 'seed' }).recipe).toBe('blog');
+    expect(parseSettings({ preset: 'tiny' }).recipe).toBe('blog');
+    expect(parseSettings({ preset: 'fast' }).recipe).toBe('tuned');
+    expect(parseSettings({ preset: 'seed', recipe: 'tuned' }).recipe).toBe('tuned');
+  });
+
+  it('refuses a recipe the preset does not have, naming those it has', () => {
+    expect(badFields({ preset: 'tiny', recipe: 'tuned' })).toEqual({ recipe: 'tiny trains with the blog recipe only' });
+    expect(badFields({ preset: 'fast', recipe: 'blog' })).toEqual({ recipe: 'fast trains with the tuned recipe only' });
+    expect(Object.keys(badFields({ recipe: 'fancy' }))).toEqual(['recipe']);
+  });
+
+  it('round-trips through the URL, and a tuned seed run carries recipe=tuned', () => {
+    const s = { ...DEFAULT_SETTINGS, recipe: 'tuned' as const, epochs: 30, patience: 0 };
+    const query = settingsToQuery(s);
+    expect(query.get('recipe')).toBe('tuned');
+    expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
+  });
+});
+
 describe('SETTINGS_SPEC', () => {
   it("lists exactly the model's presets and colours and the loop's optimizers", () => {
     const values = (key: 'preset' | 'color' | 'optimizer') => SETTINGS_SPEC[key].options.map((o) => o.value as string).sort();
@@ -173,7 +196,7 @@ describe('settingsToQuery', () => {
     expect(parseSettings({ preset: 'fast', batchSize: '64' }).batchSize).toBe(64);
     expect(parseSettings({ preset: 'seed' }).batchSize).toBe(64);
     for (const batchSize of [512, 64]) {
-      const s = { ...DEFAULT_SETTINGS, preset: 'fast' as const, batchSize };
+      const s = { ...DEFAULT_SETTINGS, preset: 'fast' as const, recipe: 'tuned' as const, batchSize };
       const query = settingsToQuery(s);
       expect(query.has('batchSize')).toBe(batchSize !== 512);
       expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);

@@ -43,6 +43,7 @@ describe('trainModel with the fast preset', () => {
     const settings: Settings = {
       ...DEFAULT_SETTINGS,
       preset: 'fast',
+      recipe: 'tuned',
       epochs: 2,
       batchSize: 4,
       learningRate: 0.5,
@@ -68,7 +69,7 @@ describe('trainModel with the fast preset', () => {
     // The recipe, not the user's Adam at 0.5: Nesterov SGD starting at the schedule's first rate.
     expect(adam).not.toHaveBeenCalled();
     expect((momentum.mock.contexts[0] as FusedMomentum | undefined)?.getConfig()).toMatchObject({
-      momentum: FAST_RECIPE.momentum,
+      momentum: 0.9,
       useNesterov: true,
     });
     expect(rates[0]).toBe(warmupDecayRate(0, 6, FAST_RECIPE.schedule));

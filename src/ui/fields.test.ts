@@ -12,14 +12,14 @@ describe('settings form fields', () => {
   it('follow a change of preset where the user has not typed', () => {
     const seed = defaultFields('seed');
     const fast = choosePreset(seed, 'fast');
-    expect(fast).toEqual({ ...seed, preset: 'fast', batchSize: '512' });
+    expect(fast).toEqual({ ...seed, preset: 'fast', batchSize: '512', recipe: 'tuned' });
     expect(parseSettings(fast).batchSize).toBe(512);
     expect(choosePreset(fast, 'tiny')).toEqual({ ...seed, preset: 'tiny' });
   });
 
   it('keep what the user typed', () => {
     const typed = { ...defaultFields('seed'), batchSize: '128', epochs: '3' };
-    expect(choosePreset(typed, 'fast')).toEqual({ ...typed, preset: 'fast' });
+    expect(choosePreset(typed, 'fast')).toEqual({ ...typed, preset: 'fast', recipe: 'tuned' });
   });
 });
 
@@ -32,6 +32,9 @@ describe('settingsSummary', () => {
     const gray = { ...defaultFields('seed'), color: 'gray', optimizer: 'sgd', augment: 'false' };
     expect(settingsSummary(gray)).toBe(
       'seed · Grayscale · 10 epochs · batch 64 · SGD + momentum, learning rate 0.001 · no augmentation · all training images · all test images',
+    );
+    expect(settingsSummary({ ...defaultFields('seed'), recipe: 'tuned', epochs: '30' })).toBe(
+      'seed · RGB · 30 epochs · batch 64 · tuned recipe · augmented · all training images · all test images',
     );
   });
 });

@@ -69,7 +69,7 @@ export function settingsSummary(values: FieldValues): string {
     option('color', values.color),
     count(values.epochs, 'epoch', 'epochs'),
     `batch ${values.batchSize ?? '?'}`,
-    `${option('optimizer', values.optimizer)}, learning rate ${values.learningRate ?? '?'}`,
+    values.recipe === 'tuned' ? 'tuned recipe' : `${option('optimizer', values.optimizer)}, learning rate ${values.learningRate ?? '?'}`,
     values.augment === 'false' ? 'no augmentation' : 'augmented',
     limit(values.trainLimit, 'training images'),
     limit(values.testLimit, 'test images'),
