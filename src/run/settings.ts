@@ -136,7 +136,7 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
   recipe: {
     kind: 'choice',
     label: 'Recipe',
-    help: "blog: the optimizer and learning rate above, constant, as the Keras blog trains. tuned: the preset's own (Nesterov SGD warmed up and decayed to zero by the last epoch, weight decay, label smoothing, flip TTA; ignores optimizer and learning rate; turn early stopping off so the schedule runs to its end). seed has both, tiny only blog, fast only tuned.",
+    help: "blog: the optimizer and learning rate above, constant, as the Keras blog trains. tuned: the preset's own (its optimizer warmed up, then decayed to zero by the last epoch; weight decay, label smoothing, flip TTA; ignores optimizer and learning rate; turn early stopping off so the schedule runs to its end). seed has both, tiny only blog, fast only tuned.",
     default: 'blog',
     presetDefaults: { fast: 'tuned' },
     options: [
