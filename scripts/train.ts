@@ -90,16 +90,16 @@ async function main(): Promise<number> {
 
   const served = await serveBuiltApp({ rebuild: !values['no-build'], port: values.profile ? PROFILE_PORT : 0 });
   const launch = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
-  const context = values.profile
-    ? await chromium.launchPersistentContext(values.profile, launch)
-    : await (await chromium.launch(launch)).newContext();
+  // Without a profile the browser is ours to close; a persistent context closes its own browser.
+  const browser = values.profile ? null : await chromium.launch(launch);
+  const context = browser ? await browser.newContext() : await chromium.launchPersistentContext(values.profile as string, launch);
   const started = performance.now();
   let config = settings;
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     const events: AutomationEvent[] = [];
-    let resolveStarted: (how: 'new' | 'restored') => void = () => undefined;
-    const runStarted = new Promise<'new' | 'restored'>((resolve) => (resolveStarted = resolve));
+    let resolveStarted: () => void = () => undefined;
+    const runStarted = new Promise<'started'>((resolve) => (resolveStarted = () => resolve('started')));
     let resolveEnd: (event: AutomationEvent) => void = () => undefined;
     const finished = new Promise<AutomationEvent>((resolve) => (resolveEnd = resolve));
     await page.exposeFunction('__cifarAutomation', (event: AutomationEvent) => {
@@ -127,13 +127,13 @@ async function main(): Promise<number> {
           resolveEnd(event);
           break;
         case 'status':
-          if (event.status === 'training') resolveStarted('new');
+          if (event.status === 'training') resolveStarted();
           break;
         case 'run-restored': {
           config = event.settings;
           const last = event.epochs.at(-1);
           console.log(`resumed after epoch ${last?.epoch ?? 0} (${event.epochs.length} epochs restored from the profile's checkpoint)`);
-          resolveStarted('restored');
+          resolveStarted();
           break;
         }
       }
@@ -182,6 +182,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await context.close();
+    await browser?.close();
     await served.close();
   }
 }
