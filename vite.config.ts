@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { wasmThreadsBuild, wasmThreadsDevDeps } from './build/vite-plugin-wasm-threads.js';
-import { ISOLATION_HEADERS } from './src/isolation/headers';
+import { ISOLATION_HEADERS } from './src/isolation/headers.js';
 
 /**
  * The Content-Security-Policy of the built app. Everything comes from our own

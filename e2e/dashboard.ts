@@ -182,5 +182,5 @@ export async function dropPicture(page: Page, name = 'rings.png'): Promise<void>
 /** Waits for the data set, then for the page's estimate of each preset's cost: what a new user reads before pressing Train. */
 export async function readyToTrain(page: Page): Promise<void> {
   await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
-  await expect(page.locator('[data-testid="preset-costs"] tbody tr[data-images-per-second]')).toHaveCount(3, { timeout: 120_000 });
+  await expect(page.locator('[data-testid="preset-costs"] tbody tr[data-images-per-second]')).toHaveCount(4, { timeout: 120_000 });
 }

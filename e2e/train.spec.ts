@@ -125,14 +125,21 @@ test('invalid values typed into the form are refused beside the field, and nothi
   await expect(page.getByTestId('step')).toHaveCount(0);
 });
 
-test('choosing the fast preset in the form brings its batch of 512, and a typed batch size stays', async ({ page }) => {
+test('choosing fast or quick in the form brings its own batch (and quick its epochs, with no early stop); a typed batch size stays', async ({
+  page,
+}) => {
   await page.goto('/');
   const batchSize = page.getByLabel('Batch size', { exact: true });
   const model = page.getByLabel('Model', { exact: true });
   await expect(batchSize).toHaveValue('64');
   await model.selectOption('fast');
   await expect(batchSize).toHaveValue('512');
+  await model.selectOption('quick');
+  await expect(batchSize).toHaveValue('256');
+  await expect(page.getByLabel('Epochs')).toHaveValue('8');
+  await expect(page.getByLabel('Early-stopping patience')).toHaveValue('0');
   await model.selectOption('tiny');
+  await expect(page.getByLabel('Epochs')).toHaveValue('10');
   await expect(batchSize).toHaveValue('64');
   await batchSize.fill('100');
   await model.selectOption('fast');

@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- --peer torch`: the seed network trained natively by
- * PyTorch on this machine's CPU (scripts/torch_seed_bench.py, Debian's
+ * `npm run bench -- --peer torch`: the seed or quick network trained natively by
+ * PyTorch on this machine's CPU (scripts/torch_bench.py, Debian's
  * python3-torch; optional, never a dependency of the app) beside ours on
  * wasm, at the same thread counts. PyTorch runs before and after ours, so a
  * change of load during the run shows as two different PyTorch figures.
@@ -14,7 +14,7 @@ import { ms, table, times } from './bench-report';
 import { DATA_DIR } from './convert';
 
 const PYTHON = '/usr/bin/python3';
-const SCRIPT = 'scripts/torch_seed_bench.py';
+const SCRIPT = 'scripts/torch_bench.py';
 
 export interface TorchOptions {
   batchSize: number;
@@ -54,7 +54,8 @@ function runTorch(o: TorchOptions, threads: number[], profile: boolean): TorchRe
   const dir = mkdtempSync(join(tmpdir(), 'torch-bench-'));
   const out = join(dir, 'report.json');
   try {
-    const args = [SCRIPT, '--data', DATA_DIR, '--threads', threads.join(','), '--batch', String(o.batchSize), '--steps', String(o.steps)];
+    const args = [SCRIPT, '--data', DATA_DIR, '--preset', o.preset, '--threads', threads.join(','), '--batch', String(o.batchSize)];
+    args.push('--steps', String(o.steps));
     if (profile) args.push('--profile');
     const result = spawnSync(PYTHON, [...args, '--json', out], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) throw new Error(`${SCRIPT} failed (exit ${result.status})`);
@@ -178,7 +179,9 @@ export interface OursForTorch {
 
 /** Runs PyTorch, then ours (which prints its own tables), then PyTorch again; prints the comparison. */
 export async function benchTorch(o: TorchOptions, ours: OursForTorch, counts: (number | undefined)[]): Promise<unknown[]> {
-  if (o.preset !== 'seed') throw new Error('--peer torch trains the seed network: use --preset seed');
+  if (o.preset !== 'seed' && o.preset !== 'quick')
+    throw new Error('--peer torch trains the seed or the quick network: use --preset seed or quick');
+  if (o.profile && o.preset !== 'seed') throw new Error("--peer torch --profile compares the seed network's kernels: use --preset seed");
   const threads = counts.filter((t): t is number => t !== undefined);
   if (threads.length === 0) throw new Error('--peer torch compares thread counts on wasm: use --backend wasm');
   const missing = torchMissing();
@@ -192,7 +195,9 @@ export async function benchTorch(o: TorchOptions, ours: OursForTorch, counts: (n
   const runs = ((report[0] as { runs?: TrainTiming[] }).runs ?? []).filter((r) => r.job.mode === 'ours' && !r.error);
   const oursAt = (t: number) => runs.find((r) => r.job.wasmThreads === t && (r.job.replicas ?? 1) === 1);
   const perImage = (msPerStep: number | undefined) => (msPerStep === undefined ? null : (1000 * o.batchSize) / msPerStep);
-  console.log(`\nSeed network, batch ${o.batchSize}, images/s: PyTorch ${before.torch} (CPU, before and after ours) against ours (wasm)\n`);
+  console.log(
+    `\n${o.preset} network, batch ${o.batchSize}, images/s: PyTorch ${before.torch} (CPU, before and after ours) against ours (wasm)\n`,
+  );
   const row = (label: string, t: number, mine: number | null) => {
     const b = before.runs.find((r) => r.threads === t)?.images_per_s ?? null;
     const a = after.runs.find((r) => r.threads === t)?.images_per_s ?? null;

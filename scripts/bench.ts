@@ -225,7 +225,7 @@ function describeRun(r: TrainTiming): string {
     (r.job.replicas ?? 1) > 1 ? `${r.job.replicas} replicas of batch ${r.job.batchSize / (r.job.replicas ?? 1)}` : '',
     r.job.wasmThreads !== undefined ? `${r.job.wasmThreads} ${r.job.wasmThreads === 1 ? 'thread' : 'threads'}` : '',
     r.job.layersBatchNorm ? 'tfjs-layers BatchNorm' : '',
-    r.job.optimizer !== 'adam' || r.job.preset === 'fast' ? optimizerInWords(jobRecipe(r.job)) : '',
+    r.job.optimizer !== 'adam' || jobRecipe(r.job).schedule.kind !== 'constant' ? optimizerInWords(jobRecipe(r.job)) : '',
     r.job.augment ? '' : 'no augmentation',
     r.job.flags ? JSON.stringify(r.job.flags) : '',
     r.job.stockKernels ? `stock ${r.job.stockKernels.join(', ')}` : '',

@@ -26,8 +26,10 @@ BN_MOMENTUM = 0.9               # Keras convention: running ← 0.9·running + 0
 BN_EPSILON = 1e-3               # tfjs-layers' default, which the app keeps
 WHITEN_KERNEL = 2               # fast: frozen 2×2 patch-whitening convolution
 FAST_WIDTHS = (64, 256, 256)
+QUICK_WIDTHS = (32, 64, 128)   # quick: fast's layers, narrower
+WHITENED = {"fast": FAST_WIDTHS, "quick": QUICK_WIDTHS}
 FAST_BN_MOMENTUM = 0.6
-FAST_LOGIT_SCALE = 0.125        # fast: logits × 0.125 before the softmax
+FAST_LOGIT_SCALE = 0.125        # fast, quick: logits × 0.125 before the softmax
 # -------------------------------------------------------------------------------------------
 
 
@@ -59,13 +61,13 @@ def layer_plan(preset, color):
             c = filters
         plan += [("flatten", "Flatten", {}), ("dense", "Dense", dict(c_in=4 * 4 * c, bias=True)),
                  ("softmax", "Softmax", {})]
-    elif preset == "fast":
+    elif preset in WHITENED:
         whitened = 2 * WHITEN_KERNEL * WHITEN_KERNEL * channels
         plan += [("whiten", "Conv2D", dict(c_in=channels, c_out=whitened, k=WHITEN_KERNEL, same=False,
                                            bias=False, frozen=True)),
                  ("whiten_relu", "ReLU", {})]
         c = whitened
-        for block, filters in enumerate(FAST_WIDTHS, 1):
+        for block, filters in enumerate(WHITENED[preset], 1):
             plan += [(f"conv{block}a", "Conv2D", dict(c_in=c, c_out=filters, k=3, same=True, bias=False)),
                      (f"pool{block}", "MaxPooling2D", {}),
                      # BatchNorm without scale: the app keeps gamma, frozen at 1
@@ -202,7 +204,7 @@ def _check_topology(model, topology):
     """The model.json must be the network this preset builds, with the BatchNorm settings we assume."""
     config = topology.get("model_config", topology)
     layers = config["config"]["layers"]
-    expected = [(n, k) for n, k, _ in model.plan if k != "Softmax" or model.preset == "fast"]
+    expected = [(n, k) for n, k, _ in model.plan if k != "Softmax" or model.preset in WHITENED]
     found = [(layer["config"]["name"], layer["class_name"]) for layer in layers]
     if found != [(n, "Activation" if k == "Softmax" else k) for n, k in expected]:
         raise ValueError(f"model.json is not the {model.preset} network: layers {found}")
@@ -212,11 +214,11 @@ def _check_topology(model, topology):
             cfg = by_name[name]
             if cfg["momentum"] != o["momentum"] or cfg["epsilon"] != BN_EPSILON:
                 raise ValueError(f"{name}: momentum {cfg['momentum']}, epsilon {cfg['epsilon']} are not the app's")
-        if kind == "Dense" and model.preset != "fast" and by_name[name].get("activation") != "softmax":
+        if kind == "Dense" and model.preset not in WHITENED and by_name[name].get("activation") != "softmax":
             raise ValueError("the dense layer must end in softmax")
         if kind == "Rescaling" and (by_name[name]["scale"], by_name[name].get("offset", 0)) != (o["scale"], 0):
             raise ValueError(f"{name}: logits scaled by {by_name[name]['scale']}, not {o['scale']}")
-        if kind == "Softmax" and model.preset == "fast" and by_name[name].get("activation") != "softmax":
+        if kind == "Softmax" and model.preset in WHITENED and by_name[name].get("activation") != "softmax":
             raise ValueError(f"{name} is not a softmax")
     first = layers[0]["config"]
     shape = first.get("batch_input_shape") or first.get("batch_shape")

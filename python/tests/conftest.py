@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 from cifar_tab.data import read_shards  # noqa: E402
 from ci_plugin import in_ci, pytest_runtest_makereport  # noqa: E402,F401  (a hook, registered by being here)
 
-CASES = [f"{p}-{c}" for p in ("tiny", "seed", "fast") for c in ("rgb", "gray")] + ["seed-rgb-tuned"]
+CASES = [f"{p}-{c}" for p in ("tiny", "seed", "fast") for c in ("rgb", "gray")] + ["seed-rgb-tuned", "quick-rgb"]
 
 
 def need(path, what):

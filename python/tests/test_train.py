@@ -84,9 +84,9 @@ def test_adam_continues_as_the_tab_would_except_where_only_rounding_drives_it(re
     assert np.abs(predict(model, run, pixels) - np.array(expected["epoch2"])).max() <= 2e-3
 
 
-@pytest.mark.parametrize("case", ["fast-rgb", "fast-gray"])
+@pytest.mark.parametrize("case", ["fast-rgb", "fast-gray", "quick-rgb"])
 def test_fast_recipe_continues_as_the_tab(case, reference, reference_dir, data_dir, tmp_path, monkeypatch):
-    """fast: Nesterov momentum, warm-up/decay schedule, label smoothing and weight decay.
+    """fast and quick: Nesterov momentum, warm-up/decay schedule, label smoothing and weight decay.
     The first step of epoch 2 (before any update of ours) gives the tab's loss; the next ones
     must too."""
     monkeypatch.setattr(train, "READ_EVERY", 1)

@@ -126,6 +126,22 @@ describe('fast preset', () => {
     });
   });
 
+  it.each(['fast', 'quick'] as const)(
+    '%s keeps its BatchNorm scales frozen through predict, countParams and setWeights (each builds a Sequential)',
+    (preset) => {
+      withModel({ preset, color: 'rgb', seed: 1 }, (model) => {
+        const frozenScales = () => model.weights.filter((w) => w.originalName.endsWith('/gamma') && !w.trainable).length;
+        const trainable = model.trainableWeights.length;
+        expect(frozenScales()).toBe(6);
+        tf.tidy(() => model.predict(tf.zeros([1, 32, 32, 3])));
+        model.countParams();
+        model.setWeights(model.getWeights());
+        expect(frozenScales()).toBe(6);
+        expect(model.trainableWeights.length).toBe(trainable);
+      });
+    },
+  );
+
   it('takes its whitening filters from setWhitening and refuses filters of the wrong size', () => {
     withModel({ preset: 'fast', color: 'gray', seed: 1 }, (model) => {
       // Gray: 2·2·1 patch values → 8 filters.
@@ -137,12 +153,34 @@ describe('fast preset', () => {
   });
 });
 
+describe('quick preset', () => {
+  /*
+   * fast's layers at widths 32 / 64 / 128:
+   * whiten 288 (frozen); convs 3·3·24·32 = 6 912, 3·3·32·32 = 9 216, 3·3·32·64 = 18 432,
+   *   3·3·64·64 = 36 864, 3·3·64·128 = 73 728, 3·3·128·128 = 147 456          → 292 608
+   * BN β trainable Σc = 32+32+64+64+128+128 = 448; γ, moving mean/var 3·448 = 1 344
+   * dense 128·10 = 1 280
+   * trainable 292 608 + 448 + 1 280 = 294 336; non-trainable 288 + 1 344 = 1 632.
+   */
+  it("has fast's layout at its own widths", () => {
+    withModel({ preset: 'quick', color: 'rgb', seed: 1 }, (model) => {
+      const s = summarizeModel(model);
+      expect(s).toMatchObject({ totalParams: 295_968, trainableParams: 294_336, nonTrainableParams: 1_632 });
+      expect(s.rows.filter((r) => r.type === 'MaxPooling2D').map((r) => r.outputShape)).toEqual(['15×15×32', '7×7×64', '3×3×128']);
+      const classes = model.layers.map((l) => l.getClassName());
+      withModel({ preset: 'fast', color: 'rgb', seed: 1 }, (fast) => expect(classes).toEqual(fast.layers.map((l) => l.getClassName())));
+    });
+  });
+});
+
 describe('buildModel', () => {
   it.each([
     ['tiny', 'rgb', 3],
     ['tiny', 'gray', 1],
     ['seed', 'rgb', 3],
     ['seed', 'gray', 1],
+    ['quick', 'rgb', 3],
+    ['quick', 'gray', 1],
     ['fast', 'rgb', 3],
     ['fast', 'gray', 1],
   ] as const)('%s/%s takes 32×32×%i and outputs 10 probabilities', (preset, color, channels) => {
@@ -193,7 +231,7 @@ describe('buildModel', () => {
 });
 
 describe('setModelWeights', () => {
-  it.each(['tiny', 'seed', 'fast'] as const)('copies every weight of a %s model into another, frozen ones included', (preset) => {
+  it.each(['tiny', 'seed', 'quick', 'fast'] as const)('copies every weight of a %s model into another, frozen ones included', (preset) => {
     const from = buildModel({ preset, color: 'rgb', seed: 1 });
     const to = buildModel({ preset, color: 'rgb', seed: 2 });
     try {

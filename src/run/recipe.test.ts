@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FAST_RECIPE, PRESETS, SEED_TUNED_RECIPE } from '../model/config';
+import { FAST_RECIPE, PRESETS, QUICK_RECIPE, SEED_TUNED_RECIPE } from '../model/config';
 import { ADAM_BETAS, MAX_SHIFT, SGD_MOMENTUM, optimizerInWords, resolveRecipe } from './recipe';
 import { presetDefaults } from './settings';
 
@@ -19,19 +19,22 @@ describe('resolveRecipe', () => {
     }
   });
 
-  it('gives fast its own recipe whatever the optimizer settings say', () => {
-    const base = presetDefaults('fast');
+  it.each([
+    ['fast', FAST_RECIPE],
+    ['quick', QUICK_RECIPE],
+  ] as const)('gives %s its own recipe whatever the optimizer settings say', (preset, own) => {
+    const base = presetDefaults(preset);
     const a = resolveRecipe(base);
     const b = resolveRecipe({ ...base, optimizer: 'sgd', learningRate: 0.5 });
     expect(b).toEqual(a);
     expect(a.optimizer).toEqual({ kind: 'momentum', momentum: 0.9, nesterov: true });
-    expect(a.schedule).toEqual({ kind: 'warmup-decay', ...FAST_RECIPE.schedule });
+    expect(a.schedule).toEqual({ kind: 'warmup-decay', ...own.schedule });
     expect(a).toMatchObject({
-      batchSize: FAST_RECIPE.batchSize,
-      maxShift: FAST_RECIPE.maxShift,
-      labelSmoothing: FAST_RECIPE.labelSmoothing,
-      weightDecay: FAST_RECIPE.weightDecay,
-      whitening: FAST_RECIPE.whitening,
+      batchSize: own.batchSize,
+      maxShift: own.maxShift,
+      labelSmoothing: own.labelSmoothing,
+      weightDecay: own.weightDecay,
+      whitening: own.whitening,
       flipTestTime: true,
     });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
-import { COLOR_MODES, PRESETS } from '../model/config';
+import { COLOR_MODES, PRESETS, QUICK_EPOCHS } from '../model/config';
 import {
   DEFAULT_SETTINGS,
   OPTIMIZERS,
@@ -87,7 +87,7 @@ describe('parseSettings', () => {
   });
 
   it('refuses an unknown preset, colour or optimizer', () => {
-    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: seed, tiny, fast' });
+    expect(badFields({ preset: 'resnet' })).toEqual({ preset: 'Model must be one of: seed, tiny, quick, fast' });
     expect(badFields({ color: 'sepia' })).toHaveProperty('color');
     expect(badFields({ optimizer: 'rmsprop' })).toHaveProperty('optimizer');
   });
@@ -141,7 +141,8 @@ describe('parseSettings', () => {
 });
 
 describe('the recipe setting', () => {
-  it("defaults to the preset's first recipe: blog for seed and tiny, tuned for fast", () => {
+  it("defaults to the preset's first recipe: blog for seed and tiny, tuned for quick and fast", () => {
+    expect(parseSettings({ preset: 'quick' }).recipe).toBe('tuned');
     expect(parseSettings({ preset: 'seed' }).recipe).toBe('blog');
     expect(parseSettings({ preset: 'tiny' }).recipe).toBe('blog');
     expect(parseSettings({ preset: 'fast' }).recipe).toBe('tuned');
@@ -189,6 +190,13 @@ describe('settingsToQuery', () => {
     const query = settingsToQuery(s);
     expect([...query.keys()].sort()).toEqual(['augment', 'epochs', 'learningRate', 'preset']);
     expect(settingsFromQuery(new URLSearchParams(query.toString()))).toEqual(s);
+  });
+
+  it('gives quick its own length: QUICK_EPOCHS epochs of batch 256, and no early stop to cut its schedule short', () => {
+    expect(parseSettings({ preset: 'quick' })).toMatchObject({ epochs: QUICK_EPOCHS, batchSize: 256, patience: 0 });
+    expect(parseSettings({ preset: 'seed' })).toMatchObject({ epochs: 10, batchSize: 64, patience: 3 });
+    // A quick run with its own defaults needs nothing in the URL but its name.
+    expect(settingsToQuery(parseSettings({ preset: 'quick' })).toString()).toBe('preset=quick');
   });
 
   it("takes the fast preset's own batch size (512) as its default, and round-trips either way", () => {

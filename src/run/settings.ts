@@ -6,7 +6,16 @@
  * and a SettingsError's `fields` name the same keys, so the form can
  * highlight them wherever the error was raised.
  */
-import { FAST_RECIPE, PRESET_RECIPES, type ColorMode, type ModelConfig, type Preset, type RecipeName } from '../model/config';
+import {
+  FAST_RECIPE,
+  PRESET_RECIPES,
+  QUICK_EPOCHS,
+  QUICK_RECIPE,
+  type ColorMode,
+  type ModelConfig,
+  type Preset,
+  type RecipeName,
+} from '../model/config';
 import { SettingsError } from '../errors';
 
 /** `sgd` is SGD with momentum 0.9 (see `SGD_MOMENTUM` in step.ts). */
@@ -76,11 +85,12 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
   preset: {
     kind: 'choice',
     label: 'Model',
-    help: 'tiny: two small conv blocks, for quick runs. seed: the Keras blog CNN (6 conv layers, 0.3M weights). fast: a 2M-weight net with its own recipe (see Recipe), made for batch 512 on a real GPU.',
+    help: 'tiny: two small conv blocks, for trying things out. seed: the Keras blog CNN (6 conv layers, 0.3M weights). quick: a whitened 0.3M-weight net with its own recipe, sized for 15 minutes on a CPU. fast: a 2M-weight net with its own recipe (see Recipe), made for batch 512 on a real GPU.',
     default: 'seed',
     options: [
       { value: 'seed', label: 'seed — the blog CNN' },
-      { value: 'tiny', label: 'tiny — quick' },
+      { value: 'tiny', label: 'tiny — a first try' },
+      { value: 'quick', label: 'quick — 15 minutes on a CPU' },
       { value: 'fast', label: 'fast — whitened, own recipe' },
     ],
   },
@@ -102,6 +112,7 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
     min: 1,
     max: 1000,
     default: 10,
+    presetDefaults: { quick: QUICK_EPOCHS },
   },
   batchSize: {
     kind: 'integer',
@@ -111,7 +122,7 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
     min: 1,
     max: 1024,
     default: 64,
-    presetDefaults: { fast: FAST_RECIPE.batchSize },
+    presetDefaults: { quick: QUICK_RECIPE.batchSize, fast: FAST_RECIPE.batchSize },
   },
   learningRate: {
     kind: 'number',
@@ -136,9 +147,9 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
   recipe: {
     kind: 'choice',
     label: 'Recipe',
-    help: "blog: the optimizer and learning rate above, constant, as the Keras blog trains. tuned: the preset's own (its optimizer warmed up, then decayed to zero by the last epoch; weight decay, label smoothing, flip TTA; ignores optimizer and learning rate; turn early stopping off so the schedule runs to its end). seed has both, tiny only blog, fast only tuned.",
+    help: "blog: the optimizer and learning rate above, constant, as the Keras blog trains. tuned: the preset's own (its optimizer warmed up, then decayed to zero by the last epoch; weight decay, label smoothing, flip TTA; ignores optimizer and learning rate; turn early stopping off so the schedule runs to its end). seed has both, tiny only blog, quick and fast only tuned.",
     default: 'blog',
-    presetDefaults: { fast: 'tuned' },
+    presetDefaults: { quick: 'tuned', fast: 'tuned' },
     options: [
       { value: 'blog', label: 'blog — constant rate' },
       { value: 'tuned', label: 'tuned — schedule and regularisers' },
@@ -168,6 +179,8 @@ export const SETTINGS_SPEC: { readonly [K in SettingKey]: Readonly<FieldSpec<Set
     max: 100,
     zero: 'off',
     default: 3,
+    // quick's schedule decays to zero at its last epoch: stopping earlier would cut it short.
+    presetDefaults: { quick: 0 },
   },
   seed: {
     kind: 'integer',

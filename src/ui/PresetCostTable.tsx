@@ -19,7 +19,7 @@ export function PresetCostTable({
   /** True while the worker may still send costs. */
   measuring: boolean;
   selected: string;
-  /** The form's epochs, when valid; else the default. */
+  /** The form's epochs, when valid; else the default. The selected model's run has these; the others, their own default. */
   epochs: number;
   trainImages: number;
 }) {
@@ -27,7 +27,8 @@ export function PresetCostTable({
   return (
     <table className="preset-costs" data-testid="preset-costs">
       <caption>
-        What each model costs here: {trainImages.toLocaleString('en-US')} training images, {epochs} epoch{epochs === 1 ? '' : 's'}
+        What each model costs here: {trainImages.toLocaleString('en-US')} training images; a run of the chosen model&apos;s {epochs} epoch
+        {epochs === 1 ? '' : 's'}, of the others&apos; own
       </caption>
       <thead>
         <tr>
@@ -43,6 +44,7 @@ export function PresetCostTable({
         {PRESETS.map((preset) => {
           const cost = costs[preset];
           const epoch = cost ? epochSeconds(cost, trainImages, presetDefaults(preset).batchSize) : Number.NaN;
+          const runEpochs = preset === selected ? epochs : presetDefaults(preset).epochs;
           const reached = MEASURED_RUNS[preset];
           const toGood = minutesToGood(reached, cost);
           return (
@@ -61,7 +63,9 @@ export function PresetCostTable({
                     : '–'}
               </td>
               <td>{formatSeconds(epoch)}</td>
-              <td>{formatSeconds(epoch * epochs)}</td>
+              <td data-epochs={runEpochs}>
+                {formatSeconds(epoch * runEpochs)} ({runEpochs} epoch{runEpochs === 1 ? '' : 's'})
+              </td>
               <td title={reached ? `${reached.command} (${reached.date})` : undefined}>
                 {reached ? `${(reached.accuracy * 100).toFixed(1)} %` : 'not measured yet'}
               </td>

@@ -43,15 +43,26 @@ describe('preset costs', () => {
     expect(epochSeconds({ imagesPerSecond: 100 }, 1000, 64)).toBeCloseTo(960 / 100);
   });
 
-  it('pick the most capable preset whose 10 epochs fit in 15 minutes, once all are settled', () => {
-    // 45,000 images × 10 epochs in 900 s needs 500 images/s.
+  it('pick the most capable preset whose run of its own length fits in 15 minutes, once all are settled', () => {
+    // 45,000 images in 900 s: tiny and seed run 10 epochs at batch 64 (44,992 images each), so they need
+    // 499.9 images/s; quick runs 8 of batch 256 (44,800 images each), so it needs 398.2 images/s.
+    const all = (tiny: number, seed: number, quick: number | null, fast: number) => ({
+      tiny: cost('tiny', tiny),
+      seed: cost('seed', seed),
+      quick: quick === null ? null : cost('quick', quick, 256),
+      fast: cost('fast', fast, 512),
+    });
     expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80) }, 45_000)).toBeNull();
-    expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80), fast: cost('fast', 20) }, 45_000)).toBe('tiny');
-    expect(fittingPreset({ tiny: cost('tiny', 5000), seed: cost('seed', 600), fast: cost('fast', 20) }, 45_000)).toBe('seed');
+    expect(fittingPreset(all(1000, 80, 150, 20), 45_000)).toBe('tiny');
+    expect(fittingPreset(all(5000, 600, 150, 20), 45_000)).toBe('seed');
+    // quick is preferred to seed where it fits, and fits at less than seed would need.
+    expect(fittingPreset(all(5000, 600, 399, 20), 45_000)).toBe('quick');
+    expect(fittingPreset(all(5000, 600, 398, 20), 45_000)).toBe('seed');
+    expect(fittingPreset(all(5000, 450, 400, 20), 45_000)).toBe('quick');
     // Nothing fits: the cheapest measured one; an unmeasurable preset is passed over.
-    expect(fittingPreset({ tiny: cost('tiny', 100), seed: null, fast: cost('fast', 20) }, 45_000)).toBe('tiny');
-    // A small run lets the bigger networks in.
-    expect(fittingPreset({ tiny: cost('tiny', 1000), seed: cost('seed', 80), fast: cost('fast', 20) }, 1000)).toBe('fast');
+    expect(fittingPreset({ tiny: cost('tiny', 100), seed: null, quick: null, fast: cost('fast', 20) }, 45_000)).toBe('tiny');
+    // A small run lets the bigger networks in (fast: 10 epochs of one 512-image batch).
+    expect(fittingPreset(all(1000, 80, 50, 6), 1000)).toBe('fast');
   });
 
   it('are kept per backend, device and preset, and a damaged entry is ignored', () => {

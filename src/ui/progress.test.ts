@@ -71,5 +71,10 @@ describe('formatSeconds', () => {
     expect(formatSeconds(425)).toBe('7 min 5 s');
     expect(formatSeconds(5820)).toBe('1 h 37 min');
     expect(formatSeconds(Number.NaN)).toBe('–');
+    // A part that rounds up carries into the next unit.
+    expect(formatSeconds(7199)).toBe('2 h 0 min');
+    expect(formatSeconds(119.6)).toBe('2 min 0 s');
+    expect(formatSeconds(3590)).toBe('1 h 0 min');
+    expect(formatSeconds(3569)).toBe('59 min 29 s');
   });
 });

@@ -63,7 +63,12 @@ function secondsLeft({ steps, epochs, plan, presetCosts }: Pick<AppState, 'steps
 /** A duration for people: "42 s", "7 min 5 s", "1 h 37 min"; "–" when unknown. */
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '–';
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-  const m = Math.floor(s / 60);
-  return m > 0 ? `${m} min ${Math.round(s % 60)} s` : `${s.toFixed(0)} s`;
+  // Rounded once, then split: rounding the parts apart would say "1 h 60 min" for 7,199 s.
+  if (s >= 3570) {
+    const minutes = Math.round(s / 60);
+    return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
+  const whole = Math.round(s);
+  const m = Math.floor(whole / 60);
+  return m > 0 ? `${m} min ${whole % 60} s` : `${whole} s`;
 }

@@ -1,13 +1,16 @@
-"""The `seed` network trained by PyTorch on the CPU: the native peer of `npm run bench -- --peer torch`.
+"""The `seed` or `quick` network trained by PyTorch on the CPU: the native peer of `npm run bench -- --peer torch`.
 
-The same network as src/model/model.ts (seed preset), the same shard of real
-CIFAR-10 images, batch 64, Adam 1e-3, random flips and 4 px shifts, timed at
+The same network as src/model/model.ts (seed or quick preset), the same shard of real
+CIFAR-10 images and the same kind of step: seed with Adam 1e-3 and 4 px shifts,
+quick with Nesterov SGD, weight decay, label smoothing and 2 px shifts, both
+with random flips. Written the way a PyTorch user would (nn.BatchNorm2d, not
+python/cifar_tab's BatchNorm that matches the app to the bit), timed at
 each thread count with the counts interleaved round by round in one process,
 so that a change in the machine's load hits all of them alike. Optionally a
 per-op profile of one step (torch.profiler) and the three passes of each
 convolution alone (forward, input gradient, weight gradient).
 
-Runs with Debian's python3-torch: /usr/bin/python3 scripts/torch_seed_bench.py --help
+Runs with Debian's python3-torch: /usr/bin/python3 scripts/torch_bench.py --help
 """
 
 import argparse
@@ -29,7 +32,7 @@ DROPOUT = (0.2, 0.3, 0.4)
 # momentum 0.9 is PyTorch's 0.1 (weight of the new batch).
 BN_EPSILON = 1e-3
 BN_MOMENTUM = 0.1
-MAX_SHIFT = 4  # pixels, as src/train/augment.ts
+MAX_SHIFT = {"seed": 4, "quick": 2}  # pixels: the blog recipe's and QUICK_RECIPE's (src/model/config.ts)
 IMAGE = (32, 32, 3)
 RECORD = 1 + IMAGE[0] * IMAGE[1] * IMAGE[2]
 
@@ -47,6 +50,41 @@ def seed_network() -> nn.Sequential:
             channels = filters
         layers += [nn.MaxPool2d(2), nn.Dropout(rate)]
     layers += [nn.Flatten(), nn.Linear(channels * 4 * 4, 10)]
+    return nn.Sequential(*layers)
+
+
+# The quick network (QUICK_WIDTHS, src/model/model.ts): a frozen 2×2 whitening convolution (random filters
+# here: the time does not depend on their values), three blocks of conv → max-pool → BatchNorm (scale frozen
+# at 1) → ReLU → conv → BatchNorm → ReLU, global max-pool, dense 10 without bias, logits × 0.125.
+QUICK_WIDTHS = (32, 64, 128)
+QUICK_BN_MOMENTUM = 0.4  # the app's 0.6 (Keras counts the old value's weight)
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+def quick_network() -> nn.Sequential:
+    whiten = nn.Conv2d(3, 24, 2, bias=False)
+    whiten.weight.requires_grad_(False)
+    layers: list = [whiten, nn.ReLU()]
+
+    def norm(c: int) -> nn.BatchNorm2d:
+        bn = nn.BatchNorm2d(c, eps=BN_EPSILON, momentum=QUICK_BN_MOMENTUM)
+        bn.weight.requires_grad_(False)
+        return bn
+
+    channels = 24
+    for filters in QUICK_WIDTHS:
+        layers += [nn.Conv2d(channels, filters, 3, padding=1, bias=False), nn.MaxPool2d(2), norm(filters), nn.ReLU(),
+                   nn.Conv2d(filters, filters, 3, padding=1, bias=False), norm(filters), nn.ReLU()]
+        channels = filters
+    layers += [nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(channels, 10, bias=False), Scale(0.125)]
     return nn.Sequential(*layers)
 
 
@@ -69,8 +107,9 @@ def load_shard(data_dir: str):
 class Batches:
     """Shuffled batches: gather, standardise, then flip and shift each image (zero padding = the mean colour)."""
 
-    def __init__(self, pixels, labels, mean, std, batch: int, seed: int = 1):
+    def __init__(self, pixels, labels, mean, std, batch: int, max_shift: int, seed: int = 1):
         self.pixels, self.labels, self.mean, self.std, self.batch = pixels, labels, mean, std, batch
+        self.max_shift = max_shift
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(labels))
         self.step = 0
@@ -82,12 +121,13 @@ class Batches:
         idx = self.order[start : start + self.batch]
         x = torch.from_numpy(self.pixels[idx]).permute(0, 3, 1, 2).float()
         x = (x - self.mean) / self.std
-        padded = F.pad(x, (MAX_SHIFT,) * 4)
-        shifts = self.rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=(self.batch, 2))
+        shift = self.max_shift
+        padded = F.pad(x, (shift,) * 4)
+        shifts = self.rng.integers(-shift, shift + 1, size=(self.batch, 2))
         flips = self.rng.random(self.batch) < 0.5
         out = torch.empty_like(x)
         for i in range(self.batch):
-            top, left = MAX_SHIFT - shifts[i, 0], MAX_SHIFT - shifts[i, 1]
+            top, left = shift - shifts[i, 0], shift - shifts[i, 1]
             crop = padded[i, :, top : top + IMAGE[0], left : left + IMAGE[1]]
             out[i] = crop.flip(2) if flips[i] else crop
         return out, torch.from_numpy(self.labels[idx])
@@ -96,10 +136,21 @@ class Batches:
 class Trainer:
     """One model and its optimizer; `step` trains one batch and returns the loss as a float (a sync, as ours reads)."""
 
-    def __init__(self, batches: Batches):
+    def __init__(self, batches: Batches, preset: str):
         torch.manual_seed(1)
-        self.model = seed_network().train()
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        if preset == "seed":
+            self.model = seed_network().train()
+            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+            self.smoothing = 0.0
+        else:
+            # QUICK_RECIPE: Nesterov momentum 0.9, L2 5e-4 on the kernels, label smoothing 0.2. A constant,
+            # small step size: the schedule costs nothing per step, and no step may run into NaNs.
+            self.model = quick_network().train()
+            trainable = [p for p in self.model.parameters() if p.requires_grad]
+            groups = [{"params": [p for p in trainable if p.ndim > 1], "weight_decay": 5e-4},
+                      {"params": [p for p in trainable if p.ndim == 1], "weight_decay": 0.0}]
+            self.optimizer = torch.optim.SGD(groups, lr=0.04, momentum=0.9, nesterov=True)
+            self.smoothing = 0.2
         self.batches = batches
         self.data_seconds = 0.0
 
@@ -108,7 +159,7 @@ class Trainer:
         x, y = self.batches.next()
         self.data_seconds += time.perf_counter() - start
         self.optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(self.model(x), y)
+        loss = F.cross_entropy(self.model(x), y, label_smoothing=self.smoothing)
         loss.backward()
         self.optimizer.step()
         return loss.item()
@@ -189,6 +240,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default="public/data/cifar10", help="shard folder of `npm run data`")
     parser.add_argument("--threads", default=f"1,{os.cpu_count() or 1}", help="thread counts, e.g. 1,2")
+    parser.add_argument("--preset", choices=("seed", "quick"), default="seed")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per thread count")
     parser.add_argument("--round", type=int, default=2, help="steps per thread count per round")
@@ -199,7 +251,7 @@ def main() -> int:
     threads = sorted({int(t) for t in args.threads.split(",")})
 
     pixels, labels, mean, std = load_shard(args.data)
-    trainers = {t: Trainer(Batches(pixels, labels, mean, std, args.batch)) for t in threads}
+    trainers = {t: Trainer(Batches(pixels, labels, mean, std, args.batch, MAX_SHIFT[args.preset]), args.preset) for t in threads}
     for t in threads:
         torch.set_num_threads(t)
         for _ in range(args.warmup):
@@ -208,17 +260,20 @@ def main() -> int:
     results = timed(trainers, threads, rounds, args.round)
     report = {
         "torch": torch.__version__,
+        "preset": args.preset,
         "batch": args.batch,
         "steps": rounds * args.round,
         "runs": [{"threads": t, **results[t], "images_per_s": 1000 * args.batch / results[t]["ms_per_step"]} for t in threads],
     }
-    print(f"PyTorch {torch.__version__} on the CPU, seed network, batch {args.batch}, {rounds * args.round} timed steps per thread count")
+    print(f"PyTorch {torch.__version__} on the CPU, {args.preset} network, batch {args.batch}, {rounds * args.round} timed steps per thread count")
     for run in report["runs"]:
         print(
             f"  {run['threads']} thread(s): {run['ms_per_step']:.1f} ms/step, {run['images_per_s']:.1f} images/s "
             f"(of which data {run['data_ms_per_step']:.1f} ms), last loss {run['last_loss']:.3f}"
         )
     if args.profile:
+        if args.preset != "seed":
+            raise SystemExit("--profile compares the seed network's convolutions: use --preset seed")
         report["profiles"] = {str(t): profile_step(trainers[t], t) for t in threads}
         report["convs"] = {str(t): conv_passes(args.batch, t, 5) for t in threads}
     if args.json:
