@@ -27,15 +27,15 @@ test('before Train the page shows what each preset costs here, offers the one th
   for (const preset of ['tiny', 'seed', 'quick', 'fast']) expect(costs[preset]).toBeGreaterThan(0);
 
   // What the table says for a full run, and the preset it offers: the most capable one whose run of its own
-  // length (fast 10 epochs of batch 512, quick 8 of 256, seed and tiny 10 of 64) over 45,000 images fits in 15 minutes here.
+  // length (fast 10 epochs of batch 512, quick 9 of 256, seed and tiny 10 of 64) over 45,000 images fits in 15 minutes here.
   const table = page.getByTestId('preset-costs');
   await expect(table).toContainText('45,000 training images');
   const fits = (preset: string, epochs: number, batch: number) =>
     (epochs * Math.floor(45_000 / batch) * batch) / (costs[preset] as number) <= 15 * 60;
-  const expected = fits('fast', 10, 512) ? 'fast' : fits('quick', 8, 256) ? 'quick' : fits('seed', 10, 64) ? 'seed' : 'tiny';
+  const expected = fits('fast', 10, 512) ? 'fast' : fits('quick', 9, 256) ? 'quick' : fits('seed', 10, 64) ? 'seed' : 'tiny';
   await expect(page.getByLabel('Model', { exact: true })).toHaveValue(expected);
   const runEpochs = (preset: string) => table.locator(`tr[data-preset="${preset}"] td[data-epochs]`);
-  await expect(runEpochs('quick')).toHaveAttribute('data-epochs', '8');
+  await expect(runEpochs('quick')).toHaveAttribute('data-epochs', '9');
   await expect(runEpochs('tiny')).toHaveAttribute('data-epochs', '10');
   // The seed network's measured run (README, "How good, how soon"), turned into minutes here by this device's speed.
   const seedRow = table.locator('tr[data-preset="seed"]');
@@ -49,7 +49,7 @@ test('before Train the page shows what each preset costs here, offers the one th
   await page.getByLabel('Epochs').fill('2');
   // The chosen model's run takes the form's epochs; the others keep their own.
   await expect(runEpochs('tiny')).toHaveAttribute('data-epochs', '2');
-  await expect(runEpochs('quick')).toHaveAttribute('data-epochs', '8');
+  await expect(runEpochs('quick')).toHaveAttribute('data-epochs', '9');
   await page.getByLabel('Training images').fill('2048');
   await page.getByLabel('Test images').fill('200');
   await page.getByRole('button', { name: 'Train', exact: true }).click();

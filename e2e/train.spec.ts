@@ -136,7 +136,7 @@ test('choosing fast or quick in the form brings its own batch (and quick its epo
   await expect(batchSize).toHaveValue('512');
   await model.selectOption('quick');
   await expect(batchSize).toHaveValue('256');
-  await expect(page.getByLabel('Epochs')).toHaveValue('8');
+  await expect(page.getByLabel('Epochs')).toHaveValue('9');
   await expect(page.getByLabel('Early-stopping patience')).toHaveValue('0');
   await model.selectOption('tiny');
   await expect(page.getByLabel('Epochs')).toHaveValue('10');
