@@ -54,8 +54,19 @@ function runTorch(o: TorchOptions, threads: number[], profile: boolean): TorchRe
   const dir = mkdtempSync(join(tmpdir(), 'torch-bench-'));
   const out = join(dir, 'report.json');
   try {
-    const args = [SCRIPT, '--data', DATA_DIR, '--preset', o.preset, '--threads', threads.join(','), '--batch', String(o.batchSize)];
-    args.push('--steps', String(o.steps));
+    const args = [
+      SCRIPT,
+      '--data',
+      DATA_DIR,
+      '--preset',
+      o.preset,
+      '--threads',
+      threads.join(','),
+      '--batch',
+      String(o.batchSize),
+      '--steps',
+      String(o.steps),
+    ];
     if (profile) args.push('--profile');
     const result = spawnSync(PYTHON, [...args, '--json', out], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) throw new Error(`${SCRIPT} failed (exit ${result.status})`);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE, NUM_CLASSES } from '../data/format';
-import { inputChannels, validateModelConfig, type ModelConfig } from './config';
+import { inputChannels, validateModelConfig, type ModelConfig, type Preset } from './config';
 import { STREAMS, mixSeed } from '../data/random';
 
 // ---- Architecture hyperparameters -------------------------------------------------
@@ -32,6 +32,8 @@ const FAST_WIDTHS = [64, 256, 256] as const;
  * multiply-adds per image forward, a sixth of fast's 118 M (seed: 38.5 M).
  */
 const QUICK_WIDTHS = [32, 64, 128] as const;
+/** The presets built by whitenedLayers, with their blocks' widths. */
+const WHITENED_WIDTHS: Readonly<Partial<Record<Preset, readonly number[]>>> = Object.freeze({ fast: FAST_WIDTHS, quick: QUICK_WIDTHS });
 /**
  * BatchNorm momentum of `fast` and `quick`: with ~98 steps per epoch at batch 512, 0.6
  * forgets the initial (0, 1) within ~10 steps; a batch of 512 images already
@@ -76,8 +78,9 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
     );
   };
 
-  if (preset === 'fast' || preset === 'quick') {
-    layers.push(...whitenedLayers(inputShape, glorot, preset === 'fast' ? FAST_WIDTHS : QUICK_WIDTHS));
+  const widths = WHITENED_WIDTHS[preset];
+  if (widths) {
+    layers.push(...whitenedLayers(inputShape, glorot, widths));
     const model = tf.sequential({ name: `${preset}-${color}`, layers });
     // Built now: a Sequential builds its inner model on first use (predict, countParams,
     // setWeights, apply), and that sets every layer's trainable flag again, which would

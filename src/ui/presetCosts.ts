@@ -21,7 +21,7 @@ export const CPU_RUN_BUDGET_S = 15 * 60;
  * preset hangs on them; fast's 512 would take seconds a step. The plain
  * JavaScript backend takes seconds for a batch of 64 already.
  */
-const CPU_PROBE_BATCH: Readonly<Record<'wasm' | 'cpu', number>> = Object.freeze({ wasm: 256, cpu: 64 });
+const CPU_PROBE_BATCH: Readonly<Partial<Record<BackendName, number>>> = Object.freeze({ wasm: 256, cpu: 64 });
 
 /** Presets from the most to the least capable (the order to try when picking one that fits). */
 const BY_CAPABILITY: readonly Preset[] = ['fast', 'quick', 'seed', 'tiny'];
@@ -86,7 +86,8 @@ export function minutesToGood(run: MeasuredRun | null, cost: Pick<PresetCost, 'i
 /** The batch a preset is measured at: its own, capped on a CPU, where one big batch would take many seconds. */
 export function probeBatch(preset: Preset, backend: BackendName): number {
   const batch = presetDefaults(preset).batchSize;
-  return backend === 'wasm' || backend === 'cpu' ? Math.min(batch, CPU_PROBE_BATCH[backend]) : batch;
+  const cap = CPU_PROBE_BATCH[backend];
+  return cap === undefined ? batch : Math.min(batch, cap);
 }
 
 /** Training images a run uses: the stratified split of `total` (ten classes of equal size), or `trainLimit`. */
