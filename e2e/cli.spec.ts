@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
+import { parseRunFile } from '../src/handover/runFile';
 import { expect, test } from './fixtures';
 
 function train(args: string[]) {
@@ -14,14 +16,21 @@ function train(args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('npm run train: the tiny preset on 5,000 images for one epoch beats 30% on the full test set', async () => {
+test('npm run train: the tiny preset on 5,000 images, stopped after one epoch of two, beats 30% on the full test set and hands the run over', async () => {
   test.setTimeout(300_000);
-  const json = path.join(mkdtempSync(path.join(tmpdir(), 'train-')), 'out.json');
-  const run = train(['--preset', 'tiny', '--trainLimit', '5000', '--epochs', '1', '--json', json]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'train-'));
+  const [json, zip] = [path.join(dir, 'out.json'), path.join(dir, 'handover.zip')];
+  const run = train(['--preset', 'tiny', '--trainLimit', '5000', '--epochs', '2', '--stop-after', '1', '--json', json, '--handover', zip]);
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/^epoch 1: train loss [\d.]+ acc [\d.]+% \| val loss [\d.]+ acc [\d.]+% \| [\d.]+ s, [\d.]+ img\/s/m);
+  expect(run.stdout).toContain('stopping after epoch 1 (--stop-after)');
+  expect(run.stdout).not.toMatch(/^epoch 2:/m);
+  // The hand-over carries the run's own two epochs, so PyTorch continues the rest of its schedule.
+  const handover = parseRunFile(JSON.parse(strFromU8(unzipSync(new Uint8Array(readFileSync(zip)))['run.json'] as Uint8Array)));
+  expect([handover.preset, handover.epochsDone, handover.settings.epochs, handover.stopped]).toEqual(['tiny', 1, 2, false]);
+  expect(handover.step).toBe(Math.floor(5000 / 64));
   const report = JSON.parse(readFileSync(json, 'utf8'));
-  expect(report.config).toMatchObject({ preset: 'tiny', trainLimit: 5000, epochs: 1 });
+  expect(report.config).toMatchObject({ preset: 'tiny', trainLimit: 5000, epochs: 2 });
   expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(report.backend);
   expect(report.epochs).toHaveLength(1);
   expect(Object.keys(report.epochs[0]).sort()).toEqual([
@@ -56,6 +65,9 @@ test('npm run train refuses bad settings before starting a browser', async () =>
   const run = train(['--batchSize', '0']);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain('Batch size must be a whole number from 1 to 1024');
+  const stopLate = train(['--epochs', '2', '--stop-after', '2']);
+  expect(stopLate.code).not.toBe(0);
+  expect(stopLate.stderr).toContain('--stop-after must be a whole number of epochs from 1 to 1');
 });
 
 test('npm run train exits non-zero with the page error when the run fails', async () => {

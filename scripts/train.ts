@@ -36,7 +36,7 @@ function settingsUsage(): string {
 }
 
 const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|wasm|cpu] [--workers N] [--json PATH] [--no-build]
-                         [--profile DIR [--resume]]
+                         [--profile DIR [--resume]] [--stop-after N] [--handover PATH]
 
   --workers N   on WASM, N workers train each batch together (default: 2 where there are 2 or more cores;
                 1 trains in one worker on every core's threads), as the page's ?workers=
@@ -44,6 +44,11 @@ const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|w
                 epoch stays there, so a run whose command was killed can be continued
   --resume      with --profile: continue the profile's unfinished run (its own settings, from its last
                 checkpoint) if it holds one, else start a new run
+  --stop-after N press Stop once epoch N has ended, as a person would: the run keeps its settings (epochs, and
+                so its learning-rate schedule), and a hand-over of it continues to the end elsewhere
+  --handover PATH
+                once the run is in the page's library, save its "Continue elsewhere" zip to PATH, for
+                python -m cifar_tab.train --from PATH (python/README.md)
 
 Settings (as in the page's form; a preset's own defaults apply where it has them):
 ${settingsUsage()}
@@ -71,6 +76,8 @@ async function main(): Promise<number> {
       'no-build': { type: 'boolean' },
       profile: { type: 'string' },
       resume: { type: 'boolean' },
+      'stop-after': { type: 'string' },
+      handover: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -87,6 +94,9 @@ async function main(): Promise<number> {
     throw new Error(`--backend must be one of ${BACKEND_REQUESTS.join(', ')}`);
 
   if (values.resume && !values.profile) throw new Error('--resume needs --profile DIR: the checkpoint lives in that profile');
+  const stopAfter = values['stop-after'] === undefined ? null : Number(values['stop-after']);
+  if (stopAfter !== null && !(Number.isInteger(stopAfter) && stopAfter >= 1 && stopAfter < settings.epochs))
+    throw new Error(`--stop-after must be a whole number of epochs from 1 to ${settings.epochs - 1} (the run's epochs less one)`);
 
   const served = await serveBuiltApp({ rebuild: !values['no-build'], port: values.profile ? PROFILE_PORT : 0 });
   const launch = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
@@ -102,6 +112,8 @@ async function main(): Promise<number> {
     const runStarted = new Promise<'started'>((resolve) => (resolveStarted = () => resolve('started')));
     let resolveEnd: (event: AutomationEvent) => void = () => undefined;
     const finished = new Promise<AutomationEvent>((resolve) => (resolveEnd = resolve));
+    let resolveDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
     await page.exposeFunction('__cifarAutomation', (event: AutomationEvent) => {
       events.push(event);
       switch (event.type) {
@@ -120,6 +132,10 @@ async function main(): Promise<number> {
               `  reached ${Math.round(r.threshold * 100)} % validation accuracy ${formatSeconds(r.seconds)} after Train (${r.seconds.toFixed(1)} s, ${r.images?.toLocaleString('en-US') ?? '?'} training images)`,
             );
           }
+          if (e.epoch === stopAfter) {
+            console.log(`stopping after epoch ${e.epoch} (--stop-after)`);
+            void page.getByTestId('stop').click();
+          }
           break;
         }
         case 'test-result':
@@ -128,6 +144,7 @@ async function main(): Promise<number> {
           break;
         case 'status':
           if (event.status === 'training') resolveStarted();
+          if (event.status === 'done') resolveDone();
           break;
         case 'run-restored': {
           config = event.settings;
@@ -161,6 +178,9 @@ async function main(): Promise<number> {
       }
       await page.getByTestId('resume').click({ timeout: 0 });
     }
+    // The library as it was when the run started (loaded at start-up): the run's own entry is the one added later.
+    const entries = page.getByTestId('library-entry');
+    const before = await entries.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
     const end = await finished;
     if (end.type === 'error') throw new Error(end.error.message);
     if (end.type !== 'test-result') throw new Error('The run ended without a result');
@@ -179,6 +199,25 @@ async function main(): Promise<number> {
       totalSeconds: (performance.now() - started) / 1000,
     };
     if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (values.handover) {
+      await done;
+      const added = await page.waitForFunction(
+        (known) =>
+          [...document.querySelectorAll('[data-testid="library-entry"]')]
+            .map((r) => r.getAttribute('data-id'))
+            .find((id) => !known.includes(id)),
+        before,
+        { timeout: 60_000 },
+      );
+      const id = (await added.jsonValue()) as string;
+      const downloading = page.waitForEvent('download');
+      await entries
+        .and(page.locator(`[data-id="${id}"]`))
+        .getByTestId('library-continue')
+        .click();
+      await (await downloading).saveAs(values.handover);
+      console.log(`hand-over: ${values.handover}`);
+    }
     return 0;
   } finally {
     await context.close();
