@@ -61,13 +61,45 @@ test('npm run train: the tiny preset on 5,000 images, stopped after one epoch of
   );
 });
 
+test('npm run train --stop-after 0 hands over the run as it was before its first step, for PyTorch to train whole', async () => {
+  const zip = path.join(mkdtempSync(path.join(tmpdir(), 'train-')), 'handover.zip');
+  const run = train([
+    '--preset',
+    'tiny',
+    '--trainLimit',
+    '512',
+    '--epochs',
+    '3',
+    '--testLimit',
+    '100',
+    '--stop-after',
+    '0',
+    '--handover',
+    zip,
+  ]);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).not.toMatch(/^epoch 1:/m);
+  const files = unzipSync(new Uint8Array(readFileSync(zip)));
+  const handover = parseRunFile(JSON.parse(strFromU8(files['run.json'] as Uint8Array)));
+  // No step taken, no optimizer state (a fresh one elsewhere is the same), no segment yet: PyTorch's will be the first.
+  expect([handover.epochsDone, handover.step, handover.optimizer, handover.segments, handover.settings.epochs]).toEqual([
+    0,
+    0,
+    null,
+    [],
+    3,
+  ]);
+  expect(handover.curves.steps).toEqual([]);
+  expect(Object.keys(files)).not.toContain('optimizer.weights.bin');
+});
+
 test('npm run train refuses bad settings before starting a browser', async () => {
   const run = train(['--batchSize', '0']);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain('Batch size must be a whole number from 1 to 1024');
   const stopLate = train(['--epochs', '2', '--stop-after', '2']);
   expect(stopLate.code).not.toBe(0);
-  expect(stopLate.stderr).toContain('--stop-after must be a whole number of epochs from 1 to 1');
+  expect(stopLate.stderr).toContain('--stop-after must be a whole number of epochs from 0 to 1');
 });
 
 test('npm run train exits non-zero with the page error when the run fails', async () => {

@@ -7,7 +7,8 @@
  *   npx tsx scripts/export-reference.ts --out DIR [--data public/data/cifar10] [--backend wasm] [--cases tiny-rgb,fast-gray]
  *
  * DIR/<preset>-<color>/epoch-1/, epoch-2/   a run as "Continue elsewhere" hands it over after
- *                                           each epoch (Layers files, optimizer slots, run.json)
+ *                                           each epoch (Layers files, optimizer slots, run.json);
+ *                                           epoch-0/: before its first step (no optimizer state)
  * DIR/<preset>-<color>/predictions.json     the app's probabilities on 64 test images after each epoch
  * DIR/reference.json                        splits, samples, epoch orders, random streams, schedules
  * DIR/augment/                              toModelInput and augmentBatch on real images
@@ -33,7 +34,7 @@ import { STREAMS, mixSeed, mulberry32 } from '../src/data/random';
 import { splitTrainingSet, stratifiedSample } from '../src/data/split';
 import { COLOR_MODES, FAST_RECIPE, PRESETS } from '../src/model/config';
 import { RUN_FILE_NAME, parseRunFile } from '../src/handover/runFile';
-import { captureHandover, concatFloats, tfjsSegment } from '../src/handover/capture';
+import { captureHandover, captureStart, concatFloats, tfjsSegments, type HandoverState } from '../src/handover/capture';
 import { README_FILE_NAME, buildRunFile, handoverArchiveName, handoverFiles } from '../src/handover/files';
 import { buildModel } from '../src/model/model';
 import { checkModelFileSizes, checkModelJson, fileStem, toModelFiles, type ModelMetadata } from '../src/model/modelFiles';
@@ -42,7 +43,7 @@ import { augmentBatch, augmentParams } from '../src/train/augment';
 import { epochOrder } from '../src/train/batches';
 import { registerTrainingKernels } from '../src/kernels';
 import { evaluate } from '../src/train/evaluate';
-import { trainModel, type LoopState } from '../src/train/loop';
+import { trainModel } from '../src/train/loop';
 import type { BatchMetrics, Subset } from '../src/run/records';
 import { warmupDecayRate } from '../src/train/schedule';
 import { resolveRecipe } from '../src/run/recipe';
@@ -171,10 +172,14 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
       readEvery: 1,
       sink: async (event) => {
         if (event.type === 'metrics') steps.push(event.metrics);
+        // Before the first step: the hand-over of a run stopped before its first epoch ended.
+        if (event.type === 'start')
+          await writeHandover(join(dir, 'epoch-0'), { runId, settings, captured: await captureStart(model), steps, data });
         if (event.type === 'checkpoint') {
           const { state } = event;
           const epoch = state.epochs.length;
-          await writeHandover(join(dir, `epoch-${epoch}`), { runId, settings, state, model, steps, data });
+          const captured = await captureHandover(model, settings, state);
+          await writeHandover(join(dir, `epoch-${epoch}`), { runId, settings, captured, steps, data });
           const options = { color: settings.color, stats, sampleCount: TEST_IMAGES };
           const plain = await evaluate(model, test, { ...options, flipTestTime: false });
           predictions[`epoch${epoch}`] = plain.samples.map((s) => s.probs);
@@ -194,16 +199,14 @@ async function exportCase(dir: string, settings: Settings, data: Dataset): Promi
 interface HandoverInput {
   runId: string;
   settings: Settings;
-  state: LoopState;
-  model: tf.LayersModel;
+  captured: HandoverState;
   steps: BatchMetrics[];
   data: Dataset;
 }
 
 /** The folder "Continue elsewhere" downloads as one zip (python/README.md): Layers files, optimizer slots, run.json. */
-async function writeHandover(dir: string, { runId, settings, state, model, steps, data }: HandoverInput): Promise<void> {
+async function writeHandover(dir: string, { runId, settings, captured, steps, data }: HandoverInput): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const captured = await captureHandover(model, settings, state);
   const { classes, mean, std } = data.manifest;
   const metadata: ModelMetadata = {
     version: 1,
@@ -227,7 +230,7 @@ async function writeHandover(dir: string, { runId, settings, state, model, steps
     step: captured.step,
     stopped: captured.stopped,
     optimizer: captured.optimizer,
-    segments: [tfjsSegment(captured, 'node', Date.now())],
+    segments: tfjsSegments(captured, 'node', Date.now()),
   });
   parseRunFile(run);
   // The archive's files, loose: the Python tests read the folder; README.txt is left out.

@@ -45,7 +45,8 @@ const USAGE = `Usage: npm run train -- [settings] [--backend auto|webgpu|webgl|w
   --resume      with --profile: continue the profile's unfinished run (its own settings, from its last
                 checkpoint) if it holds one, else start a new run
   --stop-after N press Stop once epoch N has ended, as a person would: the run keeps its settings (epochs, and
-                so its learning-rate schedule), and a hand-over of it continues to the end elsewhere
+                so its learning-rate schedule), and a hand-over of it continues to the end elsewhere; 0 stops
+                it as it starts, and its hand-over is the run before its first step, for PyTorch to train whole
   --handover PATH
                 once the run is in the page's library, save its "Continue elsewhere" zip to PATH, for
                 python -m cifar_tab.train --from PATH (python/README.md)
@@ -95,8 +96,8 @@ async function main(): Promise<number> {
 
   if (values.resume && !values.profile) throw new Error('--resume needs --profile DIR: the checkpoint lives in that profile');
   const stopAfter = values['stop-after'] === undefined ? null : Number(values['stop-after']);
-  if (stopAfter !== null && !(Number.isInteger(stopAfter) && stopAfter >= 1 && stopAfter < settings.epochs))
-    throw new Error(`--stop-after must be a whole number of epochs from 1 to ${settings.epochs - 1} (the run's epochs less one)`);
+  if (stopAfter !== null && !(Number.isInteger(stopAfter) && stopAfter >= 0 && stopAfter < settings.epochs))
+    throw new Error(`--stop-after must be a whole number of epochs from 0 to ${settings.epochs - 1} (the run's epochs less one)`);
 
   const served = await serveBuiltApp({ rebuild: !values['no-build'], port: values.profile ? PROFILE_PORT : 0 });
   const launch = { executablePath: chromiumPath(), args: CHROMIUM_ARGS };
@@ -143,7 +144,13 @@ async function main(): Promise<number> {
           resolveEnd(event);
           break;
         case 'status':
-          if (event.status === 'training') resolveStarted();
+          if (event.status === 'training') {
+            resolveStarted();
+            if (stopAfter === 0) {
+              console.log('stopping as the run starts (--stop-after 0)');
+              void page.getByTestId('stop').click();
+            }
+          }
           if (event.status === 'done') resolveDone();
           break;
         case 'run-restored': {

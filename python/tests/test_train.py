@@ -97,3 +97,22 @@ def test_fast_recipe_continues_as_the_tab(case, reference, reference_dir, data_d
     assert abs(ours[0]["loss"] - theirs[0]["loss"]) <= 1e-5
     worst = max(abs(a["loss"] - b["loss"]) for a, b in zip(ours, theirs))
     assert worst <= 1e-4
+
+
+@pytest.mark.parametrize("case", ["tiny-gray", "fast-rgb", "quick-rgb"])
+def test_a_run_handed_over_before_its_first_step_trains_from_the_start_as_the_tab(
+        case, reference_dir, data_dir, tmp_path, monkeypatch):
+    """The hand-over of a run stopped before its first epoch ended (epoch-0: the initial weights, whitening
+    fitted, no optimizer state): PyTorch's first epoch takes the tab's steps, from the first one on."""
+    monkeypatch.setattr(train, "READ_EVERY", 1)
+    start = os.path.join(reference_dir, case, "epoch-0")
+    run, _, _, slots = read_handover(start)
+    assert (run["epochsDone"], run["step"], run["segments"], run["optimizer"], slots) == (0, 0, [], None, None)
+    train.main(["--from", start, "--run", str(tmp_path), "--data", data_dir, "--stop-after", "1"])
+    ours = read_handover(os.path.join(tmp_path, train.EXPORT))[0]
+    theirs = read_handover(os.path.join(reference_dir, case, "epoch-1"))[0]
+    assert [(s["engine"], s["fromEpoch"], s["toEpoch"]) for s in ours["segments"]] == [("torch", 1, 1)]
+    mine, tab = ours["curves"]["steps"], theirs["curves"]["steps"]
+    assert [s["step"] for s in mine] == [s["step"] for s in tab] and len(mine) > 1
+    assert abs(mine[0]["loss"] - tab[0]["loss"]) <= 1e-5
+    assert max(abs(a["loss"] - b["loss"]) for a, b in zip(mine, tab)) <= 1e-4

@@ -14,12 +14,13 @@ import type { EpochRecord } from '../run/records';
 import type { Settings } from '../run/settings';
 import { resolveRecipe } from '../run/recipe';
 
-/** A run as it stood after an epoch: everything run.json and the Layers files need. */
+/** A run as it stood after an epoch, or before its first step: everything run.json and the Layers files need. */
 export interface HandoverState {
   artifacts: ModelArtifactsData;
-  optimizer: OptimizerState;
-  /** The slots' float32 values, little-endian, in `optimizer.slots` order. */
-  optimizerData: ArrayBuffer;
+  /** null before the first step: the optimizer has no state yet, and a fresh one elsewhere is the same. */
+  optimizer: OptimizerState | null;
+  /** The slots' float32 values, little-endian, in `optimizer.slots` order; null with `optimizer`. */
+  optimizerData: ArrayBuffer | null;
   epochs: EpochRecord[];
   step: number;
   stopped: boolean;
@@ -59,28 +60,41 @@ export async function captureHandover(model: tf.LayersModel, settings: Settings,
 }
 
 /**
- * The segment of a run trained by TensorFlow.js from its first epoch: in a
- * tab (`browser`) or in Node. `workers`: how many shared each batch (WASM's
- * data-parallel workers), the tab's counterpart of a DDP world size.
+ * A new run's state before its first step (the loop's 'start' event): what
+ * "Continue elsewhere" hands over when the run is stopped before its first
+ * epoch ends, for PyTorch to train it from the start.
  */
-export function tfjsSegment(
+export async function captureStart(model: tf.LayersModel): Promise<HandoverState> {
+  return { artifacts: await captureArtifacts(model), optimizer: null, optimizerData: null, epochs: [], step: 0, stopped: false };
+}
+
+/**
+ * The segments of a run trained by TensorFlow.js from its first epoch: in a
+ * tab (`browser`) or in Node; none before an epoch has ended. `workers`: how
+ * many shared each batch (WASM's data-parallel workers), the tab's
+ * counterpart of a DDP world size.
+ */
+export function tfjsSegments(
   state: Pick<HandoverState, 'epochs' | 'step'>,
   device: 'browser' | 'node',
   endedAt: number,
   workers = 1,
-): RunSegment {
-  return {
-    fromEpoch: 1,
-    toEpoch: state.epochs.length,
-    fromStep: 0,
-    toStep: state.step,
-    engine: 'tfjs',
-    backend: tf.getBackend(),
-    worldSize: workers,
-    device,
-    detail: `TensorFlow.js ${tf.version.tfjs}`,
-    endedAt,
-  };
+): RunSegment[] {
+  if (state.epochs.length === 0) return [];
+  return [
+    {
+      fromEpoch: 1,
+      toEpoch: state.epochs.length,
+      fromStep: 0,
+      toStep: state.step,
+      engine: 'tfjs',
+      backend: tf.getBackend(),
+      worldSize: workers,
+      device,
+      detail: `TensorFlow.js ${tf.version.tfjs}`,
+      endedAt,
+    },
+  ];
 }
 
 export function concatFloats(arrays: readonly Float32Array[]): Uint8Array {

@@ -93,8 +93,11 @@ describe('trainModel', () => {
       [3, 8, 32],
       [3, 12, 36],
     ]);
-    // Each epoch: its three reads, its record, then its checkpoint.
-    expect(events).toEqual(Array.from({ length: 3 }, () => ['metrics', 'metrics', 'metrics', 'epoch-end', 'checkpoint']).flat());
+    // The start, then each epoch: its three reads, its record, then its checkpoint.
+    expect(events).toEqual([
+      'start',
+      ...Array.from({ length: 3 }, () => ['metrics', 'metrics', 'metrics', 'epoch-end', 'checkpoint']).flat(),
+    ]);
     for (const m of metrics) {
       expect(m.batchesPerEpoch).toBe(12);
       expect(m.imagesPerSecond).toBeGreaterThan(0);

@@ -49,7 +49,13 @@ export type TrainEvent =
    * later. The loop awaits the sink here; the state's tensors are live and
    * change with the next step, so read them before resolving and keep none.
    */
-  | { type: 'checkpoint'; state: LoopState };
+  | { type: 'checkpoint'; state: LoopState }
+  /**
+   * A new run is about to take its first step, its whitening fitted (not sent
+   * for a resumed run): the model's weights now are where a run handed over
+   * before any epoch ends starts elsewhere. Read them before resolving.
+   */
+  | { type: 'start' };
 
 export type TrainSink = (event: TrainEvent) => void | Promise<void>;
 
@@ -107,6 +113,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       best.resume(resume.epochs, resume.bestWeights);
     }
     training = await startTraining(opts, recipe, optimizer, batchesPerEpoch, sink, control);
+    if (!resume) await sink({ type: 'start' });
     const first = resume?.stopped ? settings.epochs + 1 : epochs.length + 1;
     for (let epoch = first; epoch <= settings.epochs; epoch++) {
       const start = control.now();

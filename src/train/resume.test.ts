@@ -85,6 +85,7 @@ async function resumed(settings: Settings, from: Saved) {
   model.setWeights(from.weights);
   const metrics: BatchMetrics[] = [];
   const iterations: number[] = [];
+  let started = false;
   const result = await trainModel({
     model,
     settings,
@@ -94,13 +95,15 @@ async function resumed(settings: Settings, from: Saved) {
     resume: from.state,
     control: new RunControl(new ManualClock(1)),
     sink: async (event: TrainEvent) => {
+      // 'start' marks a new run's initial weights: a resumed run's are not.
+      if (event.type === 'start') started = true;
       if (event.type === 'metrics') metrics.push(event.metrics);
       if (event.type === 'checkpoint') iterations.push((await event.state.optimizerWeights[0]?.tensor.data())?.[0] as number);
     },
   });
   const weights = await Promise.all(model.getWeights().map((w) => w.data()));
   model.dispose();
-  return { result, metrics, iterations, weights };
+  return { result, metrics, iterations, weights, started };
 }
 
 describe('trainModel with resume', () => {
@@ -114,6 +117,7 @@ describe('trainModel with resume', () => {
       const afterTwo = whole.saved[1] as Saved;
       expect(afterTwo.state.step).toBe(2 * STEPS_PER_EPOCH);
       const part = await resumed(settings, afterTwo);
+      expect(part.started).toBe(false);
 
       // History kept, the third epoch identical, the step counter and the optimizer's iterations carried on.
       expectClose(losses(part.result.epochs), losses(whole.result.epochs), `${optimizer} epochs`);

@@ -16,7 +16,7 @@ import { summarizeModel } from '../model/summary';
 import type { Checkpoint } from '../store/checkpoints';
 import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
-import { captureHandover, tfjsSegment, type HandoverState } from '../handover/capture';
+import { captureHandover, captureStart, tfjsSegments, type HandoverState } from '../handover/capture';
 import { trainModel, type LoopState, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../run/records';
 import { shareOf, type ReplicaGroup } from '../train/replicas';
@@ -166,6 +166,9 @@ export class Run {
         post({ type: 'epoch-end', record: event.record, memory });
         return;
       }
+      case 'start':
+        this.handover = await this.captureHandover(null);
+        return;
       case 'checkpoint':
         if (this.model) {
           this.handover = await this.captureHandover(event.state);
@@ -178,14 +181,15 @@ export class Run {
   }
 
   /**
-   * The state "Continue elsewhere" needs. Optional to the run: a failure here
-   * costs only that button (the library then says the run cannot continue
-   * elsewhere), never the training or its checkpoint.
+   * The state "Continue elsewhere" needs, after an epoch or (null) before
+   * the first step. Optional to the run: a failure here costs only that
+   * button (the library then says the run cannot continue elsewhere), never
+   * the training or its checkpoint.
    */
-  private async captureHandover(state: LoopState): Promise<HandoverState | null> {
+  private async captureHandover(state: LoopState | null): Promise<HandoverState | null> {
     if (!this.model) return null;
     try {
-      return await captureHandover(this.model, this.settings, state);
+      return state ? await captureHandover(this.model, this.settings, state) : await captureStart(this.model);
     } catch (error) {
       console.warn('No hand-over state for this epoch:', error);
       return null;
@@ -245,7 +249,7 @@ export class Run {
         step: h.step,
         stopped: h.stopped,
         optimizer: h.optimizer,
-        segments: [tfjsSegment(h, 'browser', Date.now(), this.workers)],
+        segments: tfjsSegments(h, 'browser', Date.now(), this.workers),
       };
       await library.keep(
         artifacts,
