@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunFile, RunSegment } from './runFile';
 import type { EpochRecord } from '../run/records';
-import { continuationMissing, earlierCopy, moveMarkers, recordFromRunFile, segmentDetail } from './history';
+import { continuationMissing, earlierCopy, historyText, moveMarkers, placesSuffix, recordFromRunFile, segmentDetail } from './history';
 import { resolveRecipe } from '../run/recipe';
 import { DEFAULT_SETTINGS } from '../run/settings';
 
@@ -78,6 +78,21 @@ describe('run history across engines', () => {
     // Equal images per epoch: 3 epochs over (1/100 + 2/400) s per image.
     expect(record.imagesPerSecond).toBeCloseTo(3 / (1 / 100 + 2 / 400), 9);
     expect(moveMarkers(record)).toEqual([{ epoch: 1.5, fromEpoch: 2, label: '→ PyTorch, 2 processes (gloo)' }]);
+  });
+
+  it('says in words where the epochs ran, a run trained whole in PyTorch or not yet trained included', () => {
+    const moved = recordFromRunFile(cameBack());
+    expect(historyText(moved)).toBe('epochs 1–1 in the tab (wasm), epochs 2–3 → PyTorch, 2 processes (gloo)');
+    expect(placesSuffix(moved)).toBe(' · tab → PyTorch');
+    // Handed over before its first step (npm run train --stop-after 0), then trained by PyTorch alone.
+    const torch = { engine: 'torch' as const, backend: 'none', worldSize: 1, device: 'cpu', detail: 'PyTorch 1.13.1' };
+    const whole = recordFromRunFile({ ...cameBack(), segments: [segment({ fromEpoch: 1, toEpoch: 3, toStep: 93, ...torch })] });
+    expect(historyText(whole)).toBe('epochs 1–3 in PyTorch (1 process (cpu))');
+    expect(placesSuffix(whole)).toBe(' · PyTorch');
+    const tabOnly = recordFromRunFile({ ...cameBack(), segments: [segment({ toEpoch: 3, toStep: 93 })] });
+    expect([historyText(tabOnly), placesSuffix(tabOnly)]).toEqual(['epochs 1–3 in the tab (wasm)', '']);
+    const notYet = { segments: [] };
+    expect([historyText(notYet), placesSuffix(notYet)]).toEqual(['no epoch trained yet', '']);
   });
 
   it("replaces the library's earlier copy of the run only when its history is the run's beginning", () => {

@@ -48,6 +48,26 @@ export function moveLabel(segment: Pick<RunSegment, 'where' | 'detail'>): string
   return segment.where === 'torch' ? `→ PyTorch, ${segment.detail}` : `→ the tab, ${segment.detail}`;
 }
 
+/**
+ * Where each range of epochs ran, in words: "epochs 1–1 in the tab (wasm), epochs 2–3 → PyTorch, 2 processes
+ * (gloo)". A run trained by PyTorch from its first step starts "in PyTorch"; one with no epoch yet says so.
+ */
+export function historyText(record: Pick<RunRecord, 'segments'>): string {
+  if (record.segments.length === 0) return 'no epoch trained yet';
+  return record.segments
+    .map((s, i) => {
+      const where = i > 0 ? moveLabel(s) : s.where === 'torch' ? `in PyTorch (${s.detail})` : `in the tab (${s.detail})`;
+      return `epochs ${s.fromEpoch}–${s.toEpoch} ${where}`;
+    })
+    .join(', ');
+}
+
+/** The library name's tail for where a run trained: " · tab → PyTorch", " · PyTorch" alone; none for the tab alone. */
+export function placesSuffix(record: Pick<RunRecord, 'segments'>): string {
+  const places = record.segments.map((s) => (s.where === 'torch' ? 'PyTorch' : 'tab'));
+  return places.length > 1 || places[0] === 'PyTorch' ? ` · ${places.join(' → ')}` : '';
+}
+
 /** Where a run moved: one marker per segment after the first, between its first epoch and the one before. */
 export function moveMarkers(record: Pick<RunRecord, 'segments'>): { epoch: number; fromEpoch: number; label: string }[] {
   return record.segments.slice(1).map((s) => ({ epoch: s.fromEpoch - 0.5, fromEpoch: s.fromEpoch, label: moveLabel(s) }));

@@ -18,7 +18,7 @@ import {
   unpackHandover,
   type HandoverFile,
 } from '../handover/files';
-import { continuationMissing, earlierCopy, moveLabel, recordFromRunFile } from '../handover/history';
+import { continuationMissing, earlierCopy, historyText, placesSuffix, recordFromRunFile } from '../handover/history';
 import { toModelConfig } from '../run/settings';
 import { libraryEntry, type Library } from './library';
 import type { FromWorker } from './protocol';
@@ -85,8 +85,7 @@ export async function importHandover({ post, library }: HandoverDeps, picked: re
   const artifacts = { modelTopology: checked.modelTopology, weightSpecs: checked.weightSpecs, weightData: weights };
   const earlier = earlierCopy(await library.entries(), run);
   const record = recordFromRunFile(run, earlier?.run);
-  const moved = record.segments.length > 1 ? ` · ${record.segments.map((s) => (s.where === 'torch' ? 'PyTorch' : 'tab')).join(' → ')}` : '';
-  const name = `${run.preset} · ${run.color} · ${run.epochsDone} epoch${run.epochsDone === 1 ? '' : 's'}${moved}`;
+  const name = `${run.preset} · ${run.color} · ${run.epochsDone} epoch${run.epochsDone === 1 ? '' : 's'}${placesSuffix(record)}`;
   const { runId, step, stopped, segments } = run;
   const entry = {
     ...libraryEntry('imported', name, metadata, artifacts),
@@ -94,12 +93,9 @@ export async function importHandover({ post, library }: HandoverDeps, picked: re
     continuation: { runId, step, stopped, optimizer: run.optimizer, segments },
   };
   await library.keep(artifacts, metadata, entry, { optimizer, steps: run.curves.steps }, earlier?.id);
-  const history = record.segments.map(
-    (s, i) => `epochs ${s.fromEpoch}–${s.toEpoch} ${i === 0 ? `in the tab (${s.detail})` : moveLabel(s)}`,
-  );
   post({
     type: 'notice',
-    message: `Imported run ${runId}: ${history.join(', ')}.${earlier ? " It replaces the library's earlier copy of this run." : ''}`,
+    message: `Imported run ${runId}: ${historyText(record)}.${earlier ? " It replaces the library's earlier copy of this run." : ''}`,
   });
 }
 
