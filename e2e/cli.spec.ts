@@ -91,6 +91,7 @@ test('npm run train --stop-after 0 hands over the run as it was before its first
   ]);
   expect(handover.curves.steps).toEqual([]);
   expect(Object.keys(files)).not.toContain('optimizer.weights.bin');
+  expect(strFromU8(files['README.txt'] as Uint8Array)).toContain('the run before its first step');
 });
 
 test('npm run train refuses bad settings before starting a browser', async () => {

@@ -30,7 +30,11 @@ const optimizer: OptimizerState = {
 };
 
 function run(withOptimizer = true) {
-  return buildRunFile({
+  return buildRunFile(runInput(withOptimizer));
+}
+
+function runInput(withOptimizer: boolean): Parameters<typeof buildRunFile>[0] {
+  return {
     runId: '3f2a9c1b-0000-4000-8000-000000000000',
     settings: { ...DEFAULT_SETTINGS, preset: 'tiny', epochs: 5, seed: 4 },
     metadata: { classes: CLASSES, mean: [125, 123, 114], std: [63, 62, 66] },
@@ -54,7 +58,7 @@ function run(withOptimizer = true) {
         endedAt: 1,
       },
     ],
-  });
+  };
 }
 
 const model = {
@@ -94,6 +98,17 @@ describe('hand-over files', () => {
     expect(files.map((f) => f.name)).not.toContain(OPTIMIZER_FILE_NAME);
     expect(fileText(files.at(-1) as { name: string; bytes: Uint8Array })).toContain('fresh optimizer');
     expect(() => handoverFiles(r, model, new ArrayBuffer(8), 'a.zip')).toThrow(RangeError);
+  });
+
+  it('hands over a run before its first step: no epoch, no segment, no optimizer state, and a README that says so', () => {
+    const start = buildRunFile({ ...runInput(false), epochs: [], steps: [], step: 0, segments: [] });
+    expect(parseRunFile(JSON.parse(JSON.stringify(start)))).toEqual(start);
+    expect(handoverArchiveName(start)).toBe('cifar10-tiny-rgb-run-3f2a9c1b-epoch-0.zip');
+    const readme = fileText(handoverFiles(start, model, null, 'a.zip').at(-1) as { name: string; bytes: Uint8Array });
+    expect(readme).toContain('0 of 5 epochs done');
+    expect(readme).toContain('the run before its first step');
+    expect(readme).toContain('no step has been taken, so PyTorch starts a fresh optimizer');
+    expect(readme).toContain('Epoch 1 is the next one');
   });
 
   it('refuses, naming the archive, what is no zip, members in folders, and an empty archive; steps over folder entries', () => {

@@ -82,11 +82,15 @@ export function handoverReadme(run: RunFile, archiveName: string): string {
   const next = run.epochsDone + 1;
   const optimizer = run.optimizer
     ? `${OPTIMIZER_FILE_NAME}  the optimizer's state (${run.optimizer.kind}, ${run.optimizer.iterations} steps): training goes on exactly where it was`
-    : `(no ${OPTIMIZER_FILE_NAME}: this run's optimizer state was not available, so PyTorch continues with a fresh optimizer)`;
+    : run.step === 0
+      ? `(no ${OPTIMIZER_FILE_NAME}: no step has been taken, so PyTorch starts a fresh optimizer, as the tab would)`
+      : `(no ${OPTIMIZER_FILE_NAME}: this run's optimizer state was not available, so PyTorch continues with a fresh optimizer)`;
   return [
     `CIFAR-10 in a tab: run ${run.runId}, ${run.preset} · ${run.color}, ${run.epochsDone} of ${run.settings.epochs} epochs done.`,
     '',
-    'This archive continues the same run in PyTorch, on one process or many (DistributedDataParallel):',
+    run.step === 0
+      ? 'This archive is the run before its first step (its initial weights): PyTorch trains all of it, on one process or many (DistributedDataParallel):'
+      : 'This archive continues the same run in PyTorch, on one process or many (DistributedDataParallel):',
     `  ${run.model.replace(/\.json$/, '.{json,weights.bin}')}  the TensorFlow.js Layers model`,
     `  ${optimizer}`,
     `  ${RUN_FILE_NAME}  settings, seed, statistics, curves so far, and where each range of epochs ran`,
