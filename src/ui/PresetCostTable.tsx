@@ -67,7 +67,9 @@ export function PresetCostTable({
                 {formatSeconds(epoch * runEpochs)} ({runEpochs} epoch{runEpochs === 1 ? '' : 's'})
               </td>
               <td title={reached ? `${reached.command} (${reached.date})` : undefined}>
-                {reached ? `${(reached.accuracy * 100).toFixed(1)} %` : 'not measured yet'}
+                {reached
+                  ? `${(reached.accuracy * 100).toFixed(1)} %${reached.trainedBy === 'pytorch' ? ' (its steps trained by PyTorch)' : ''}`
+                  : 'not measured yet'}
               </td>
               <td data-testid="minutes-to-good">
                 {toGood !== null

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Preset } from '../model/config';
+import { PRESETS, type Preset } from '../model/config';
 import type { PresetCost } from '../worker/protocol';
 import {
   cachedCost,
   epochSeconds,
   fittingPreset,
+  MEASURED_RUNS,
   minutesToGood,
   probeBatch,
   storeCost,
@@ -80,7 +81,7 @@ describe('preset costs', () => {
 });
 
 describe('minutesToGood', () => {
-  const run = { accuracy: 0.85, command: 'npm run train', date: '2026-12-06', imagesTo80: 600_000 };
+  const run = { accuracy: 0.85, command: 'npm run train', date: '2026-12-06', imagesTo80: 600_000, trainedBy: 'tab' } as const;
 
   it('turns the measured images to 80 % into minutes at the speed measured here', () => {
     expect(minutesToGood(run, { imagesPerSecond: 250 })).toBe(40);
@@ -91,5 +92,19 @@ describe('minutesToGood', () => {
     expect(minutesToGood(null, { imagesPerSecond: 250 })).toBeNull();
     expect(minutesToGood(run, null)).toBeNull();
     expect(minutesToGood(run, { imagesPerSecond: 0 })).toBeNull();
+  });
+});
+
+describe('MEASURED_RUNS', () => {
+  it('has a run for every preset, each with a command a user can type again, a date and who took its steps', () => {
+    for (const preset of PRESETS) {
+      const run = MEASURED_RUNS[preset];
+      expect(run, preset).not.toBeNull();
+      expect(run?.command).toMatch(/^npm run train -- --preset /);
+      expect(run?.command).toContain(`--preset ${preset}`);
+      expect(run?.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      expect(run?.accuracy).toBeGreaterThan(0.1);
+      expect(run?.accuracy).toBeLessThan(1);
+    }
   });
 });
