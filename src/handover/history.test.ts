@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { RunFile, RunSegment } from './runFile';
 import type { EpochRecord } from '../run/records';
-import { continuationMissing, earlierCopy, historyText, moveMarkers, placesSuffix, recordFromRunFile, segmentDetail } from './history';
+import {
+  continuationMissing,
+  earlierCopy,
+  historyText,
+  libraryName,
+  moveMarkers,
+  placesSuffix,
+  recordFromRunFile,
+  segmentDetail,
+} from './history';
 import { resolveRecipe } from '../run/recipe';
 import { DEFAULT_SETTINGS } from '../run/settings';
 
@@ -93,6 +102,14 @@ describe('run history across engines', () => {
     expect([historyText(tabOnly), placesSuffix(tabOnly)]).toEqual(['epochs 1–3 in the tab (wasm)', '']);
     const notYet = { segments: [] };
     expect([historyText(notYet), placesSuffix(notYet)]).toEqual(['no epoch trained yet', '']);
+  });
+
+  it('names a run in the library by preset, colour and epochs, with where it trained unless that was the tab alone', () => {
+    const run = { preset: 'seed', color: 'rgb' };
+    const tabOnly = { segments: [{ fromEpoch: 1, toEpoch: 12, where: 'browser' as const, detail: 'wasm' }] };
+    expect(libraryName(run, 12, tabOnly)).toBe('seed · rgb · 12 epochs');
+    expect(libraryName({ preset: 'tiny', color: 'gray' }, 1, tabOnly)).toBe('tiny · gray · 1 epoch');
+    expect(libraryName(run, 3, recordFromRunFile(cameBack()))).toBe('seed · rgb · 3 epochs · tab → PyTorch');
   });
 
   it("replaces the library's earlier copy of the run only when its history is the run's beginning", () => {

@@ -68,6 +68,11 @@ export function placesSuffix(record: Pick<RunRecord, 'segments'>): string {
   return places.length > 1 || places[0] === 'PyTorch' ? ` · ${places.join(' → ')}` : '';
 }
 
+/** A run's name in the library: "seed · rgb · 12 epochs", with where it trained when that was not the tab alone. */
+export function libraryName(run: { preset: string; color: string }, epochs: number, record: Pick<RunRecord, 'segments'>): string {
+  return `${run.preset} · ${run.color} · ${epochs} epoch${epochs === 1 ? '' : 's'}${placesSuffix(record)}`;
+}
+
 /** Where a run moved: one marker per segment after the first, between its first epoch and the one before. */
 export function moveMarkers(record: Pick<RunRecord, 'segments'>): { epoch: number; fromEpoch: number; label: string }[] {
   return record.segments.slice(1).map((s) => ({ epoch: s.fromEpoch - 0.5, fromEpoch: s.fromEpoch, label: moveLabel(s) }));

@@ -18,7 +18,7 @@ import {
   unpackHandover,
   type HandoverFile,
 } from '../handover/files';
-import { continuationMissing, earlierCopy, historyText, placesSuffix, recordFromRunFile } from '../handover/history';
+import { continuationMissing, earlierCopy, historyText, libraryName, recordFromRunFile } from '../handover/history';
 import { toModelConfig } from '../run/settings';
 import { libraryEntry, type Library } from './library';
 import type { FromWorker } from './protocol';
@@ -85,7 +85,7 @@ export async function importHandover({ post, library }: HandoverDeps, picked: re
   const artifacts = { modelTopology: checked.modelTopology, weightSpecs: checked.weightSpecs, weightData: weights };
   const earlier = earlierCopy(await library.entries(), run);
   const record = recordFromRunFile(run, earlier?.run);
-  const name = `${run.preset} · ${run.color} · ${run.epochsDone} epoch${run.epochsDone === 1 ? '' : 's'}${placesSuffix(record)}`;
+  const name = libraryName(run, run.epochsDone, record);
   const { runId, step, stopped, segments } = run;
   const entry = {
     ...libraryEntry('imported', name, metadata, artifacts),

@@ -17,6 +17,7 @@ import type { Checkpoint } from '../store/checkpoints';
 import { trainBatchesPerEpoch } from '../train/batches';
 import { RunControl } from '../train/control';
 import { captureHandover, captureStart, tfjsSegments, type HandoverState } from '../handover/capture';
+import { libraryName } from '../handover/history';
 import { trainModel, type LoopState, type TrainEvent } from '../train/loop';
 import type { Evaluation, Subset, TrainResult } from '../run/records';
 import { shareOf, type ReplicaGroup } from '../train/replicas';
@@ -234,10 +235,9 @@ export class Run {
     try {
       const metadata = this.metadata(result.test?.accuracy ?? null, result.epochs.length);
       const artifacts = await captureArtifacts(model);
-      const { preset, color } = this.settings;
-      const name = `${preset} · ${color} · ${result.epochs.length} epoch${result.epochs.length === 1 ? '' : 's'}`;
       const imagesPerEpoch = this.runPlan ? this.runPlan.batchesPerEpoch * this.runPlan.batchSize : 0;
       const run = runRecord(this.settings, result.epochs, tf.getBackend(), imagesPerEpoch);
+      const name = libraryName(this.settings, result.epochs.length, run);
       const entry = { ...libraryEntry('trained', name, metadata, artifacts), run };
       const h = this.handover;
       if (!h) return await library.keep(artifacts, metadata, entry);
