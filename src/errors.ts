@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'training-elsewhere',
   'image-undecodable',
   'image-too-large',
+  'dataset-invalid',
   'no-model',
   'model-invalid',
   'storage-unavailable',
@@ -97,6 +98,14 @@ export class ImageError extends AppError {
     readonly file?: string,
   ) {
     super(code, message);
+  }
+}
+
+/** A dropped folder or zip of the user's own classes that cannot be a data set as it is laid out. */
+export class DataSetError extends AppError {
+  override readonly name = 'DataSetError';
+  constructor(message: string) {
+    super('dataset-invalid', message);
   }
 }
 

@@ -1,7 +1,7 @@
 import { DataError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { MANIFEST_FILE, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
-import { parseManifest } from './manifest';
+import { parseManifest, type ClassCount } from './manifest';
 
 /** One split held in memory as bytes: never a float copy of the whole set (50,000 images are 150 MB as bytes, 600 MB as floats). */
 export interface SplitData {
@@ -50,6 +50,8 @@ export interface LoadOptions {
   onProgress?: (p: LoadProgress) => void;
   /** Aborting cancels the download; the promise rejects with a `load-cancelled` DataError. */
   signal?: AbortSignal;
+  /** How many classes the manifest may list; CIFAR-10's ten by default. */
+  classCount?: ClassCount;
   /** Overrides STALL_MS. */
   stallMs?: number;
   /** What stalls are timed by; the system clock by default. */
@@ -73,7 +75,7 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   } catch {
     throw new DataError('manifest-invalid', `${MANIFEST_FILE} is not valid JSON. Rebuild the data with "npm run data".`, MANIFEST_FILE);
   }
-  const manifest = parseManifest(json, MANIFEST_FILE);
+  const manifest = parseManifest(json, MANIFEST_FILE, opts.classCount);
 
   const splits: SplitName[] = ['train', 'test'];
   const progress: LoadProgress = {

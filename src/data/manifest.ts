@@ -1,23 +1,39 @@
 import { DataError } from '../errors';
 import { IMAGE, MAX_IMAGES_PER_SHARD, NUM_CLASSES, RECORD_BYTES, type Manifest, type ShardInfo, type SplitInfo } from './format';
 
+/** How many classes a manifest may list. Unit: classes. */
+export interface ClassCount {
+  min: number;
+  max: number;
+}
+
+/** CIFAR-10's ten, which is all the networks take until they are built per data set. */
+export const CIFAR_CLASSES: Readonly<ClassCount> = Object.freeze({ min: NUM_CLASSES, max: NUM_CLASSES });
+
 /**
  * Checks that JSON fetched from the server really is a manifest we can load.
  * The browser trusts nothing it downloads: a stale or hand-edited manifest
  * must fail here with a message, not deep inside training.
  */
-export function parseManifest(json: unknown, file: string): Manifest {
+export function parseManifest(json: unknown, file: string, classCount: ClassCount = CIFAR_CLASSES): Manifest {
   const fail = (why: string): never => {
     throw new DataError(
       'manifest-invalid',
-      `${file} is not a valid CIFAR-10 manifest: ${why}. Rebuild the data with "npm run data".`,
+      `${file} is not a valid data set manifest: ${why}. Rebuild the data with "npm run data".`,
       file,
     );
   };
   if (typeof json !== 'object' || json === null) fail('not a JSON object');
   const m = json as Partial<Manifest>;
-  if (!Array.isArray(m.classes) || m.classes.length !== NUM_CLASSES || !m.classes.every((c) => typeof c === 'string')) {
-    fail(`"classes" must list ${NUM_CLASSES} names`);
+  const { min, max } = classCount;
+  if (
+    !Array.isArray(m.classes) ||
+    m.classes.length < min ||
+    m.classes.length > max ||
+    !m.classes.every((c) => typeof c === 'string' && c !== '') ||
+    new Set(m.classes).size !== m.classes.length
+  ) {
+    fail(`"classes" must list ${min === max ? min : `${min} to ${max}`} different names`);
   }
   const image = m.image;
   if (!image || image.height !== IMAGE.height || image.width !== IMAGE.width || image.channels !== IMAGE.channels) {

@@ -15,6 +15,8 @@ export const STREAMS = Object.freeze({
   augment: 4,
   weights: 5,
   dropout: 6,
+  /** The test pictures held out of a data set of the user's own classes (src/data/ownDataSet.ts). */
+  holdout: 7,
 });
 
 /**

@@ -16,6 +16,8 @@ const NEXT_STEP: Record<ErrorData['code'], string> = {
   'training-elsewhere': 'Finish or stop the run in the other tab (or close it), then press Train here again.',
   'image-undecodable': 'Use a JPEG, PNG, GIF, WebP, BMP or AVIF picture; the other files are not affected.',
   'image-too-large': 'Use a smaller copy of the picture; the other files are not affected.',
+  'dataset-invalid':
+    'Lay the pictures out one folder per class and drop the folder or zip again; the data set already loaded is unchanged.',
   'no-model': 'Train a model or open one from the library; the pictures wait here until then.',
   'model-invalid': 'Choose the model.json and the .bin file exported by this app (or by TensorFlow.js); the current model is unchanged.',
   'storage-unavailable': 'Training goes on without checkpoints; allow site storage or free disk space to have them again.',
