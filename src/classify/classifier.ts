@@ -11,7 +11,7 @@
  * Inputs go through `toModelInput`, the same function training uses.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
+import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { grayscaleBytes } from '../data/grayscale';
 import { toModelInput } from '../data/preprocess';
 import { AppError } from '../errors';
@@ -89,7 +89,7 @@ export class Classifier {
   }
 
   /**
-   * `count` images of 32 × 32 × 3 bytes (HWC, RGB) → count × 10 probabilities.
+   * `count` images of 32 × 32 × 3 bytes (HWC, RGB) → count × (the model's classes) probabilities.
    * Throws AppError('no-model') when there is no model.
    */
   async predict(pixels: Uint8Array, count: number): Promise<Float32Array> {
@@ -104,7 +104,8 @@ export class Classifier {
     const source = this.require();
     const probs = await predictWith(source, pixels, count);
     const top = Array.from({ length: count }, (_, i) => {
-      const row = probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+      const classes = source.metadata.classes.length;
+      const row = probs.subarray(i * classes, (i + 1) * classes);
       return row.indexOf(Math.max(...row));
     });
     const saliency = await saliencyMaps(source.model, source.metadata, pixels, count, top).catch((error: unknown) => {
@@ -166,7 +167,8 @@ async function predictWith(
     return model.predict(toModelInput(raw, metadata)) as tf.Tensor2D;
   });
   try {
-    if (probs.shape[1] !== NUM_CLASSES) throw new RangeError(`The model gives ${probs.shape[1]} outputs, not ${NUM_CLASSES}`);
+    const classes = metadata.classes.length;
+    if (probs.shape[1] !== classes) throw new RangeError(`The model gives ${probs.shape[1]} outputs for its ${classes} classes`);
     return (await probs.data()) as Float32Array;
   } finally {
     probs.dispose();

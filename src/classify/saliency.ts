@@ -10,9 +10,10 @@
  * flat, and its gradient vanishes where the log's does not.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
+import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
 import type { ColorMode } from '../model/config';
+import { modelClasses } from '../model/model';
 import { CE_EPSILON } from '../train/step';
 
 /** Pixels of one map. */
@@ -36,7 +37,7 @@ export async function inputGradients(
     throw new RangeError(`Expected ${count} images and classes, got ${pixels.length} bytes and ${top.length} classes`);
   const magnitudes = tf.tidy(() => {
     const raw = tf.tensor4d(Float32Array.from(pixels), [count, IMAGE.height, IMAGE.width, IMAGE.channels]);
-    const target = tf.oneHot(tf.tensor1d(top as number[], 'int32'), NUM_CLASSES);
+    const target = tf.oneHot(tf.tensor1d(top as number[], 'int32'), modelClasses(model));
     // Images are independent in inference mode (BatchNorm uses its running statistics), so the
     // gradient of the sum over the batch holds each image's own gradient.
     const objective = (x: tf.Tensor) => {

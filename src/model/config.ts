@@ -188,7 +188,12 @@ export interface ModelConfig {
   color: ColorMode;
   /** Integer 0 … 2³²−1; seeds the weight initialisers. */
   seed: number;
+  /** Outputs of the last layer, one per class of the data set: 2 … MAX_CLASSES. CIFAR-10's 10 when absent. Unit: classes. */
+  classes?: number;
 }
+
+/** The most classes a network is built for: a data set of the user's own has at most this many. Unit: classes. */
+export const MAX_CLASSES = 100;
 
 /** Checks a config at runtime (it may come from a URL or a saved run); unknown keys are errors. */
 export function validateModelConfig(input: unknown): ModelConfig {
@@ -197,7 +202,7 @@ export function validateModelConfig(input: unknown): ModelConfig {
     throw new SettingsError('A model config must be an object.', { config: 'Not an object' });
   const record = input as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!['preset', 'color', 'seed'].includes(key)) fields[key] = `Unknown model setting "${key}"`;
+    if (!['preset', 'color', 'seed', 'classes'].includes(key)) fields[key] = `Unknown model setting "${key}"`;
   }
   if (!PRESETS.includes(record.preset as Preset)) fields.preset = `Model must be one of: ${PRESETS.join(', ')}`;
   if (!COLOR_MODES.includes(record.color as ColorMode)) fields.color = `Colour must be one of: ${COLOR_MODES.join(', ')}`;
@@ -205,8 +210,13 @@ export function validateModelConfig(input: unknown): ModelConfig {
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     fields.seed = 'Seed must be a whole number from 0 to 4294967295';
   }
+  const classes = record.classes;
+  if (classes !== undefined && (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES)) {
+    fields.classes = `Classes must be a whole number from 2 to ${MAX_CLASSES}`;
+  }
   if (Object.keys(fields).length > 0) {
     throw new SettingsError(`Invalid model config: ${Object.keys(fields).join(', ')}`, fields);
   }
-  return { preset: record.preset as Preset, color: record.color as ColorMode, seed: seed as number };
+  const config: ModelConfig = { preset: record.preset as Preset, color: record.color as ColorMode, seed: seed as number };
+  return classes === undefined ? config : { ...config, classes: classes as number };
 }

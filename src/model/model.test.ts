@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SettingsError } from '../errors';
 import { validateModelConfig, type ModelConfig } from './config';
-import { WHITEN_LAYER, buildModel, setModelWeights, setWhitening } from './model';
+import { WHITEN_LAYER, buildModel, modelClasses, setModelWeights, setWhitening } from './model';
 import { summarizeModel } from './summary';
 
 beforeAll(async () => {
@@ -192,6 +192,25 @@ describe('buildModel', () => {
     });
   });
 
+  it.each(['tiny', 'seed', 'quick', 'fast'] as const)(
+    '%s is built with one output per class of a data set of 2 to 100 classes',
+    (preset) => {
+      for (const classes of [2, 100]) {
+        withModel({ preset, color: 'rgb', seed: 1, classes }, (model) => {
+          expect(model.outputs[0]?.shape).toEqual([null, classes]);
+          expect(modelClasses(model)).toBe(classes);
+        });
+      }
+      // The same seed starts the layers before the last one from the same weights whatever the class count.
+      withModel({ preset, color: 'rgb', seed: 1 }, (ten) => {
+        withModel({ preset, color: 'rgb', seed: 1, classes: 3 }, (three) => {
+          expect(modelClasses(ten)).toBe(10);
+          expect(Array.from(three.weights[0]?.read().dataSync() ?? [])).toEqual(Array.from(ten.weights[0]?.read().dataSync() ?? []));
+        });
+      });
+    },
+  );
+
   it('gives identical weights for the same config and different ones for another seed', () => {
     const weights = (seed: number) => {
       const model = buildModel({ preset: 'tiny', color: 'rgb', seed });
@@ -227,6 +246,16 @@ describe('buildModel', () => {
     expect(() => validateModelConfig({ preset: 'tiny', color: 'sepia', seed: 1 })).toThrow(SettingsError);
     expect(() => validateModelConfig({ preset: 'tiny', color: 'rgb', seed: 1.5 })).toThrow(SettingsError);
     expect(validateModelConfig({ preset: 'tiny', color: 'gray', seed: 0 })).toEqual({ preset: 'tiny', color: 'gray', seed: 0 });
+    expect(validateModelConfig({ preset: 'tiny', color: 'gray', seed: 0, classes: 7 })).toEqual({
+      preset: 'tiny',
+      color: 'gray',
+      seed: 0,
+      classes: 7,
+    });
+    for (const classes of [1, 101, 2.5, '3']) {
+      const refused = catchError(() => validateModelConfig({ preset: 'tiny', color: 'rgb', seed: 1, classes }));
+      expect((refused as SettingsError).fields).toEqual({ classes: 'Classes must be a whole number from 2 to 100' });
+    }
   });
 });
 

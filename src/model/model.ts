@@ -54,7 +54,7 @@ const FAST_LOGIT_SCALE = 0.125;
  * them like Keras does.
  */
 export function buildModel(config: ModelConfig): tf.LayersModel {
-  const { preset, color, seed } = validateModelConfig(config);
+  const { preset, color, seed, classes = NUM_CLASSES } = validateModelConfig(config);
   const layers: tf.layers.Layer[] = [];
   // Keras's defaults (Glorot-uniform kernels, zero biases), as in the blog.
   // Every initialiser gets its own seed: tfjs seeds a fresh generator from the
@@ -80,7 +80,7 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
 
   const widths = WHITENED_WIDTHS[preset];
   if (widths) {
-    layers.push(...whitenedLayers(inputShape, glorot, widths));
+    layers.push(...whitenedLayers(inputShape, glorot, widths, classes));
     const model = tf.sequential({ name: `${preset}-${color}`, layers });
     // Built now: a Sequential builds its inner model on first use (predict, countParams,
     // setWeights, apply), and that sets every layer's trainable flag again, which would
@@ -115,7 +115,7 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
   }
   layers.push(
     tf.layers.flatten({ name: 'flatten' }),
-    tf.layers.dense({ name: 'dense', units: NUM_CLASSES, activation: 'softmax', kernelInitializer: glorot() }),
+    tf.layers.dense({ name: 'dense', units: classes, activation: 'softmax', kernelInitializer: glorot() }),
   );
   return tf.sequential({ name: `${preset}-${color}`, layers });
 }
@@ -127,7 +127,7 @@ export function buildModel(config: ModelConfig): tf.LayersModel {
  *   3 blocks of conv 3×3 → max-pool 2 → BatchNorm (offset; scale frozen at 1) → ReLU →
  *           conv 3×3 → BatchNorm → ReLU, widths 64 / 256 / 256 (quick: 32 / 64 / 128)
  *           (31² → 15² → 7² → 3² pixels);
- *   global max-pool → dense 10 (no bias) → ×0.125 → softmax.
+ *   global max-pool → dense, one output per class (no bias) → ×0.125 → softmax.
  * Convolutions have no bias: the BatchNorm offset that follows replaces it.
  * ReLU rather than airbench's GELU: one kernel per direction instead of GELU's
  * chain of elementwise ops, which matters on the CPU-bound backends.
@@ -136,6 +136,7 @@ function whitenedLayers(
   inputShape: number[],
   init: () => ReturnType<typeof tf.initializers.glorotUniform>,
   widths: readonly number[],
+  classes: number,
 ): tf.layers.Layer[] {
   const channels = inputShape[2] as number;
   const whitened = 2 * WHITEN_KERNEL * WHITEN_KERNEL * channels;
@@ -170,11 +171,19 @@ function whitenedLayers(
   });
   layers.push(
     tf.layers.globalMaxPooling2d({ name: 'global_pool' }),
-    tf.layers.dense({ name: 'dense', units: NUM_CLASSES, useBias: false, kernelInitializer: init() }),
+    tf.layers.dense({ name: 'dense', units: classes, useBias: false, kernelInitializer: init() }),
     tf.layers.rescaling({ name: 'logit_scale', scale: FAST_LOGIT_SCALE }),
     tf.layers.activation({ name: 'softmax', activation: 'softmax' }),
   );
   return layers;
+}
+
+/** The classes a model tells apart: its output's width (CIFAR-10's 10, or a data set of the user's own). Unit: classes. */
+export function modelClasses(model: tf.LayersModel): number {
+  const width = model.outputs[0]?.shape[1];
+  if (typeof width !== 'number')
+    throw new RangeError(`The model's output has no class axis (shape [${model.outputs[0]?.shape.join(', ')}])`);
+  return width;
 }
 
 /**

@@ -42,6 +42,21 @@ describe('evaluate', () => {
     model.dispose();
   });
 
+  it('reads the class count from the model: a network built for a data set of 3 classes gets a 3 × 3 confusion matrix', async () => {
+    const model = buildModel({ preset: 'quick', color: 'rgb', seed: 3, classes: 3 });
+    const subset = toyData(9, 4, { classes: 3 });
+    const result = await evaluate(model, subset, { color: 'rgb', stats: TOY_STATS, batchSize: 4, keepPredictions: true });
+    const probs = directProbs(model, subset.pixels, 9);
+    const predicted = probs.map((p) => p.indexOf(Math.max(...p)));
+    expect(result.confusion).toHaveLength(3);
+    result.confusion.forEach((row) => expect(row).toHaveLength(3));
+    expect(result.confusion.flat().reduce((a, b) => a + b)).toBe(9);
+    expect(result.perClass).toHaveLength(3);
+    expect(Array.from(result.predictions?.predicted ?? [])).toEqual(predicted);
+    expect(result.predictions?.probs).toHaveLength(27);
+    model.dispose();
+  });
+
   it('with flip test-time augmentation averages the probabilities of each image and its mirror image', async () => {
     const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 4 });
     const subset = toyData(5, 3);

@@ -4,9 +4,10 @@
  * the final test report.
  */
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE, NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
+import { IMAGE, PIXELS_PER_IMAGE } from '../data/format';
 import { toModelInput, type ChannelStats } from '../data/preprocess';
 import { inputChannels, type ColorMode } from '../model/config';
+import { modelClasses } from '../model/model';
 import { fillBatch } from './batches';
 import type { Evaluation, Subset } from '../run/records';
 import { CE_EPSILON } from './step';
@@ -36,8 +37,8 @@ export interface EvaluateOptions {
 /**
  * Loss, accuracy and the confusion matrix of `subset`.
  *
- * Probabilities come back to the CPU one batch at a time (10 floats per
- * image), while the GPU already works on the next batch.
+ * Probabilities come back to the CPU one batch at a time (one float per
+ * class and image), while the GPU already works on the next batch.
  */
 export async function evaluate(model: tf.LayersModel, subset: Subset, opts: EvaluateOptions): Promise<Evaluation> {
   const n = subset.indices.length;
@@ -49,10 +50,11 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
   const xBuffer = new Float32Array(batchSize * PIXELS_PER_IMAGE);
   const yBuffer = new Int32Array(batchSize);
 
-  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0));
+  const classes = modelClasses(model);
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   const samples: Evaluation['samples'] = [];
   const misclassified: Evaluation['misclassified'] = [];
-  const kept = opts.keepPredictions ? { predicted: new Uint8Array(n), probs: new Float32Array(n * NUM_CLASSES) } : null;
+  const kept = opts.keepPredictions ? { predicted: new Uint8Array(n), probs: new Float32Array(n * classes) } : null;
   let lossSum = 0;
   let correct = 0;
 
@@ -64,9 +66,9 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
   const consume = async ({ probs, start, labels }: InFlight) => {
     const values = await probs.data();
     labels.forEach((label, row) => {
-      const p = values.subarray(row * NUM_CLASSES, (row + 1) * NUM_CLASSES);
+      const p = values.subarray(row * classes, (row + 1) * classes);
       let predicted = 0;
-      for (let c = 1; c < NUM_CLASSES; c++) if ((p[c] as number) > (p[predicted] as number)) predicted = c;
+      for (let c = 1; c < classes; c++) if ((p[c] as number) > (p[predicted] as number)) predicted = c;
       lossSum -= Math.log(Math.min(1, Math.max(CE_EPSILON, p[label] as number)));
       const counts = confusion[label] as number[];
       counts[predicted] = (counts[predicted] as number) + 1;
@@ -74,7 +76,7 @@ export async function evaluate(model: tf.LayersModel, subset: Subset, opts: Eval
       const index = subset.indices[position] as number;
       if (kept) {
         kept.predicted[position] = predicted;
-        kept.probs.set(p, position * NUM_CLASSES);
+        kept.probs.set(p, position * classes);
       }
       if (predicted === label) correct++;
       else if (misclassified.length < misclassifiedLimit) misclassified.push({ index, label, predicted });

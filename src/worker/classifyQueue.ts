@@ -6,7 +6,7 @@
 import { decodeToModelPixels } from '../classify/decode';
 import type { Classifier } from '../classify/classifier';
 import { SALIENCY_PIXELS } from '../classify/saliency';
-import { NUM_CLASSES, PIXELS_PER_IMAGE } from '../data/format';
+import { PIXELS_PER_IMAGE } from '../data/format';
 import { AppError, toErrorData } from '../errors';
 import { tensorMemory } from './memory';
 import type { ClassifyFile, ClassifyResult, FromWorker } from './protocol';
@@ -66,8 +66,9 @@ export class ClassifyQueue {
       decoded.forEach((d, i) => all.set(d.pixels, i * PIXELS_PER_IMAGE));
       try {
         const { probs, saliency } = await this.classifier.predictAndExplain(all, decoded.length);
+        const classes = probs.length / decoded.length;
         decoded.forEach((d, i) => {
-          const p = Array.from(probs.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES));
+          const p = Array.from(probs.subarray(i * classes, (i + 1) * classes));
           const map = saliency ? saliency.slice(i * SALIENCY_PIXELS, (i + 1) * SALIENCY_PIXELS) : null;
           results.set(d.id, { id: d.id, ok: true, pixels: this.classifier.displayPixels(d.pixels), probs: p, saliency: map });
         });
