@@ -71,7 +71,7 @@ def read_handover(folder):
     Optimizer slots: [(weight name, slot name, float32 array in tfjs layout)] in file order.
     """
     run = read_run(folder)
-    model, model_json = load_layers_model(os.path.join(folder, run["model"]), run["preset"], run["color"])
+    model, model_json = load_layers_model(os.path.join(folder, run["model"]), run["preset"], run["color"], len(run["classes"]))
     slots = None
     if run.get("optimizer"):
         spec = run["optimizer"]

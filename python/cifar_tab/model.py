@@ -123,11 +123,14 @@ class BatchNorm(nn.Module):
 
 
 class Network(nn.Module):
-    """A preset's network. Takes standardised NCHW float32 images, returns class probabilities [B, 10]."""
+    """A preset's network. Takes standardised NCHW float32 images, returns class probabilities [B, classes].
 
-    def __init__(self, preset, color):
+    classes: CIFAR-10's 10, or as many as a data set of the user's own (2-100, src/model/config.ts).
+    """
+
+    def __init__(self, preset, color, classes=10):
         super().__init__()
-        self.preset, self.color = preset, color
+        self.preset, self.color, self.classes = preset, color, classes
         self.plan = layer_plan(preset, color)
         self.layers = nn.ModuleDict()
         for name, kind, o in self.plan:
@@ -139,7 +142,7 @@ class Network(nn.Module):
             elif kind == "BatchNormalization":
                 self.layers[name] = BatchNorm(o["c"], o["momentum"], scale=o["scale"])
             elif kind == "Dense":
-                self.layers[name] = nn.Linear(o["c_in"], 10, bias=o["bias"])
+                self.layers[name] = nn.Linear(o["c_in"], classes, bias=o["bias"])
             elif kind == "Dropout":
                 self.layers[name] = nn.Dropout(o["rate"])
 
@@ -246,10 +249,10 @@ def read_layers_model(json_path):
     return model_json, weights
 
 
-def load_layers_model(json_path, preset, color):
+def load_layers_model(json_path, preset, color, classes=10):
     """A Network holding the weights of a Layers export of the app (checked name by name and shape by shape)."""
     model_json, weights = read_layers_model(json_path)
-    model = Network(preset, color)
+    model = Network(preset, color, classes)
     _check_topology(model, model_json["modelTopology"])
     mapping = _tfjs_to_torch(model)
     if set(mapping) != set(weights):

@@ -107,7 +107,16 @@ describe('parseRunFile', () => {
     expect(parseRunFile(run)).toEqual(runFile());
   });
 
+  it("accepts the class names of a data set of the user's own, 2 to 100 of them", () => {
+    for (const classes of [['oak', 'maple'], Array.from({ length: 100 }, (_, i) => `class ${i}`)]) {
+      expect(parseRunFile({ ...JSON.parse(JSON.stringify(runFile())), classes }).classes).toEqual(classes);
+    }
+  });
+
   it.each([
+    ['one class', (r: Record<string, unknown>) => (r.classes = ['oak'])],
+    ['101 classes', (r: Record<string, unknown>) => (r.classes = Array.from({ length: 101 }, (_, i) => `c${i}`))],
+    ['a class named twice', (r: Record<string, unknown>) => (r.classes = ['oak', 'oak', 'maple'])],
     ['another format', (r: Record<string, unknown>) => (r.format = 'something-else')],
     ['a newer version', (r: Record<string, unknown>) => (r.version = 2)],
     ['invalid settings', (r: Record<string, unknown>) => ((r.settings as Record<string, unknown>).batchSize = 0)],

@@ -122,7 +122,29 @@ describe('toModelFiles / checkModelJson', () => {
         size,
         /input is 32×32×2/,
       ],
-      ['5 outputs', edited(files, (j) => (j.modelTopology.config.layers.at(-1).config.units = 5)), size, /a Dense with 5 units/],
+      [
+        '5 outputs, 10 names',
+        edited(files, (j) => (j.modelTopology.config.layers.at(-1).config.units = 5)),
+        size,
+        /names 10 classes but its output has 5/,
+      ],
+      [
+        '1 output',
+        edited(files, (j) => (j.modelTopology.config.layers.at(-1).config.units = 1)),
+        size,
+        /a Dense with 1 units; it must be a Dense layer with one output per class \(2 to 100\)/,
+      ],
+      ['101 outputs', edited(files, (j) => (j.modelTopology.config.layers.at(-1).config.units = 101)), size, /a Dense with 101 units/],
+      [
+        '5 outputs, no names',
+        edited(files, (j) => {
+          j.modelTopology.config.layers.at(-1).config.units = 5;
+          delete j.userDefinedMetadata;
+        }),
+        size,
+        /5 outputs and no class names of this app: a model from elsewhere must be a CIFAR-10 classifier/,
+      ],
+      ['1 class name', edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].classes = ['oak'])), size, /metadata is malformed/],
       ['a Lambda layer', edited(files, (j) => (j.modelTopology.config.layers[1].class_name = 'Lambda')), size, /"Lambda"/],
       ['a nested model', edited(files, (j) => (j.modelTopology.config.layers[1].class_name = 'Sequential')), size, /"Sequential"/],
       ['weights 4 bytes short', files.json, size - 4, /has [\d,]+ bytes but model\.json describes/],
@@ -144,6 +166,14 @@ describe('toModelFiles / checkModelJson', () => {
         refusal(() => checkModelJson(json, bytes)),
         name,
       ).toMatch(message);
+    model.dispose();
+  });
+
+  it("accepts a model of a data set of the user's own classes, its outputs matching its class names", async () => {
+    const model = buildModel({ preset: 'quick', color: 'rgb', seed: 1, classes: 3 });
+    const own = { ...metadata('rgb'), preset: 'quick', classes: ['oak', 'maple', 'birch'] };
+    const files = toModelFiles(await captureArtifacts(model), own, fileStem(own, Date.UTC(2024, 4, 1)));
+    expect(checkModelJson(files.json, files.weights.byteLength).metadata?.classes).toEqual(['oak', 'maple', 'birch']);
     model.dispose();
   });
 

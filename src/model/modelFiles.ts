@@ -12,7 +12,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ModelFileError } from '../errors';
 import { IMAGE, NUM_CLASSES } from '../data/format';
-import { COLOR_MODES, type ColorMode } from './config';
+import { COLOR_MODES, MAX_CLASSES, type ColorMode } from './config';
 
 /** Largest model.json read. Unit: bytes (1 MiB; ours is ~6 kB, the topology of a 200-layer net ~200 kB). */
 export const MAX_MODEL_JSON_BYTES = 1024 * 1024;
@@ -115,11 +115,20 @@ export function checkModelJson(text: string, weightsBytes: number): CheckedModel
   }
   if (!isRecord(parsed.modelTopology))
     throw new ModelFileError('The model.json file has no "modelTopology": it is not a TensorFlow.js Layers model.');
-  const channels = checkTopology(parsed.modelTopology);
+  const { channels, classes } = checkTopology(parsed.modelTopology);
   const weightSpecs = checkManifest(parsed.weightsManifest, weightsBytes);
   const metadata = readMetadata(parsed.userDefinedMetadata);
   if (metadata && (metadata.color === 'gray' ? 1 : 3) !== channels) {
     throw new ModelFileError(`The model's metadata says "${metadata.color}" but its input has ${channels} channel(s).`);
+  }
+  // A model without this app's metadata names no classes: it is taken for a CIFAR-10 classifier.
+  const named = metadata?.classes.length ?? NUM_CLASSES;
+  if (classes !== named) {
+    throw new ModelFileError(
+      metadata
+        ? `The model's metadata names ${named} classes but its output has ${classes}.`
+        : `The model has ${classes} outputs and no class names of this app: a model from elsewhere must be a CIFAR-10 classifier, with 10 outputs.`,
+    );
   }
   return { modelTopology: parsed.modelTopology, weightSpecs, channels, metadata };
 }
@@ -168,7 +177,7 @@ interface LayerJson {
 }
 
 /** Checks the Keras topology (Sequential or functional) and returns the input's channel count. */
-function checkTopology(topology: Record<string, unknown>): 1 | 3 {
+function checkTopology(topology: Record<string, unknown>): { channels: 1 | 3; classes: number } {
   const model = isRecord(topology.model_config) ? topology.model_config : topology;
   const className = model.class_name;
   if (className !== 'Sequential' && className !== 'Model' && className !== 'Functional') {
@@ -226,13 +235,20 @@ function checkTopology(topology: Record<string, unknown>): 1 | 3 {
   if (!okShape) {
     throw new ModelFileError(`The model's input is ${describeShape(shape)}; it must be 32×32×3 (colour) or 32×32×1 (grayscale) images.`);
   }
-  if (!outputLayer || outputLayer.class_name !== 'Dense' || outputLayer.config.units !== NUM_CLASSES) {
-    const units = outputLayer?.config.units;
+  const units = outputLayer?.config.units;
+  if (
+    !outputLayer ||
+    outputLayer.class_name !== 'Dense' ||
+    typeof units !== 'number' ||
+    !Number.isInteger(units) ||
+    units < 2 ||
+    units > MAX_CLASSES
+  ) {
     throw new ModelFileError(
-      `The model's output is ${outputLayer ? `a ${outputLayer.class_name}${typeof units === 'number' ? ` with ${units} units` : ''}` : 'missing'}; it must be a Dense layer with 10 outputs, one per CIFAR-10 class.`,
+      `The model's output is ${outputLayer ? `a ${outputLayer.class_name}${typeof units === 'number' ? ` with ${units} units` : ''}` : 'missing'}; it must be a Dense layer with one output per class (2 to ${MAX_CLASSES}).`,
     );
   }
-  return (shape as number[])[3] as 1 | 3;
+  return { channels: (shape as number[])[3] as 1 | 3, classes: units };
 }
 
 /** A layer's declared input shape including the batch axis: Keras 2 `batch_input_shape`, Keras 3 `batch_shape`. */
@@ -308,7 +324,8 @@ function readMetadata(meta: unknown): ModelMetadata | null {
     m.preset.length <= 40 &&
     COLOR_MODES.includes(m.color as ColorMode) &&
     Array.isArray(m.classes) &&
-    m.classes.length === NUM_CLASSES &&
+    m.classes.length >= 2 &&
+    m.classes.length <= MAX_CLASSES &&
     m.classes.every((c) => typeof c === 'string' && c.length <= 40) &&
     triple(m.mean) &&
     triple(m.std) &&
