@@ -220,4 +220,10 @@ describe('toModelConfig', () => {
   it('takes exactly the model-defining fields', () => {
     expect(toModelConfig({ ...DEFAULT_SETTINGS, color: 'gray', seed: 9 })).toEqual({ preset: 'seed', color: 'gray', seed: 9 });
   });
+
+  it("adds the class count of a data set other than CIFAR-10's ten, and only then", () => {
+    expect(toModelConfig(DEFAULT_SETTINGS, 3)).toEqual({ preset: 'seed', color: 'rgb', seed: 1, classes: 3 });
+    expect(toModelConfig(DEFAULT_SETTINGS, 10)).toEqual(toModelConfig(DEFAULT_SETTINGS));
+    expect(toModelConfig(DEFAULT_SETTINGS, 10)).not.toHaveProperty('classes');
+  });
 });

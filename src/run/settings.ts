@@ -16,6 +16,7 @@ import {
   type Preset,
   type RecipeName,
 } from '../model/config';
+import { NUM_CLASSES } from '../data/format';
 import { SettingsError } from '../errors';
 
 /** `sgd` is SGD with momentum 0.9 (see `SGD_MOMENTUM` in step.ts). */
@@ -313,8 +314,14 @@ export function settingsFromQuery(query: URLSearchParams): Settings {
   return parseSettings(Object.fromEntries(query));
 }
 
-export function toModelConfig(settings: Settings): ModelConfig {
-  return { preset: settings.preset, color: settings.color, seed: settings.seed };
+/**
+ * The network a run trains: its settings' preset, colour and seed, with one
+ * output per class of its data set (`classes` written only when it is not
+ * CIFAR-10's 10, so CIFAR-10 runs keep the configs they always had).
+ */
+export function toModelConfig(settings: Settings, classes: number = NUM_CLASSES): ModelConfig {
+  const config: ModelConfig = { preset: settings.preset, color: settings.color, seed: settings.seed };
+  return classes === NUM_CLASSES ? config : { ...config, classes };
 }
 
 /**

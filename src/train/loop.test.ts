@@ -134,6 +134,22 @@ describe('trainModel', () => {
     opts.model.dispose();
   });
 
+  it("learns a data set of 3 classes of the user's own on a network built for 3, and reports on those 3", async () => {
+    const opts = options({
+      model: buildModel({ preset: 'tiny', color: 'rgb', seed: 1, classes: 3 }),
+      data: { train: toyData(96, 1, { classes: 3 }), val: toyData(21, 2, { classes: 3 }), test: toyData(21, 3, { classes: 3 }) },
+    });
+    const result = await trainModel(opts);
+    const [first, , last] = result.epochs as [EpochRecord, EpochRecord, EpochRecord];
+    expect(last.trainLoss).toBeLessThan(first.trainLoss);
+    // Far above the third of guessing.
+    expect(result.test?.accuracy).toBeGreaterThan(0.6);
+    expect(result.test?.confusion.map((row) => row.length)).toEqual([3, 3, 3]);
+    expect(result.test?.perClass).toHaveLength(3);
+    expect(result.test?.samples[0]?.probs).toHaveLength(3);
+    opts.model.dispose();
+  });
+
   it('stops early when validation gets worse and restores the best weights', async () => {
     // Validation labels are shifted by one class, so the better the model
     // learns the training task, the worse its validation loss.

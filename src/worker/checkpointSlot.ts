@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { StorageError, toErrorData } from '../errors';
-import { validateModelConfig } from '../model/config';
-import { buildModel, setModelWeights } from '../model/model';
+import { validateModelConfig, type ModelConfig } from '../model/config';
+import { buildModel, modelClasses, setModelWeights } from '../model/model';
 import {
   deleteCheckpoint,
   loadCheckpoint,
@@ -85,13 +85,15 @@ export class CheckpointSlot {
       const checkpoint = await loadCheckpoint(this.db);
       if (!checkpoint) throw new StorageError('checkpoint-invalid', 'There is no saved run to resume.');
       let settings: Settings;
+      let config: ModelConfig;
       try {
         settings = parseSettings(checkpoint.meta.settings as unknown as Record<string, string | number | boolean>);
-        validateModelConfig(checkpoint.meta.config);
+        config = validateModelConfig(checkpoint.meta.config);
       } catch {
         throw new StorageError('checkpoint-invalid', 'The saved run has settings this version does not accept.');
       }
-      const probe = buildModel(toModelConfig(settings));
+      // The stored config, not one made from the settings: it holds the class count of the run's data set.
+      const probe = buildModel(config);
       try {
         checkShapes(probe, checkpoint.tensors.weights);
       } finally {
@@ -164,7 +166,7 @@ async function toCheckpoint(settings: Settings, state: LoopState, model: tf.Laye
       format: 1,
       savedAt: Date.now(),
       settings,
-      config: toModelConfig(settings),
+      config: toModelConfig(settings, modelClasses(model)),
       epoch,
       step: state.step,
       optimizerStep: iterations,

@@ -240,6 +240,8 @@ export type ToReplica =
       type: 'start';
       link: ReplicaLink;
       settings: Settings;
+      /** The model's outputs, one per class of the run's data set. Unit: classes. */
+      classes: number;
       stats: ChannelStats;
       totalSteps: number;
       weights: WeightValues[];

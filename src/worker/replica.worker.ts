@@ -35,8 +35,8 @@ const toTensor = (w: WeightValues) => tf.tensor(w.values, w.shape, w.dtype);
 
 async function start(message: Extract<ToReplica, { type: 'start' }>): Promise<void> {
   end();
-  const { link, settings, stats, totalSteps } = message;
-  const model = buildModel(toModelConfig(settings));
+  const { link, settings, classes, stats, totalSteps } = message;
+  const model = buildModel(toModelConfig(settings, classes));
   const weights = message.weights.map(toTensor);
   setModelWeights(model, weights);
   tf.dispose(weights);

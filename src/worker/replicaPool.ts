@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../errors';
+import { modelClasses } from '../model/model';
 import {
   ReplicaError,
   averageReplicaValues,
@@ -109,7 +110,19 @@ export class ReplicaPool implements ReplicaGroup {
     try {
       await Promise.all(
         helpers.map((h, i) =>
-          h.request({ type: 'start', link: { ...first, index: i + 1 }, settings, stats, totalSteps, weights, optimizerWeights }, 'ready'),
+          h.request(
+            {
+              type: 'start',
+              link: { ...first, index: i + 1 },
+              settings,
+              classes: modelClasses(model),
+              stats,
+              totalSteps,
+              weights,
+              optimizerWeights,
+            },
+            'ready',
+          ),
         ),
       );
     } catch (error) {

@@ -9,7 +9,7 @@ import type { Classifier, ClassifierInfo } from '../classify/classifier';
 import type { Dataset } from '../data/loader';
 import { gatherImages } from '../data/samples';
 import { splitTrainingSet, stratifiedSample } from '../data/split';
-import { buildModel } from '../model/model';
+import { buildModel, modelClasses } from '../model/model';
 import type { ModelMetadata } from '../model/modelFiles';
 import { captureArtifacts } from '../model/modelIO';
 import { summarizeModel } from '../model/summary';
@@ -74,7 +74,7 @@ export class Run {
       const data = this.subsets();
       this.runPlan = this.plan(data);
       post({ type: 'run-plan', plan: this.runPlan });
-      const model = buildModel(toModelConfig(settings));
+      const model = buildModel(toModelConfig(settings, dataset.manifest.classes.length));
       this.model = model;
       let resume;
       if (restored) {
@@ -223,7 +223,12 @@ export class Run {
       classes: this.dataset.manifest.classes,
       libraryId: null,
     };
-    this.services.classifier.follow(model, toModelConfig(settings), this.metadata(null, this.restored?.meta.epoch ?? 0), info);
+    this.services.classifier.follow(
+      model,
+      toModelConfig(settings, modelClasses(model)),
+      this.metadata(null, this.restored?.meta.epoch ?? 0),
+      info,
+    );
     this.services.post({ type: 'classifier', info });
   }
 
