@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { LEVELS, type ChannelHistogram } from '../src/data/channelStats';
 import { IMAGE, NUM_CLASSES, RECORD_BYTES } from '../src/data/format';
 import { ConvertError, isAbortError } from './convert-error';
 
@@ -26,15 +27,10 @@ const PLANE = IMAGE.height * IMAGE.width;
 // A plain local: the hot loop below runs 184 million times, and reading
 // `IMAGE.channels` there made it about 3× slower.
 const CHANNELS = IMAGE.channels;
-/** Possible values of an 8-bit pixel; histogram bins per channel. */
-const LEVELS = 256;
 /** ≈15 ms of work on this machine: small enough to keep the process responsive to signals. */
 const RECORDS_PER_SLICE = 1000;
 /** batches.meta.txt is 61 bytes; anything far larger is not a class list. */
 const MAX_META_BYTES = 64 * 1024;
-
-/** Pixel-value counts per channel, `counts[c * 256 + v]`, from which mean and std are exact. */
-export type ChannelHistogram = Float64Array;
 
 export interface ArchiveContents {
   classes: string[];
@@ -182,29 +178,6 @@ function transpose(raw: Buffer, records: Buffer, histogram: ChannelHistogram, fi
       }
     }
   }
-}
-
-/** Population mean and standard deviation per channel, on the 0–255 scale. */
-export function channelStats(histogram: ChannelHistogram): { mean: [number, number, number]; std: [number, number, number] } {
-  const mean: [number, number, number] = [0, 0, 0];
-  const std: [number, number, number] = [0, 0, 0];
-  for (let c = 0; c < CHANNELS; c++) {
-    let n = 0;
-    let sum = 0;
-    for (let v = 0; v < LEVELS; v++) {
-      const k = histogram[c * LEVELS + v] ?? 0;
-      n += k;
-      sum += k * v;
-    }
-    if (n === 0) continue;
-    const m = sum / n;
-    // Two passes over 256 bins: exact enough, and no cancellation from Σx² − n·m².
-    let squares = 0;
-    for (let v = 0; v < LEVELS; v++) squares += (histogram[c * LEVELS + v] ?? 0) * (v - m) ** 2;
-    mean[c] = m;
-    std[c] = Math.sqrt(squares / n);
-  }
-  return { mean, std };
 }
 
 /** Turns what the stream stack throws into one line the user can act on. */

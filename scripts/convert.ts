@@ -21,7 +21,8 @@ import {
   type SplitInfo,
   type SplitName,
 } from '../src/data/format';
-import { channelStats, readArchive } from './archive';
+import { channelStats } from '../src/data/channelStats';
+import { readArchive } from './archive';
 import { ConvertError } from './convert-error';
 
 /** Where `npm run data` writes the shards by default and where the app serves them from, relative to the project root. */

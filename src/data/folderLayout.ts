@@ -7,13 +7,14 @@
  * from its bytes (src/classify/imageFormat.ts), not from its name.
  */
 import { DataSetError } from '../errors';
+import { MAX_CLASSES, MIN_CLASSES } from './format';
 
 /** What a data set of the user's own classes may hold. */
 export const OWN_DATA_LIMITS = Object.freeze({
-  /** Fewer is not a classification. Unit: classes. */
-  minClasses: 2,
-  /** The results' tables and confusion matrix stop being readable beyond this. Unit: classes. */
-  maxClasses: 100,
+  /** Fewer is not a classification (format.ts). Unit: classes. */
+  minClasses: MIN_CLASSES,
+  /** As many as a network is built for (format.ts). Unit: classes. */
+  maxClasses: MAX_CLASSES,
   /** One picture each for training, validation and test: the least a stratified split divides. Unit: pictures. */
   minPerClass: 3,
 });

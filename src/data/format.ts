@@ -23,6 +23,16 @@ export const MAX_IMAGES_PER_SHARD = 5000;
 
 export const NUM_CLASSES = 10;
 
+/** The fewest classes a data set has: fewer is not a classification. Unit: classes. */
+export const MIN_CLASSES = 2;
+
+/**
+ * The most classes a data set of the user's own has, and so a network is
+ * built for: the results' tables and confusion matrix stop being readable
+ * beyond it. Unit: classes.
+ */
+export const MAX_CLASSES = 100;
+
 export const MANIFEST_FILE = 'manifest.json';
 
 export type SplitName = 'train' | 'test';

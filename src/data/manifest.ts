@@ -1,5 +1,15 @@
 import { DataError } from '../errors';
-import { IMAGE, MAX_IMAGES_PER_SHARD, NUM_CLASSES, RECORD_BYTES, type Manifest, type ShardInfo, type SplitInfo } from './format';
+import {
+  IMAGE,
+  MAX_CLASSES,
+  MAX_IMAGES_PER_SHARD,
+  MIN_CLASSES,
+  NUM_CLASSES,
+  RECORD_BYTES,
+  type Manifest,
+  type ShardInfo,
+  type SplitInfo,
+} from './format';
 
 /** How many classes a manifest may list. Unit: classes. */
 export interface ClassCount {
@@ -9,6 +19,25 @@ export interface ClassCount {
 
 /** CIFAR-10's ten, which is all the networks take until they are built per data set. */
 export const CIFAR_CLASSES: Readonly<ClassCount> = Object.freeze({ min: NUM_CLASSES, max: NUM_CLASSES });
+
+/** Any data set's: CIFAR-10, or one of the user's own classes. */
+export const ANY_CLASSES: Readonly<ClassCount> = Object.freeze({ min: MIN_CLASSES, max: MAX_CLASSES });
+
+/** `count.min` to `count.max` different, non-empty class names: a manifest's or a run file's `classes`. */
+export function isClassList(value: unknown, count: ClassCount): value is string[] {
+  return (
+    Array.isArray(value) &&
+    value.length >= count.min &&
+    value.length <= count.max &&
+    value.every((c) => typeof c === 'string' && c !== '') &&
+    new Set(value).size === value.length
+  );
+}
+
+/** What `isClassList` asks for, in words. */
+export function classListRule({ min, max }: ClassCount): string {
+  return `"classes" must list ${min === max ? min : `${min} to ${max}`} different names`;
+}
 
 /**
  * Checks that JSON fetched from the server really is a manifest we can load.
@@ -25,16 +54,7 @@ export function parseManifest(json: unknown, file: string, classCount: ClassCoun
   };
   if (typeof json !== 'object' || json === null) fail('not a JSON object');
   const m = json as Partial<Manifest>;
-  const { min, max } = classCount;
-  if (
-    !Array.isArray(m.classes) ||
-    m.classes.length < min ||
-    m.classes.length > max ||
-    !m.classes.every((c) => typeof c === 'string' && c !== '') ||
-    new Set(m.classes).size !== m.classes.length
-  ) {
-    fail(`"classes" must list ${min === max ? min : `${min} to ${max}`} different names`);
-  }
+  if (!isClassList(m.classes, classCount)) fail(classListRule(classCount));
   const image = m.image;
   if (!image || image.height !== IMAGE.height || image.width !== IMAGE.width || image.channels !== IMAGE.channels) {
     fail(`"image" must be ${IMAGE.height}×${IMAGE.width}×${IMAGE.channels}`);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PIXELS_PER_IMAGE, RECORD_BYTES } from './format';
 import { loadDataset } from './loader';
-import { OWN_CLASS_COUNT, OWN_SPLIT, buildDataSet, type ClassImages } from './ownDataSet';
+import { ANY_CLASSES } from './manifest';
+import { OWN_SPLIT, buildDataSet, type ClassImages } from './ownDataSet';
 
 /** `count` pictures of one flat colour each, picture i of class `label` being grey level label * 40 + i. */
 function flatClass(name: string, label: number, count: number): ClassImages {
@@ -32,7 +33,7 @@ describe('buildDataSet', () => {
 
   it('loads through the CIFAR-10 loader, verified, every picture once with its own label', async () => {
     const built = await buildDataSet(classes);
-    const dataset = await loadDataset({ baseUrl: 'http://own.test/data/', fetch: served(built), classCount: OWN_CLASS_COUNT });
+    const dataset = await loadDataset({ baseUrl: 'http://own.test/data/', fetch: served(built), classCount: ANY_CLASSES });
     const seen: [number, number][] = [];
     for (const split of [dataset.train, dataset.test]) {
       for (let i = 0; i < split.labels.length; i++) {

@@ -7,9 +7,8 @@
  * Node alike), so it is unit-tested without a browser.
  */
 import { IMAGE, MAX_IMAGES_PER_SHARD, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
-import { OWN_DATA_LIMITS } from './folderLayout';
+import { LEVELS, channelStats, type ChannelHistogram } from './channelStats';
 import { sha256Hex } from './loader';
-import type { ClassCount } from './manifest';
 import { STREAMS, mixSeed, mulberry32, shuffleInPlace } from './random';
 
 /** How the user's pictures are divided. */
@@ -24,9 +23,6 @@ export const OWN_SPLIT: Readonly<OwnSplit> = Object.freeze({
   /** The hold-out is a function of this seed alone, so a rebuilt data set tests on the same pictures. Unit: seed. */
   seed: 1,
 });
-
-/** The classes a data set of the user's own may have (folderLayout.ts), for the loader's manifest check. */
-export const OWN_CLASS_COUNT: Readonly<ClassCount> = Object.freeze({ min: OWN_DATA_LIMITS.minClasses, max: OWN_DATA_LIMITS.maxClasses });
 
 /** One class's pictures, each already 32 × 32 × 3 RGB bytes in height-width-channel order. */
 export interface ClassImages {
@@ -92,27 +88,26 @@ export async function buildDataSet(classes: readonly ClassImages[], split: Reado
       classes: classes.map((c) => c.name),
       image: { ...IMAGE },
       splits: { train, test },
-      ...channelStats(members.train.map((m) => m.image)),
+      ...ownChannelStats(members.train.map((m) => m.image)),
     },
     shards,
   };
 }
 
-/** Per-channel mean and standard deviation of the pixels (0–255), in R, G, B order, as `npm run data` writes CIFAR-10's. */
-function channelStats(images: readonly Uint8Array[]): Pick<Manifest, 'mean' | 'std'> {
-  const sum = [0, 0, 0];
-  const squares = [0, 0, 0];
+/**
+ * Per-channel mean and standard deviation of the pixels (0–255), in R, G, B
+ * order, as `npm run data` writes CIFAR-10's; a channel of one flat value
+ * gets 1e-3 rather than 0, which the loader would divide by.
+ */
+function ownChannelStats(images: readonly Uint8Array[]): Pick<Manifest, 'mean' | 'std'> {
+  const channels = IMAGE.channels;
+  const histogram: ChannelHistogram = new Float64Array(channels * LEVELS);
   for (const image of images) {
     for (let i = 0; i < image.length; i++) {
-      const v = image[i] as number;
-      const c = i % 3;
-      sum[c] = (sum[c] as number) + v;
-      squares[c] = (squares[c] as number) + v * v;
+      const bin = (i % channels) * LEVELS + (image[i] as number);
+      histogram[bin] = (histogram[bin] as number) + 1;
     }
   }
-  const n = Math.max(1, images.length * IMAGE.height * IMAGE.width);
-  const mean = sum.map((s) => s / n) as [number, number, number];
-  // A class of one flat colour would give 0; the loader divides by it.
-  const std = squares.map((s, c) => Math.max(1e-3, Math.sqrt(Math.max(0, s / n - (mean[c] as number) ** 2)))) as [number, number, number];
-  return { mean, std };
+  const { mean, std } = channelStats(histogram);
+  return { mean, std: std.map((s) => Math.max(1e-3, s)) as [number, number, number] };
 }

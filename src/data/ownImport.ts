@@ -60,7 +60,8 @@ export function zipEntries(zip: Uint8Array, name: string): DroppedFile[] {
     throw new DataSetError(`"${name}" is not a zip this page can read (${error instanceof Error ? error.message : String(error)}).`);
   }
   return Object.entries(files).map(([path, bytes]) =>
-    path.endsWith('/') ? { path, directory: true } : { path, file: new Blob([new Uint8Array(bytes)]) },
+    // fflate inflates into plain ArrayBuffers (never shared memory): the Blob can take them without a copy of our own first.
+    path.endsWith('/') ? { path, directory: true } : { path, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) },
   );
 }
 

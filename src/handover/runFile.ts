@@ -11,7 +11,8 @@
  * TensorFlow.js at run time.
  */
 import { ModelFileError } from '../errors';
-import { MAX_CLASSES, type ColorMode, type Preset } from '../model/config';
+import { ANY_CLASSES, classListRule, isClassList } from '../data/manifest';
+import type { ColorMode, Preset } from '../model/config';
 import type { BatchMetrics, EpochRecord } from '../run/records';
 import { resolveRecipe, type Recipe } from '../run/recipe';
 import { parseSettings, type Settings } from '../run/settings';
@@ -160,15 +161,7 @@ export function parseRunFile(json: unknown): RunFile {
     fail('"preset", "color" and "seed" must equal the settings\'');
   }
   const triple = (v: unknown) => Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (
-    !Array.isArray(json.classes) ||
-    json.classes.length < 2 ||
-    json.classes.length > MAX_CLASSES ||
-    !json.classes.every((c) => typeof c === 'string' && c !== '') ||
-    new Set(json.classes).size !== json.classes.length
-  ) {
-    fail(`"classes" must list 2 to ${MAX_CLASSES} different names`);
-  }
+  if (!isClassList(json.classes, ANY_CLASSES)) fail(classListRule(ANY_CLASSES));
   if (!triple(json.mean) || !triple(json.std) || (json.std as number[]).some((s) => s <= 0)) fail('"mean" and "std" need 3 numbers each');
   if (typeof json.model !== 'string' || !/^[\w.-]+\.json$/.test(json.model)) fail('"model" must name a .json file beside it');
   const epochsDone = wholeOrFail(json.epochsDone, '"epochsDone"', fail);

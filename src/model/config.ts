@@ -2,6 +2,7 @@
  * What a model is made of, as plain data: no TensorFlow.js here, so the page
  * can validate settings without loading it.
  */
+import { MAX_CLASSES, MIN_CLASSES } from '../data/format';
 import { SettingsError } from '../errors';
 
 /** Colour modes a model can be trained in. */
@@ -188,12 +189,9 @@ export interface ModelConfig {
   color: ColorMode;
   /** Integer 0 … 2³²−1; seeds the weight initialisers. */
   seed: number;
-  /** Outputs of the last layer, one per class of the data set: 2 … MAX_CLASSES. CIFAR-10's 10 when absent. Unit: classes. */
+  /** Outputs of the last layer, one per class of the data set: MIN_CLASSES … MAX_CLASSES. CIFAR-10's 10 when absent. Unit: classes. */
   classes?: number;
 }
-
-/** The most classes a network is built for: a data set of the user's own has at most this many. Unit: classes. */
-export const MAX_CLASSES = 100;
 
 /** Checks a config at runtime (it may come from a URL or a saved run); unknown keys are errors. */
 export function validateModelConfig(input: unknown): ModelConfig {
@@ -211,8 +209,11 @@ export function validateModelConfig(input: unknown): ModelConfig {
     fields.seed = 'Seed must be a whole number from 0 to 4294967295';
   }
   const classes = record.classes;
-  if (classes !== undefined && (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 2 || classes > MAX_CLASSES)) {
-    fields.classes = `Classes must be a whole number from 2 to ${MAX_CLASSES}`;
+  if (
+    classes !== undefined &&
+    (typeof classes !== 'number' || !Number.isInteger(classes) || classes < MIN_CLASSES || classes > MAX_CLASSES)
+  ) {
+    fields.classes = `Classes must be a whole number from ${MIN_CLASSES} to ${MAX_CLASSES}`;
   }
   if (Object.keys(fields).length > 0) {
     throw new SettingsError(`Invalid model config: ${Object.keys(fields).join(', ')}`, fields);

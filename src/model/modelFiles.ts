@@ -11,8 +11,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ModelFileError } from '../errors';
-import { IMAGE, NUM_CLASSES } from '../data/format';
-import { COLOR_MODES, MAX_CLASSES, type ColorMode } from './config';
+import { IMAGE, MAX_CLASSES, MIN_CLASSES, NUM_CLASSES } from '../data/format';
+import { COLOR_MODES, type ColorMode } from './config';
 
 /** Largest model.json read. Unit: bytes (1 MiB; ours is ~6 kB, the topology of a 200-layer net ~200 kB). */
 export const MAX_MODEL_JSON_BYTES = 1024 * 1024;
@@ -241,11 +241,11 @@ function checkTopology(topology: Record<string, unknown>): { channels: 1 | 3; cl
     outputLayer.class_name !== 'Dense' ||
     typeof units !== 'number' ||
     !Number.isInteger(units) ||
-    units < 2 ||
+    units < MIN_CLASSES ||
     units > MAX_CLASSES
   ) {
     throw new ModelFileError(
-      `The model's output is ${outputLayer ? `a ${outputLayer.class_name}${typeof units === 'number' ? ` with ${units} units` : ''}` : 'missing'}; it must be a Dense layer with one output per class (2 to ${MAX_CLASSES}).`,
+      `The model's output is ${outputLayer ? `a ${outputLayer.class_name}${typeof units === 'number' ? ` with ${units} units` : ''}` : 'missing'}; it must be a Dense layer with one output per class (${MIN_CLASSES} to ${MAX_CLASSES}).`,
     );
   }
   return { channels: (shape as number[])[3] as 1 | 3, classes: units };
@@ -324,7 +324,7 @@ function readMetadata(meta: unknown): ModelMetadata | null {
     m.preset.length <= 40 &&
     COLOR_MODES.includes(m.color as ColorMode) &&
     Array.isArray(m.classes) &&
-    m.classes.length >= 2 &&
+    m.classes.length >= MIN_CLASSES &&
     m.classes.length <= MAX_CLASSES &&
     m.classes.every((c) => typeof c === 'string' && c.length <= 40) &&
     triple(m.mean) &&
