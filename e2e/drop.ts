@@ -7,15 +7,21 @@ export interface NodeFile {
   bytes: Buffer;
 }
 
-/** Drops files on the page's drop zone, as a drag from the desktop would (bytes cross as base64: page.evaluate takes JSON). */
-export async function dropFiles(page: Page, files: readonly NodeFile[]): Promise<void> {
+/**
+ * Drops files on a drop zone (the classifier's unless `target` names another test id), as a drag from the
+ * desktop would (bytes cross as base64: page.evaluate takes JSON).
+ */
+export async function dropFiles(page: Page, files: readonly NodeFile[], target = 'dropzone'): Promise<void> {
   const encoded = files.map(({ name, type, bytes }) => ({ name, type, base64: bytes.toString('base64') }));
-  await page.evaluate((files) => {
-    const transfer = new DataTransfer();
-    for (const f of files)
-      transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-    document
-      .querySelector('[data-testid="dropzone"]')
-      ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-  }, encoded);
+  await page.evaluate(
+    ({ files, target }) => {
+      const transfer = new DataTransfer();
+      for (const f of files)
+        transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      document
+        .querySelector(`[data-testid="${target}"]`)
+        ?.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    },
+    { files: encoded, target },
+  );
 }

@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect, test } from './fixtures';
 import { readyToTrain } from './dashboard';
+import { png, type Rgba } from './images';
 
 /**
  * The README's pictures, taken from the real app in headless Chromium every
@@ -49,5 +51,49 @@ test('screenshots for the README: training in progress, results, a phone in the 
   await expect(page.getByTestId('loss-chart').locator('.role-axis-label text').first()).toHaveAttribute('fill', '#c3c9d3');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${OUT}/phone-dark.png` });
+  expect(pageErrors).toEqual([]);
+});
+
+/** Three classes of drawn shapes, 24 pictures each at 64 × 64, in random colours and places: nothing from CIFAR-10. */
+function writeShapes(root: string): void {
+  let state = 7;
+  const random = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const shapes: Record<string, (dx: number, dy: number, r: number) => boolean> = {
+    circles: (dx, dy, r) => dx * dx + dy * dy < r * r,
+    squares: (dx, dy, r) => Math.abs(dx) < r * 0.8 && Math.abs(dy) < r * 0.8,
+    stripes: (dx, dy, r) => Math.abs(dx + dy) < r && Math.floor((dx - dy) / 6) % 2 === 0,
+  };
+  for (const [name, inside] of Object.entries(shapes)) {
+    mkdirSync(path.join(root, name), { recursive: true });
+    for (let i = 0; i < 24; i++) {
+      const [cx, cy, r] = [20 + random() * 24, 20 + random() * 24, 10 + random() * 10];
+      const fg: Rgba = [random() * 255, random() * 255, random() * 255, 255].map(Math.round) as Rgba;
+      const bg: Rgba = [230 - random() * 60, 230 - random() * 60, 230 - random() * 60, 255].map(Math.round) as Rgba;
+      writeFileSync(
+        path.join(root, name, `${String(i).padStart(2, '0')}.png`),
+        png(64, 64, (x, y) => (inside(x - cx, y - cy, r) ? fg : bg)),
+      );
+    }
+  }
+  writeFileSync(path.join(root, 'circles', 'broken.png'), 'not a picture');
+}
+
+test('screenshot for the README: a folder of your own classes, read', async ({ page, pageErrors }, testInfo) => {
+  mkdirSync(OUT, { recursive: true });
+  await page.setViewportSize({ width: 1366, height: 900 });
+  await page.goto(`/?${RUN}`);
+  await readyToTrain(page);
+  const root = testInfo.outputPath('shapes');
+  writeShapes(root);
+  await page.getByTestId('own-folder-input').setInputFiles(root);
+  await expect(page.getByTestId('own-report')).toContainText('Stored “shapes”: 3 classes, 72 pictures; 1 left out', { timeout: 60_000 });
+  await expect(page.getByTestId('data-name')).toHaveText('shapes');
+  const panels = page.locator('section[aria-label="Data set"], section[aria-label="Your own classes"]');
+  await panels.first().evaluate((el) => el.scrollIntoView());
+  const boxes = await panels.evaluateAll((all) => all.map((el) => el.getBoundingClientRect().toJSON() as DOMRect));
+  const top = Math.min(...boxes.map((b) => b.top));
+  const bottom = Math.max(...boxes.map((b) => b.bottom));
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: `${OUT}/own-classes.png`, clip: { x: 0, y: top, width: 1366, height: Math.min(900, bottom - top) } });
   expect(pageErrors).toEqual([]);
 });

@@ -9,6 +9,42 @@ export const ms = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1);
 export const times = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '—');
 
+/** The smallest, middle and largest of a run's repeats: a figure of one run says so, a figure of several shows how far they went apart. */
+export interface Spread {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** Min, median (the mean of the middle two for an even count) and max of the finite values; null when there are none. */
+export function spread(values: readonly number[]): Spread | null {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return null;
+  const mid = Math.floor(n / 2);
+  const median = n % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { n, min: sorted[0] as number, median, max: sorted[n - 1] as number };
+}
+
+/**
+ * The spread of numerators[i] / denominators[i]: a speedup taken pair by pair
+ * from measurements that took turns (interleaved rounds, alternating calls), so
+ * a load spike that hit one pair does not skew the others. Unpaired tails are
+ * left out.
+ */
+export function ratioSpread(numerators: readonly number[], denominators: readonly number[]): Spread | null {
+  const n = Math.min(numerators.length, denominators.length);
+  return spread(Array.from({ length: n }, (_, i) => (numerators[i] as number) / (denominators[i] as number)));
+}
+
+/** "2.61× / 2.80× / 3.02× (min / median / max of 5)", or "one run" wording for a single value. */
+export function spreadText(s: Spread | null, format: (v: number) => string): string {
+  if (s === null) return '—';
+  if (s.n === 1) return `${format(s.median)} (one measurement, no spread)`;
+  return `${format(s.min)} / ${format(s.median)} / ${format(s.max)} (min / median / max of ${s.n})`;
+}
+
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
@@ -61,6 +97,22 @@ export function printProfileComparison(runs: { name: string; profile: KernelProf
   console.log(table(['kernel', 'calls', ...runs.map((r) => r.name), `${first.name} / ${last.name}`], rows));
 }
 
+/**
+ * The speedup of the summed kernels, repetition by repetition: the r-th calls
+ * of every shape added up, stock over ours. Null where the backend has no
+ * stock kernel or a row lacks its calls.
+ */
+export function kernelSumSpread(result: KernelResult): Spread | null {
+  const reps = Math.min(...result.rows.map((r) => Math.min(r.oursRepsMs.length, r.stockRepsMs?.length ?? 0)));
+  if (result.rows.length === 0 || reps === 0) return null;
+  const sumOf = (pick: (row: KernelResult['rows'][number]) => number[]) =>
+    Array.from({ length: reps }, (_, k) => result.rows.reduce((s, row) => s + (pick(row)[k] as number), 0));
+  return ratioSpread(
+    sumOf((row) => row.stockRepsMs ?? []),
+    sumOf((row) => row.oursRepsMs),
+  );
+}
+
 /** Our weight gradient per seed convolution, one column per kernel job (e.g. per thread count). */
 export function printKernelTable(
   results: { label: string; result: KernelResult }[],
@@ -87,6 +139,11 @@ export function printKernelTable(
       rows,
     ),
   );
+  for (const { label, result } of results) {
+    const bySum = kernelSumSpread(result);
+    if (bySum)
+      console.log(`sum of the ${result.rows.length}${label}, stock / ours call by call: ${spreadText(bySum, (v) => `${v.toFixed(2)}×`)}`);
+  }
   const methods = Object.keys(first.rows[0]?.methodMs ?? {});
   if (methods.length > 0) {
     console.log(`\nEach formulation on each convolution, ms per call\n`);

@@ -48,7 +48,19 @@ import { OPTIMIZERS, type OptimizerName } from '../src/run/settings';
 import type { CaseChoice } from '../src/kernels/tuning/tune';
 import { TUNE_MODES, type KernelPlanReport, type TuneMode } from '../src/worker/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from './browser';
-import { ms, printCounters, printKernelTable, printProfile, printProfileComparison, table, times } from './bench-report';
+import {
+  ms,
+  printCounters,
+  kernelSumSpread,
+  printKernelTable,
+  printProfile,
+  printProfileComparison,
+  ratioSpread,
+  spread,
+  spreadText,
+  table,
+  times,
+} from './bench-report';
 import { benchTorch } from './bench-torch';
 import { optimizerInWords } from '../src/run/recipe';
 import { jobRecipe } from '../src/bench/protocol';
@@ -308,6 +320,7 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
     ),
   );
   for (const r of compared.runs) if (r.error) console.log(`${describeRun(r)}: ${r.error}`);
+  printRoundSpreads(compared.runs);
   // Speedups over ours on one thread (one worker, whole batch): more threads, or replicas.
   const plain = (r: TrainTiming) => r.job.mode === 'ours' && !r.error && !r.job.stockKernels && !r.job.layersBatchNorm;
   const one = compared.runs.find((r) => plain(r) && r.job.wasmThreads === 1 && (r.job.replicas ?? 1) === 1);
@@ -318,6 +331,26 @@ function printSteps(o: Options, compared: CompareResult, steps: number): void {
     console.log(
       `${describeRun(r)} against ${describeRun(one)}: ${times(one.msPerStep, r.msPerStep)} the images/s (fastest rounds: ${times(one.fastestRoundMsPerStep, r.fastestRoundMsPerStep)})`,
     );
+  }
+}
+
+/**
+ * How far the rounds went apart: each run's ms per step, and each other run
+ * against ours round by round (the runs take turns, so a round's ratio
+ * compares two stretches of nearly the same load).
+ */
+function printRoundSpreads(runs: TrainTiming[]): void {
+  const [ours, ...others] = runs as [TrainTiming, ...TrainTiming[]];
+  if (ours.roundMsPerStep.length < 2) {
+    console.log('\nOne timed round each: the figures above are one measurement, with no spread (--steps N for more).');
+    return;
+  }
+  console.log('');
+  for (const r of runs) if (!r.error) console.log(`${describeRun(r)}, ms per step by round: ${spreadText(spread(r.roundMsPerStep), ms)}`);
+  for (const r of others) {
+    if (r.error) continue;
+    const speedup = spreadText(ratioSpread(r.roundMsPerStep, ours.roundMsPerStep), (v) => `${v.toFixed(2)}×`);
+    console.log(`ours against ${describeRun(r)}, round by round: ${speedup}`);
   }
 }
 
@@ -415,6 +448,7 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       oursMsPerStep: ours.msPerStep,
       baselineMsPerStep: baseline && !baseline.error ? baseline.msPerStep : null,
       speedup: baseline && !baseline.error ? baseline.msPerStep / ours.msPerStep : null,
+      speedupByRound: baseline && !baseline.error ? ratioSpread(baseline.roundMsPerStep, ours.roundMsPerStep) : null,
       baselineError: baseline?.error ?? null,
       firstStepMs: ours.firstStepMs,
       oursCountsPerStep: ours.countsPerStep ?? null,
@@ -427,6 +461,7 @@ async function benchTraining(page: Page, o: Options): Promise<unknown[]> {
       adapter: ours.adapter,
       kernels: kernels.map(({ label, result }) => ({ label, rows: result.rows })),
       kernelSums,
+      kernelSumSpeedupByRep: kernels.map(({ label, result }) => ({ label, spread: kernelSumSpread(result) })),
       date: new Date().toISOString(),
     },
   ];

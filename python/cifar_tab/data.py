@@ -10,6 +10,7 @@ import json
 import math
 import os
 import tarfile
+import zipfile
 
 import numpy as np
 import torch
@@ -156,22 +157,37 @@ def _records_to_split(buffer):
 
 def read_shards(folder):
     """The app's shards (README "The data"), each checked against manifest.json's size and SHA-256."""
-    with open(os.path.join(folder, "manifest.json")) as f:
-        manifest = json.load(f)
+    def read(name):
+        with open(os.path.join(folder, name), "rb") as f:
+            return f.read()
+    return _shards_from(read, "rebuild with npm run data")
+
+
+def read_shard_zip(path):
+    """A data set of the user's own classes as the page exports it: manifest.json and the shards at the zip's top."""
+    with zipfile.ZipFile(path) as z:
+        def read(name):
+            try:
+                return z.read(name)
+            except KeyError:
+                raise ValueError(f"{os.path.basename(path)} has no {name}: export the data set from the page again") from None
+        return _shards_from(read, "export the data set from the page again")
+
+
+def _shards_from(read, remedy):
+    manifest = json.loads(read("manifest.json"))
     splits = {}
     for name in ("train", "test"):
         shards = manifest["splits"][name]["shards"]
-        buffer = bytearray(sum(shard["bytes"] for shard in shards))
-        offset = 0
+        parts = []
         for shard in shards:
-            view = memoryview(buffer)[offset:offset + shard["bytes"]]
-            with open(os.path.join(folder, shard["file"]), "rb") as f:
-                size = f.readinto(view)
-                extra = f.read(1)
-            if size != shard["bytes"] or extra or hashlib.sha256(view).hexdigest() != shard["sha256"]:
-                raise ValueError(f"{shard['file']} does not match manifest.json (rebuild with npm run data)")
-            offset += shard["bytes"]
-        pixels, labels = _records_to_split(buffer)
+            data = read(shard["file"])
+            if len(data) != shard["bytes"] or hashlib.sha256(data).hexdigest() != shard["sha256"]:
+                raise ValueError(f"{shard['file']} does not match manifest.json ({remedy})")
+            parts.append(data)
+        pixels, labels = _records_to_split(b"".join(parts))
+        if len(labels) and int(labels.max()) >= len(manifest["classes"]):
+            raise ValueError(f"a label of split {name} is beyond the manifest's {len(manifest['classes'])} classes ({remedy})")
         splits[name] = Split(np.ascontiguousarray(pixels), labels)
     return splits["train"], splits["test"], manifest
 
@@ -197,9 +213,12 @@ def read_archive(path):
 
 
 def read_data(path):
-    """A shard folder (with manifest.json) or the official archive; returns (train, test, manifest-like dict)."""
+    """A shard folder (with manifest.json), a data set zip exported by the page, or the official archive;
+    returns (train, test, manifest-like dict)."""
     if os.path.isdir(path):
         return read_shards(path)
+    if path.lower().endswith(".zip"):
+        return read_shard_zip(path)
     return read_archive(path)
 
 

@@ -175,7 +175,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m cifar_tab.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--from", dest="handover", required=True, help="hand-over exported by the app (.zip or folder)")
     p.add_argument("--run", required=True, help="working folder: checkpoint.pt, export/")
-    p.add_argument("--data", required=True, help="the app's shard folder, or cifar-10-binary.tar.gz")
+    p.add_argument("--data", required=True, help="the app's shard folder, a data set zip exported by the page, or cifar-10-binary.tar.gz")
     p.add_argument("--epochs", type=int, help="total epochs of the run (default: its settings')")
     p.add_argument("--train-limit", type=int, help="settings.trainLimit (0 = all; changes the sample, see README)")
     p.add_argument("--patience", type=int, help="settings.patience (0 = never stop early)")
@@ -235,7 +235,10 @@ def main(argv=None):
     if batch % world:
         raise SystemExit(f"the batch of {batch} images does not split into {world} equal parts")
     local = batch // world
-    train_set, test_set, _ = read_data(args.data)
+    train_set, test_set, data_manifest = read_data(args.data)
+    if list(data_manifest["classes"]) != list(run["classes"]):
+        raise SystemExit(f"the run's model knows the classes {', '.join(run['classes'])}; the data in {args.data} has "
+                         f"{', '.join(data_manifest['classes'])}: pass the data set the run was trained on")
     train_idx, val_idx = split_training_set(train_set.labels, settings["validationShare"], settings["trainLimit"], seed)
     test_idx = test_indices(test_set.labels, settings["testLimit"], seed)
     per_epoch = len(train_idx) // batch

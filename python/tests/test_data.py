@@ -1,10 +1,15 @@
 """The data pipeline's ports against the TypeScript's own output (scripts/export-reference.ts)."""
+import hashlib
+import json
 import os
+import zipfile
 
 import numpy as np
+import pytest
 import torch
 
 from cifar_tab import data
+from cifar_tab.data import read_data
 
 
 def test_mulberry32_and_mix_seed_give_the_same_numbers(reference):
@@ -63,3 +68,43 @@ def test_to_model_input_keeps_gray_images_one_channel():
     pixels = np.full((2, 32, 32, 3), 128, dtype=np.uint8)
     x = data.to_model_input(torch.from_numpy(pixels), "gray", [128.0] * 3, [64.0] * 3)
     assert x.shape == (2, 1, 32, 32) and x.dtype == torch.float32 and float(x.abs().max()) < 1e-6
+
+
+def _own_data_zip(path, classes, per_class, corrupt=None):
+    """A data set zip laid out as the page's "Download … for Python" writes it (src/worker/ownData.ts)."""
+    rng = np.random.default_rng(3)
+    files, manifest_splits = {}, {}
+    for split, count in (("train", per_class), ("test", 2)):
+        labels = np.repeat(np.arange(len(classes), dtype=np.uint8), count)
+        records = np.concatenate([labels[:, None], rng.integers(0, 256, (len(labels), 3072), dtype=np.uint8)], axis=1)
+        data = records.tobytes()
+        name = f"{split}-000.bin"
+        files[name] = data
+        manifest_splits[split] = {"count": len(labels), "shards": [
+            {"file": name, "count": len(labels), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}]}
+    if corrupt:
+        files[corrupt] = files[corrupt][:-1] + bytes([files[corrupt][-1] ^ 1])
+    manifest = {"classes": classes, "image": {"height": 32, "width": 32, "channels": 3}, "splits": manifest_splits,
+                "mean": [120.0, 120.0, 120.0], "std": [60.0, 60.0, 60.0]}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        for name, data in files.items():
+            z.writestr(name, data)
+    return manifest
+
+
+def test_reads_a_data_set_of_the_users_own_classes_from_the_pages_zip(tmp_path):
+    path = str(tmp_path / "leaves-data.zip")
+    manifest = _own_data_zip(path, ["oak", "maple", "birch"], per_class=5)
+    train, test, read_manifest = read_data(path)
+    assert read_manifest["classes"] == ["oak", "maple", "birch"]
+    assert train.pixels.shape == (15, 32, 32, 3) and test.pixels.shape == (6, 32, 32, 3)
+    assert sorted(set(train.labels.tolist())) == [0, 1, 2]
+    assert read_manifest == manifest
+
+
+def test_refuses_a_data_set_zip_whose_shard_does_not_match_its_manifest(tmp_path):
+    path = str(tmp_path / "bad.zip")
+    _own_data_zip(path, ["oak", "maple"], per_class=4, corrupt="test-000.bin")
+    with pytest.raises(ValueError, match="test-000.bin does not match manifest.json"):
+        read_data(path)

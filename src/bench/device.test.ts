@@ -40,6 +40,7 @@ const timing = (job: CompareJob['runs'][number], msPerStep: number, error?: stri
   lastLoss: 2.3,
   gatherMsPerStep: 0,
   fastestRoundMsPerStep: msPerStep,
+  roundMsPerStep: [msPerStep],
   oursFilterGradient: job.mode === 'ours',
   registered: [],
   adapter: `${job.backend} adapter`,

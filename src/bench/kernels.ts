@@ -156,6 +156,8 @@ export async function runKernelJob(job: KernelJob, log: (text: string) => void):
         method: chosenMethod(job.backend, inputs),
         oursMs: median(oursTimes),
         stockMs: stockTimes.length > 0 ? median(stockTimes) : null,
+        oursRepsMs: oursTimes,
+        stockRepsMs: stockTimes.length > 0 ? stockTimes : null,
         ...(job.methods ? { methodMs } : {}),
         ...(job.passes ? await timePasses(shape, inputs, job.reps) : {}),
       };

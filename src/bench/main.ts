@@ -142,6 +142,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
     const totals = groups.map(() => 0);
     const gathers = groups.map(() => 0);
     const fastest = groups.map(() => Number.POSITIVE_INFINITY);
+    const roundTimes: number[][] = groups.map(() => []);
     const lastLoss = groups.map(() => Number.NaN);
     // GPU API calls summed over the timed rounds only (the first step compiles and allocates).
     const counts: (Counts | null)[] = groups.map(() => null);
@@ -152,6 +153,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         totals[i] = (totals[i] as number) + reply.ms;
         gathers[i] = (gathers[i] as number) + reply.gatherMs;
         fastest[i] = Math.min(fastest[i] as number, reply.ms / job.stepsPerRound);
+        roundTimes[i]?.push(reply.ms / job.stepsPerRound);
         lastLoss[i] = reply.lastLoss;
         if (reply.counts) counts[i] = addCounts(counts[i] ?? zeroCounts(), reply.counts);
         const counted = reply.counts ? `; in the round: ${summarizeCounts(reply.counts)}` : '';
@@ -175,6 +177,7 @@ async function compare(job: CompareJob): Promise<CompareResult> {
         lastLoss: lastLoss[i] as number,
         gatherMsPerStep: error === null ? (gathers[i] as number) / steps : Number.NaN,
         fastestRoundMsPerStep: error === null ? (fastest[i] as number) : Number.NaN,
+        roundMsPerStep: error === null ? (roundTimes[i] ?? []) : [],
         oursFilterGradient: setup?.oursFilterGradient ?? false,
         ...(setup?.kernelPlan ? { kernelPlan: setup.kernelPlan } : {}),
         registered: setup?.registered ?? [],

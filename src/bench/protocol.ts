@@ -111,6 +111,8 @@ export interface TrainTiming {
   gatherMsPerStep: number;
   /** ms per step of the fastest round: on a machine shared with other work, the closest to its speed alone. */
   fastestRoundMsPerStep: number;
+  /** ms per step of each timed round, in the order run (the runs take turns round by round); empty for a run that could not train. */
+  roundMsPerStep: number[];
   /** Whether the registered Conv2DBackpropFilter was ours (never for the baseline). */
   oursFilterGradient: boolean;
   /** `ours`: the convolution formulations it ran, and how they were chosen (as the app's model details show them). */
@@ -168,7 +170,12 @@ export interface KernelRow {
   shape: ConvShape;
   /** The formulation our rule picked for this shape. */
   method: string;
+  /** Median of `oursRepsMs`. */
   oursMs: number;
+  /** Each timed call of ours, in order; ours and the stock kernel take turns call by call. Unit: ms. */
+  oursRepsMs: number[];
+  /** Each timed call of the stock kernel, in order; null where there is none. Unit: ms. */
+  stockRepsMs: number[] | null;
   /** ms per call of each formulation asked for in `methods`. */
   methodMs?: Record<string, number>;
   /** null where the backend has no stock kernel (wasm). */

@@ -143,6 +143,22 @@ describe('checkClasses', () => {
     ).toEqual(['cat', 'dog']);
   });
 
+  it('refuses a class name longer than the model files keep, naming it', () => {
+    const long = 'a'.repeat(41);
+    expect(() =>
+      checkClasses([
+        { name: long, count: 5 },
+        { name: 'b', count: 5 },
+      ]),
+    ).toThrow(`"${long}" is longer than 40 characters`);
+    expect(
+      checkClasses([
+        { name: 'a'.repeat(40), count: 5 },
+        { name: 'b', count: 5 },
+      ]).kept,
+    ).toHaveLength(2);
+  });
+
   it('carries its code across the worker boundary', () => {
     try {
       checkClasses([]);

@@ -7,7 +7,7 @@
  * from its bytes (src/classify/imageFormat.ts), not from its name.
  */
 import { DataSetError } from '../errors';
-import { MAX_CLASSES, MIN_CLASSES } from './format';
+import { MAX_CLASS_NAME_LENGTH, MAX_CLASSES, MIN_CLASSES } from './format';
 
 /** What a data set of the user's own classes may hold. */
 export const OWN_DATA_LIMITS = Object.freeze({
@@ -144,6 +144,11 @@ export function checkClasses(
   }
   const seen = new Map<string, string>();
   for (const name of kept) {
+    if (name.length > MAX_CLASS_NAME_LENGTH) {
+      throw new DataSetError(
+        `The folder name "${name}" is longer than ${MAX_CLASS_NAME_LENGTH} characters: class names head the results' tables and go into the model file; shorten it.`,
+      );
+    }
     const twin = seen.get(name.toLowerCase());
     if (twin !== undefined) {
       throw new DataSetError(`The folders "${twin}" and "${name}" differ only in upper and lower case: rename or merge them.`);

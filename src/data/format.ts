@@ -33,6 +33,9 @@ export const MIN_CLASSES = 2;
  */
 export const MAX_CLASSES = 100;
 
+/** Longest class name (a folder's name for the user's own classes): shown in table headers and kept in model files. Unit: characters. */
+export const MAX_CLASS_NAME_LENGTH = 40;
+
 export const MANIFEST_FILE = 'manifest.json';
 
 export type SplitName = 'train' | 'test';

@@ -1,6 +1,6 @@
 import { DataError } from '../errors';
 import { systemClock, type Clock } from '../clock';
-import { MANIFEST_FILE, NUM_CLASSES, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
+import { MANIFEST_FILE, PIXELS_PER_IMAGE, RECORD_BYTES, type Manifest, type ShardInfo, type SplitName } from './format';
 import { parseManifest, type ClassCount } from './manifest';
 
 /** One split held in memory as bytes: never a float copy of the whole set (50,000 images are 150 MB as bytes, 600 MB as floats). */
@@ -12,6 +12,8 @@ export interface SplitData {
 
 export interface Dataset {
   manifest: Manifest;
+  /** The user's own data set's name (their folder's or zip's); absent for CIFAR-10. */
+  ownName?: string;
   train: SplitData;
   test: SplitData;
 }
@@ -96,7 +98,7 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
     for (const shard of info.shards) {
       progress.file = shard.file;
       const bytes = await readShard(doFetch, opts, shard, progress, store);
-      unpackRecords(bytes, shard, data, offset);
+      unpackRecords(bytes, shard, manifest.classes.length, data, offset);
       offset += shard.count;
       progress.loadedImages += shard.count;
       opts.onProgress?.({ ...progress });
@@ -249,12 +251,12 @@ async function readShard(
   return buffer;
 }
 
-function unpackRecords(bytes: Uint8Array, shard: ShardInfo, into: SplitData, firstImage: number): void {
+function unpackRecords(bytes: Uint8Array, shard: ShardInfo, classes: number, into: SplitData, firstImage: number): void {
   for (let i = 0; i < shard.count; i++) {
     const record = i * RECORD_BYTES;
     const label = bytes[record] as number;
     // The checksum matched, so a bad label means the manifest itself was built from bad data.
-    if (label >= NUM_CLASSES) {
+    if (label >= classes) {
       throw new DataError('shard-checksum', `Shard ${shard.file} has an invalid label ${label} in image ${i}.`, shard.file);
     }
     into.labels[firstImage + i] = label;

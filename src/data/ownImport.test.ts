@@ -2,7 +2,7 @@ import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { DataSetError } from '../errors';
 import { PIXELS_PER_IMAGE } from './format';
-import { importOwnDataSet, zipEntries, type DecodePicture, type DroppedFile } from './ownImport';
+import { DECODES_IN_FLIGHT, importOwnDataSet, zipEntries, type DecodePicture, type DroppedFile } from './ownImport';
 
 /**
  * A stand-in for the browser's decoder: a "picture" is a file whose text is
@@ -19,6 +19,27 @@ const picture = (path: string, grey: number): DroppedFile => ({ path, file: new 
 const broken = (path: string): DroppedFile => ({ path, file: new Blob(['<svg/>']) });
 
 describe('importOwnDataSet', () => {
+  it('keeps the pictures in file order when the decodes finish in another, and has at most DECODES_IN_FLIGHT at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    // Later files finish first: fewer turns of the microtask queue, no clock.
+    const slowFirst: DecodePicture = async (file, name) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      const grey = Number(/\d+$/.exec(await file.text())?.[0]);
+      for (let k = 0; k < 40 - grey; k++) await Promise.resolve();
+      inFlight -= 1;
+      return decode(file, name);
+    };
+    const entries = ['a', 'b'].flatMap((c, ci) =>
+      Array.from({ length: 15 }, (_, i) => picture(`${c}/${String(i).padStart(2, '0')}.png`, ci * 15 + i)),
+    );
+    const ordered = await importOwnDataSet(entries, decode);
+    const shuffled = await importOwnDataSet(entries, slowFirst);
+    expect(most).toBe(DECODES_IN_FLIGHT);
+    expect(shuffled.built).toEqual(ordered.built);
+  });
+
   it('builds the data set of what decoded and reports every file and class left out by name', async () => {
     const entries = [
       ...[1, 2, 3, 4].map((i) => picture(`leaves/oak/${i}.png`, i)),

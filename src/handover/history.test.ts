@@ -110,6 +110,8 @@ describe('run history across engines', () => {
     expect(libraryName(run, 12, tabOnly)).toBe('seed · rgb · 12 epochs');
     expect(libraryName({ preset: 'tiny', color: 'gray' }, 1, tabOnly)).toBe('tiny · gray · 1 epoch');
     expect(libraryName(run, 3, recordFromRunFile(cameBack()))).toBe('seed · rgb · 3 epochs · tab → PyTorch');
+    // A data set of the user's own is named; CIFAR-10 is the default, left unsaid.
+    expect(libraryName({ preset: 'tiny', color: 'rgb' }, 2, tabOnly, 'leaves')).toBe('tiny · rgb · 2 epochs · on leaves');
   });
 
   it("replaces the library's earlier copy of the run only when its history is the run's beginning", () => {

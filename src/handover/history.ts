@@ -68,9 +68,18 @@ export function placesSuffix(record: Pick<RunRecord, 'segments'>): string {
   return places.length > 1 || places[0] === 'PyTorch' ? ` · ${places.join(' → ')}` : '';
 }
 
-/** A run's name in the library: "seed · rgb · 12 epochs", with where it trained when that was not the tab alone. */
-export function libraryName(run: { preset: string; color: string }, epochs: number, record: Pick<RunRecord, 'segments'>): string {
-  return `${run.preset} · ${run.color} · ${epochs} epoch${epochs === 1 ? '' : 's'}${placesSuffix(record)}`;
+/**
+ * A run's name in the library: "seed · rgb · 12 epochs", with where it trained when that was not the tab alone,
+ * and the data set when it was the user's own ("· on leaves").
+ */
+export function libraryName(
+  run: { preset: string; color: string },
+  epochs: number,
+  record: Pick<RunRecord, 'segments'>,
+  dataSet?: string,
+): string {
+  const on = dataSet === undefined ? '' : ` · on ${dataSet}`;
+  return `${run.preset} · ${run.color} · ${epochs} epoch${epochs === 1 ? '' : 's'}${placesSuffix(record)}${on}`;
 }
 
 /** Where a run moved: one marker per segment after the first, between its first epoch and the one before. */

@@ -75,6 +75,14 @@ describe('toModelFiles / checkModelJson', () => {
     }
   });
 
+  it("keeps the name of the user's data set a model was trained on", async () => {
+    const model = buildModel({ preset: 'tiny', color: 'rgb', seed: 1 });
+    const files = await filesOf(model);
+    const json = edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].dataSet = 'feuilles d’automne'));
+    expect(checkModelJson(json, files.weights.byteLength).metadata?.dataSet).toBe('feuilles d’automne');
+    model.dispose();
+  });
+
   it('accepts every preset of this app, including `fast` (logit scaling after the Dense layer)', async () => {
     for (const preset of ['seed', 'fast'] as const) {
       const model = buildModel({ preset, color: 'rgb', seed: 1 });
@@ -154,6 +162,7 @@ describe('toModelFiles / checkModelJson', () => {
       ['a string weight', edited(files, (j) => (j.weightsManifest[0].weights[0].dtype = 'string')), size, /unsupported type "string"/],
       ['a negative shape', edited(files, (j) => (j.weightsManifest[0].weights[0].shape = [-1, 3])), size, /invalid shape/],
       ['bad metadata', edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].std = [0, 1, 1])), size, /metadata is malformed/],
+      ['a data set name not text', edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].dataSet = 7)), size, /metadata is malformed/],
       [
         'metadata colour mismatch',
         edited(files, (j) => (j.userDefinedMetadata[METADATA_KEY].color = 'gray')),

@@ -11,7 +11,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { ModelFileError } from '../errors';
-import { IMAGE, MAX_CLASSES, MIN_CLASSES, NUM_CLASSES } from '../data/format';
+import { IMAGE, MAX_CLASS_NAME_LENGTH, MAX_CLASSES, MIN_CLASSES, NUM_CLASSES } from '../data/format';
 import { COLOR_MODES, type ColorMode } from './config';
 
 /** Largest model.json read. Unit: bytes (1 MiB; ours is ~6 kB, the topology of a 200-layer net ~200 kB). */
@@ -38,6 +38,8 @@ export interface ModelMetadata {
   testAccuracy: number | null;
   /** Epochs trained. */
   epochs: number;
+  /** The data set it was trained on when not CIFAR-10: the name of the user's folder or zip. */
+  dataSet?: string;
 }
 
 /** What tf.io hands a save handler / takes from `fromMemory`, with the weights as ONE buffer. */
@@ -312,6 +314,9 @@ function checkManifest(manifest: unknown, weightsBytes: number): tf.io.WeightsMa
   return specs;
 }
 
+/** Longest data set name kept in a model file. Unit: characters. */
+const MAX_DATA_SET_NAME_LENGTH = 200;
+
 /** Our metadata when present; a present but malformed entry is refused (it decides how inputs are scaled). */
 function readMetadata(meta: unknown): ModelMetadata | null {
   if (!isRecord(meta) || meta[METADATA_KEY] === undefined) return null;
@@ -326,13 +331,14 @@ function readMetadata(meta: unknown): ModelMetadata | null {
     Array.isArray(m.classes) &&
     m.classes.length >= MIN_CLASSES &&
     m.classes.length <= MAX_CLASSES &&
-    m.classes.every((c) => typeof c === 'string' && c.length <= 40) &&
+    m.classes.every((c) => typeof c === 'string' && c.length <= MAX_CLASS_NAME_LENGTH) &&
     triple(m.mean) &&
     triple(m.std) &&
     (m.std as number[]).every((s) => s > 0) &&
     (m.testAccuracy === null || (typeof m.testAccuracy === 'number' && m.testAccuracy >= 0 && m.testAccuracy <= 1)) &&
     Number.isInteger(m.epochs) &&
-    (m.epochs as number) >= 0;
+    (m.epochs as number) >= 0 &&
+    (m.dataSet === undefined || (typeof m.dataSet === 'string' && m.dataSet.length <= MAX_DATA_SET_NAME_LENGTH));
   if (!valid) throw new ModelFileError(`The model's "${METADATA_KEY}" metadata is malformed.`);
   return m as unknown as ModelMetadata;
 }

@@ -7,6 +7,9 @@ import { CheckpointBanner } from './CheckpointBanner';
 import { ClassifyPanel } from './ClassifyPanel';
 import { LibraryPanel } from './LibraryPanel';
 import { useModels } from './useModels';
+import { OwnDataPanel } from './OwnDataPanel';
+import { savedDataSource } from './dataSource';
+import type { DataSourceKind } from '../worker/protocol';
 import { DataPanel } from './DataPanel';
 import { ErrorBanner } from './ErrorBanner';
 import { ResultsPanel } from './ResultsPanel';
@@ -83,7 +86,7 @@ export function App({ isolation }: { isolation: Isolation }) {
         unknownErrors={form.unknownErrors}
         onIgnoreUnknown={form.ignoreUnknown}
       />
-      <DataSection state={state} client={client} dataUrl={dataUrl} dispatch={dispatch} compact={hasRun} />
+      <DataSection state={state} client={client} dataUrl={dataUrl} dispatch={dispatch} compact={hasRun} running={running} />
       <CheckpointBanner
         models={models.state}
         actions={{ ...models.actions, resumeCheckpoint: () => void resumeCheckpoint() }}
@@ -117,34 +120,56 @@ function showRun(): void {
   document.getElementById(TRAINING_PANEL_ID)?.focus({ preventScroll: true });
 }
 
-/** The data set: loading (with Cancel and Retry), then samples of each class, folded away below a run. */
+/**
+ * The data set: loading (with Cancel and Retry), then samples of each class,
+ * folded away below a run; and the user's own classes, dropped or picked.
+ */
 function DataSection({
   state,
   client,
   dataUrl,
   dispatch,
   compact,
+  running,
 }: {
   state: AppState;
   client: TrainerClient;
   dataUrl: string;
   dispatch: ReturnType<typeof useTrainer>['dispatch'];
   compact: boolean;
+  running: boolean;
 }) {
+  const failed = !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? '');
+  const load = (source: DataSourceKind) => {
+    dispatch({ type: 'dismiss-error' });
+    client.loadData(dataUrl, source);
+  };
   return (
-    <DataPanel
-      progress={state.dataProgress}
-      ready={state.data}
-      compact={compact}
-      controls={{
-        failed: !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? ''),
-        onCancel: () => client.cancelLoad(),
-        onRetry: () => {
-          dispatch({ type: 'dismiss-error' });
-          client.loadData(dataUrl);
-        },
-      }}
-    />
+    <>
+      <DataPanel
+        progress={state.dataProgress}
+        ready={state.data}
+        compact={compact}
+        controls={{
+          failed,
+          onCancel: () => client.cancelLoad(),
+          onRetry: () => load(savedDataSource()),
+          // A data set of one's own that no longer loads must not lock the page out of CIFAR-10.
+          onUseCifar: savedDataSource() === 'own' ? () => load('cifar10') : null,
+        }}
+      />
+      <OwnDataPanel
+        client={client}
+        data={state.data}
+        ownImport={state.ownImport}
+        busy={running || state.status === 'loading'}
+        onImport={(drop) => {
+          dispatch({ type: 'import-requested' });
+          client.importData(drop.name, drop.files);
+        }}
+        onUse={load}
+      />
+    </>
   );
 }
 

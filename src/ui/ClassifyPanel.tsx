@@ -123,8 +123,9 @@ function DropZone({
         )}
       </p>
       <p className="hint">
-        The model knows only the 10 CIFAR-10 classes ({classes.join(', ') || 'airplane, automobile, bird, …'}): anything else is still
-        called one of them. Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on its card.
+        The model knows only the {classes.length || 10} classes it was trained on ({classes.join(', ') || 'airplane, automobile, bird, …'}):
+        anything else is still called one of them. Each picture is cropped to its centre square and shrunk to the 32 × 32 pixels shown on
+        its card.
       </p>
     </div>
   );

@@ -1,10 +1,18 @@
 import type { LoadProgress } from '../data/loader';
-import type { SampleImages } from '../worker/protocol';
+import type { DataSourceKind, SampleImages } from '../worker/protocol';
 import { ImageCanvas } from './ImageCanvas';
+import { OWN_SPLIT } from '../data/ownDataSet';
 
 export interface DataReady {
+  source: DataSourceKind;
+  /** "CIFAR-10" or the user's folder. */
+  name: string;
+  /** The user's data set kept in this browser, in use or not; null when there is none. */
+  ownStored: string | null;
   classes: string[];
   counts: { train: number; test: number };
+  /** Pictures per class, both splits together. */
+  classCounts: number[];
   samples: SampleImages;
   cachedShards: number;
 }
@@ -16,6 +24,8 @@ export interface DataControls {
   failed: boolean;
   onCancel(): void;
   onRetry(): void;
+  /** After a failed load of the user's own data set: load CIFAR-10 instead; null otherwise. */
+  onUseCifar: (() => void) | null;
 }
 
 export function DataPanel({
@@ -34,7 +44,7 @@ export function DataPanel({
     const fraction = progress && progress.totalBytes > 0 ? progress.loadedBytes / progress.totalBytes : 0;
     return (
       <section className="panel" aria-label="Data set">
-        <h2>CIFAR-10</h2>
+        <h2>Data set</h2>
         <p data-testid="data-status">
           {progress
             ? `Loading ${progress.file}: ${(progress.loadedBytes / MB).toFixed(1)} of ${(progress.totalBytes / MB).toFixed(1)} MB, ${progress.loadedImages.toLocaleString('en-US')} of ${progress.totalImages.toLocaleString('en-US')} images`
@@ -48,9 +58,16 @@ export function DataPanel({
         )}
         <div className="controls">
           {controls.failed ? (
-            <button type="button" data-testid="retry-load" onClick={controls.onRetry}>
-              Retry
-            </button>
+            <>
+              <button type="button" data-testid="retry-load" onClick={controls.onRetry}>
+                Retry
+              </button>
+              {controls.onUseCifar && (
+                <button type="button" data-testid="retry-cifar10" onClick={controls.onUseCifar}>
+                  Load CIFAR-10 instead
+                </button>
+              )}
+            </>
           ) : (
             <button type="button" data-testid="cancel-load" onClick={controls.onCancel}>
               Cancel
@@ -64,19 +81,25 @@ export function DataPanel({
   return (
     <section className={compact ? 'panel data compact' : 'panel data'} aria-label="Data set">
       <div className="panel-head">
-        <h2>CIFAR-10</h2>
+        <h2 data-testid="data-name">{ready.name}</h2>
         <p data-testid="data-status">
           Loaded {ready.counts.train.toLocaleString('en-US')} training images and {ready.counts.test.toLocaleString('en-US')} test images
-          {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}.
+          {ready.cachedShards > 0 ? ` (${ready.cachedShards} shards from this browser's cache)` : ''}
+          {ready.source === 'own'
+            ? `, ${Math.round(OWN_SPLIT.testShare * 100)} % of each class held out for the test report, all kept in this browser`
+            : ''}
+          .
         </p>
       </div>
       <details className="samples" open={!compact}>
-        <summary>Sample images of each class</summary>
+        <summary>Sample images of each class (pictures per class in brackets)</summary>
         <table className="sample-grid" data-testid="sample-grid" aria-label="Sample images of each class">
           <tbody>
             {ready.classes.map((name, c) => (
               <tr key={name}>
-                <th scope="row">{name}</th>
+                <th scope="row">
+                  {name} <span className="count">({(ready.classCounts[c] ?? 0).toLocaleString('en-US')})</span>
+                </th>
                 <td>
                   {byClass[c]?.map((index) => (
                     <ImageCanvas key={index} pixels={ready.samples.pixels} index={index} title={name} size={40} />

@@ -159,6 +159,7 @@ function LibraryTable({
           <th scope="col">compare</th>
           <th scope="col">saved</th>
           <th scope="col">model</th>
+          <th scope="col">data set</th>
           <th scope="col">colour</th>
           <th scope="col">test accuracy</th>
           <th scope="col">epochs</th>
@@ -189,6 +190,9 @@ function LibraryTable({
             <td data-label="model" title={entry.name}>
               {entry.metadata.preset}
               {entry.source === 'imported' ? ' (imported)' : ''}
+            </td>
+            <td data-label="data set" data-testid="library-data-set" title={entry.metadata.classes.join(', ')}>
+              {entry.metadata.dataSet ?? (entry.metadata.classes.length === 10 ? 'CIFAR-10' : `${entry.metadata.classes.length} classes`)}
             </td>
             <td data-label="colour">{entry.metadata.color === 'gray' ? 'grayscale' : 'RGB'}</td>
             <td data-label="test accuracy">

@@ -54,6 +54,10 @@ export function forwardToAutomation(message: FromWorker): void {
     case 'run-plan':
     case 'kernel-plan':
     case 'test-images':
+    case 'import-progress':
+    case 'import-done':
+    case 'import-failed':
+    case 'data-archive':
       return;
     default:
       message satisfies never;

@@ -128,6 +128,10 @@ export function reduceModels(state: ModelsState, action: FromWorker | ModelsActi
     case 'run-plan':
     case 'kernel-plan':
     case 'test-images':
+    case 'import-progress':
+    case 'import-done':
+    case 'import-failed':
+    case 'data-archive':
       return state;
     default:
       return action satisfies never;

@@ -4,6 +4,8 @@
  */
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
+import type { ImportProgress } from '../data/ownImport';
+import type { OwnDataSetInfo } from '../data/ownStore';
 import type { ModelSummary } from '../model/summary';
 import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../run/records';
 import type { Preset } from '../model/config';
@@ -45,14 +47,25 @@ export interface AppState {
   error?: ErrorData;
   /** The latest message that is not an error (e.g. a run recovered from a lost GPU). */
   notice?: string;
+  /** A drop of the user's own classes: being read, read (its report), or refused. */
+  ownImport?: OwnImportState;
 }
+
+export type OwnImportState =
+  | { status: 'reading'; progress: ImportProgress | null }
+  | { status: 'done'; info: OwnDataSetInfo }
+  | { status: 'failed'; error: ErrorData };
 
 export const initialState: AppState = { status: 'idle', steps: [], epochs: [], epochMemory: [], totalEpochs: 0, presetCosts: {} };
 
 /** Local actions the page dispatches itself, beside the worker's messages. */
 export type LocalAction =
   /** `epochs`: the run's length when the page knows it (a resumed run's comes with 'run-restored'). */
-  { type: 'run-requested'; at: number; epochs?: number } | { type: 'dismiss-error' } | { type: 'worker-restarted' };
+  | { type: 'run-requested'; at: number; epochs?: number }
+  | { type: 'dismiss-error' }
+  | { type: 'worker-restarted' }
+  /** The page sent a drop of the user's classes to the worker. */
+  | { type: 'import-requested' };
 
 export function reduce(state: AppState, action: FromWorker | LocalAction): AppState {
   switch (action.type) {
@@ -69,11 +82,33 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     }
     case 'data-progress':
       return { ...state, dataProgress: action.progress };
-    case 'data-ready':
-      return {
-        ...state,
-        data: { classes: action.classes, counts: action.counts, samples: action.samples, cachedShards: action.cachedShards },
+    case 'data-ready': {
+      const data: DataReady = {
+        source: action.source,
+        name: action.name,
+        ownStored: action.ownStored,
+        classes: action.classes,
+        counts: action.counts,
+        classCounts: action.classCounts,
+        samples: action.samples,
+        cachedShards: action.cachedShards,
       };
+      const same = state.data?.name === data.name && state.data.classes.join('\n') === data.classes.join('\n');
+      if (same || state.data === undefined) return { ...state, data };
+      // Another data set: the last run's curves and results name the other one's classes.
+      const { test: _test, plan: _plan, model: _model, kernelPlan: _kernels, startedAt: _started, ...rest } = state;
+      return { ...rest, data, steps: [], epochs: [], epochMemory: [], totalEpochs: 0 };
+    }
+    case 'import-requested':
+      return { ...state, ownImport: { status: 'reading', progress: null } };
+    case 'import-progress':
+      return { ...state, ownImport: { status: 'reading', progress: action.progress } };
+    case 'import-done':
+      return { ...state, ownImport: { status: 'done', info: action.info } };
+    case 'import-failed':
+      return { ...state, ownImport: { status: 'failed', error: action.error } };
+    case 'data-archive': // downloaded by the data panel (useOwnData.ts)
+      return state;
     case 'status':
       return { ...state, status: action.status };
     case 'error':

@@ -8,6 +8,7 @@ import { SNIFF_BYTES, sniffFormat } from '../classify/imageFormat';
 import type { ModelFiles } from '../model/modelFiles';
 import type { TrainerClient } from '../worker/client';
 import { initialModelsState, reduceModels, type Card, type ModelsAction, type ModelsState } from './modelsState';
+import { saveFile } from './saveFile';
 
 export interface ModelsActions {
   /** Dropped, picked or pasted files: one card each, classified now or as soon as there is a model. */
@@ -159,17 +160,4 @@ function download(files: ModelFiles): void {
     [files.weightsName, new Blob([files.weights], { type: 'application/octet-stream' })],
   ];
   for (const [name, blob] of parts) saveFile(name, blob);
-}
-
-/** One ordinary download. */
-function saveFile(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Revoked later, not at once: the download reads the blob after click() returns.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -8,6 +8,7 @@ import { TrainerClient } from '../worker/client';
 import type { FromWorker } from '../worker/protocol';
 import { forwardToAutomation } from './automation';
 import { initialState, reduce } from './state';
+import { saveDataSource, savedDataSource } from './dataSource';
 import type { UrlOptions } from './urlOptions';
 import type { Isolation } from '../isolation/isolate';
 
@@ -18,13 +19,14 @@ export function useTrainer(url: UrlOptions, dataUrl: string, onMessage: (message
   /** What a fresh worker needs: a backend and the data (from the browser's cache after the first visit). */
   const boot = useCallback(() => {
     if (!url.backendError) client.initBackend(url.backend, url.softwareGpu, url.tune, url.workers, isolation);
-    client.loadData(dataUrl);
+    client.loadData(dataUrl, savedDataSource());
     client.openStorage();
   }, [client, url, dataUrl, isolation]);
 
   useEffect(() => {
     const unsubscribe = client.subscribe((message) => {
       dispatch(message);
+      if (message.type === 'data-ready') saveDataSource(message.source);
       forwardToAutomation(message);
       onMessage(message);
     });

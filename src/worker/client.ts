@@ -6,7 +6,16 @@
 import type { Preset } from '../model/config';
 import type { Settings } from '../run/settings';
 import type { Isolation } from '../isolation/isolate';
-import { TRAINING_LOCK, type BackendRequest, type ClassifyFile, type FromWorker, type ToWorker, type TuneMode } from './protocol';
+import {
+  TRAINING_LOCK,
+  type BackendRequest,
+  type ClassifyFile,
+  type DataSourceKind,
+  type DroppedFileData,
+  type FromWorker,
+  type ToWorker,
+  type TuneMode,
+} from './protocol';
 
 export type Listener = (message: FromWorker) => void;
 
@@ -61,8 +70,18 @@ export class TrainerClient {
   }
 
   /** Starts (or, after a failure, retries) loading; verified shards come from the browser's cache. */
-  loadData(baseUrl: string): void {
-    this.send({ type: 'load-data', baseUrl });
+  loadData(baseUrl: string, source: DataSourceKind = 'cifar10'): void {
+    this.send({ type: 'load-data', baseUrl, source });
+  }
+
+  /** Reads, checks and stores a dropped folder or zip of class folders, then trains on it. */
+  importData(name: string, files: DroppedFileData[]): void {
+    this.send({ type: 'import-data', name, files });
+  }
+
+  /** The user's stored data set as a zip, for Python (python/README.md). */
+  exportData(): void {
+    this.send({ type: 'export-data' });
   }
 
   cancelLoad(): void {

@@ -85,7 +85,7 @@ export async function importHandover({ post, library }: HandoverDeps, picked: re
   const artifacts = { modelTopology: checked.modelTopology, weightSpecs: checked.weightSpecs, weightData: weights };
   const earlier = earlierCopy(await library.entries(), run);
   const record = recordFromRunFile(run, earlier?.run);
-  const name = libraryName(run, run.epochsDone, record);
+  const name = libraryName(run, run.epochsDone, record, metadata.dataSet);
   const { runId, step, stopped, segments } = run;
   const entry = {
     ...libraryEntry('imported', name, metadata, artifacts),

@@ -5,6 +5,8 @@
  */
 import type { ErrorData } from '../errors';
 import type { LoadProgress } from '../data/loader';
+import type { ImportProgress } from '../data/ownImport';
+import type { OwnDataSetInfo } from '../data/ownStore';
 import type { Settings } from '../run/settings';
 import type { BatchMetrics, EpochRecord, Evaluation, MemoryInfo } from '../run/records';
 import type { ModelSummary } from '../model/summary';
@@ -84,8 +86,22 @@ export interface TestPredictions {
   probs: Float32Array;
 }
 
+/** Which data set to train on: CIFAR-10 from the server, or the user's own, kept in this browser. */
+export type DataSourceKind = 'cifar10' | 'own';
+
+/** A file of a dropped or picked folder, with its path below what was dropped; or one dropped .zip. */
+export interface DroppedFileData {
+  path: string;
+  file: Blob;
+}
+
 export type ToWorker =
-  | { type: 'load-data'; baseUrl: string }
+  /** `baseUrl`: CIFAR-10's folder, also what loads when `source` is 'own' and the user's data set is gone. */
+  | { type: 'load-data'; baseUrl: string; source: DataSourceKind }
+  /** A folder of class folders, or one zip of them; answered by 'import-progress', then 'import-done' and the data set's 'data-ready', or 'import-failed'. */
+  | { type: 'import-data'; name: string; files: DroppedFileData[] }
+  /** The stored data set of the user's own classes as one zip (manifest and shards); answered by 'data-archive' or 'import-failed'. */
+  | { type: 'export-data' }
   | { type: 'cancel-load' }
   /** Sent once at start-up, so the page can show the backend before any training. */
   /** `wasmWorkers`: workers training together on WASM (the page's `?workers=`); null for the plan's own (wasmThreads.ts). */
@@ -127,7 +143,28 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'data-progress'; progress: LoadProgress }
-  | { type: 'data-ready'; classes: string[]; counts: { train: number; test: number }; samples: SampleImages; cachedShards: number }
+  /**
+   * `name`: "CIFAR-10" or the user's folder; `classCounts`: pictures per class, both splits together;
+   * `ownStored`: the name of the user's data set kept in this browser (in use or not), or null.
+   */
+  | {
+      type: 'data-ready';
+      source: DataSourceKind;
+      name: string;
+      ownStored: string | null;
+      classes: string[];
+      counts: { train: number; test: number };
+      classCounts: number[];
+      samples: SampleImages;
+      cachedShards: number;
+    }
+  | { type: 'import-progress'; progress: ImportProgress }
+  /** The user's data set is stored; its 'data-ready' follows. */
+  | { type: 'import-done'; info: OwnDataSetInfo }
+  /** Nothing stored changed, and the data set in use stays. */
+  | { type: 'import-failed'; error: ErrorData }
+  /** The zip of 'export-data', its bytes transferred. */
+  | { type: 'data-archive'; name: string; zip: ArrayBuffer }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'model'; summary: ModelSummary }
   /** Sent after 'model', before the first step: the convolution formulations this run uses. */

@@ -242,7 +242,7 @@ export class Run {
       const artifacts = await captureArtifacts(model);
       const imagesPerEpoch = this.runPlan ? this.runPlan.batchesPerEpoch * this.runPlan.batchSize : 0;
       const run = runRecord(this.settings, result.epochs, tf.getBackend(), imagesPerEpoch);
-      const name = libraryName(this.settings, result.epochs.length, run);
+      const name = libraryName(this.settings, result.epochs.length, run, metadata.dataSet);
       const entry = { ...libraryEntry('trained', name, metadata, artifacts), run };
       const h = this.handover;
       if (!h) return await library.keep(artifacts, metadata, entry);
@@ -275,7 +275,18 @@ export class Run {
   /** What this run's model is, for the classifier, the library and model.json. */
   private metadata(testAccuracy: number | null, epochs: number): ModelMetadata {
     const { classes, mean, std } = this.dataset.manifest;
-    return { version: 1, preset: this.settings.preset, color: this.settings.color, classes, mean, std, testAccuracy, epochs };
+    const { ownName } = this.dataset;
+    return {
+      version: 1,
+      preset: this.settings.preset,
+      color: this.settings.color,
+      classes,
+      mean,
+      std,
+      testAccuracy,
+      epochs,
+      ...(ownName === undefined ? {} : { dataSet: ownName }),
+    };
   }
 }
 

@@ -5,9 +5,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { toErrorData, AppError, trainingElsewhere, type ErrorCode } from '../errors';
-import { loadDataset, openBrowserShardCache, type Dataset } from '../data/loader';
+import { loadDataset, openBrowserShardCache, type Dataset, type LoadProgress } from '../data/loader';
 import { gatherImages, pickPerClass } from '../data/samples';
-import { NUM_CLASSES } from '../data/format';
 import { Classifier } from '../classify/classifier';
 import { openDatabase } from '../store/db';
 import type { Checkpoint } from '../store/checkpoints';
@@ -19,7 +18,17 @@ import { Library } from './library';
 import { continueElsewhere } from './handoverTransfer';
 import { exportModel, importModel } from './modelTransfer';
 import { KernelPlanner } from './kernelPlan';
-import { assertNever, TRAINING_LOCK, type BackendInfo, type FromWorker, type ToWorker, type TuneMode } from './protocol';
+import {
+  assertNever,
+  TRAINING_LOCK,
+  type BackendInfo,
+  type DataSourceKind,
+  type DroppedFileData,
+  type FromWorker,
+  type ToWorker,
+  type TuneMode,
+} from './protocol';
+import { exportOwnData, importDrop, loadOwnData, storedOwnName } from './ownData';
 import { CostMeter } from './presetCosts';
 import { ReplicaPool } from './replicaPool';
 import { Run } from './run';
@@ -155,7 +164,11 @@ async function exclusively(work: () => Promise<void>): Promise<void> {
 /** The download in progress, so Cancel can stop it. */
 let loading: AbortController | undefined;
 
-async function loadData(baseUrl: string): Promise<void> {
+/** CIFAR-10's name on the page; the user's own data set goes by its folder's. */
+const CIFAR10_NAME = 'CIFAR-10';
+
+async function loadData(baseUrl: string, source: DataSourceKind): Promise<void> {
+  if (run?.active) throw new AppError('not-ready', 'A run is training on the data set in use: stop it before changing the data set.');
   loading?.abort();
   const controller = new AbortController();
   loading = controller;
@@ -164,33 +177,54 @@ async function loadData(baseUrl: string): Promise<void> {
   // Progress messages are throttled: a 180 MB download gives thousands of chunks.
   let lastPost = 0;
   let lastStalled = false;
+  const onProgress = (progress: LoadProgress) => {
+    cachedShards = progress.cachedShards;
+    const now = performance.now();
+    if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes || progress.stalled !== lastStalled) {
+      lastStalled = progress.stalled;
+      lastPost = now;
+      post({ type: 'data-progress', progress });
+    }
+  };
+  let loaded: { data: Dataset; name: string; source: DataSourceKind };
   try {
-    dataset = await loadDataset({
-      baseUrl,
-      cache: await openBrowserShardCache(),
-      signal: controller.signal,
-      onProgress(progress) {
-        cachedShards = progress.cachedShards;
-        const now = performance.now();
-        if (now - lastPost > 100 || progress.loadedBytes === progress.totalBytes || progress.stalled !== lastStalled) {
-          lastStalled = progress.stalled;
-          lastPost = now;
-          post({ type: 'data-progress', progress });
-        }
-      },
-    });
+    const own = source === 'own' ? await loadOwnData(onProgress) : null;
+    if (source === 'own' && !own) {
+      post({
+        type: 'notice',
+        message:
+          'Your own data set is no longer stored in this browser (it was cleared, or never finished storing): CIFAR-10 is loaded instead. Drop your folder again to train on it.',
+      });
+    }
+    loaded = own
+      ? { data: { ...own.data, ownName: own.info.name }, name: own.info.name, source: 'own' }
+      : {
+          data: await loadDataset({ baseUrl, cache: await openBrowserShardCache(), signal: controller.signal, onProgress }),
+          name: CIFAR10_NAME,
+          source: 'cifar10',
+        };
   } catch (error) {
     // Replaced by a newer load (the page asked again): that one reports, this one was never the user's to cancel.
     if (loading !== controller) return;
     throw error;
   }
-  const picked = pickPerClass(dataset.train.labels, NUM_CLASSES, SAMPLES_PER_CLASS, Date.now() >>> 0);
+  if (loading !== controller) return;
+  dataset = loaded.data;
+  const classes = dataset.manifest.classes;
+  const picked = pickPerClass(dataset.train.labels, classes.length, SAMPLES_PER_CLASS, Date.now() >>> 0);
   const samples = gatherImages(dataset.train.pixels, dataset.train.labels, picked);
+  const classCounts = classes.map(() => 0);
+  for (const labels of [dataset.train.labels, dataset.test.labels])
+    for (const label of labels) classCounts[label] = (classCounts[label] ?? 0) + 1;
   post(
     {
       type: 'data-ready',
-      classes: dataset.manifest.classes,
+      source: loaded.source,
+      name: loaded.name,
+      ownStored: loaded.source === 'own' ? loaded.name : await storedOwnName(),
+      classes,
       counts: { train: dataset.manifest.splits.train.count, test: dataset.manifest.splits.test.count },
+      classCounts,
       samples,
       cachedShards,
     },
@@ -199,10 +233,37 @@ async function loadData(baseUrl: string): Promise<void> {
   post({ type: 'status', status: 'ready' });
 }
 
+/** A dropped folder or zip becomes the data set in use; a failure leaves the one in use and the one stored as they were. */
+async function importData(name: string, files: DroppedFileData[]): Promise<void> {
+  let info;
+  try {
+    if (run?.active) throw new AppError('not-ready', 'A run is training on the data set in use: stop it before importing another.');
+    info = await importDrop(name, files, post);
+  } catch (error) {
+    post({ type: 'import-failed', error: toErrorData(error) });
+    return;
+  }
+  post({ type: 'import-done', info });
+  await loadData('', 'own');
+}
+
+async function exportData(): Promise<void> {
+  try {
+    const { name, zip } = await exportOwnData();
+    post({ type: 'data-archive', name, zip }, [zip]);
+  } catch (error) {
+    post({ type: 'import-failed', error: toErrorData(error) });
+  }
+}
+
 async function handle(message: ToWorker): Promise<void> {
   switch (message.type) {
     case 'load-data':
-      return loadData(message.baseUrl);
+      return loadData(message.baseUrl, message.source);
+    case 'import-data':
+      return importData(message.name, message.files);
+    case 'export-data':
+      return exportData();
     case 'cancel-load':
       loading?.abort();
       return;

@@ -4,7 +4,6 @@
  * come from the worker on request, a page at a time.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { NUM_CLASSES } from '../../data/format';
 import type { TestPredictions } from '../../worker/protocol';
 import { ImageCanvas } from '../ImageCanvas';
 import { cellMembers } from './confusion';
@@ -27,6 +26,8 @@ export function CellImages({
   loadImages(indices: readonly number[]): Promise<Uint8Array>;
 }) {
   const members = useMemo(() => cellMembers(predictions, cell.t, cell.p), [predictions, cell]);
+  // Probabilities per image: one per class of the run's data set.
+  const classCount = predictions.probs.length / Math.max(1, predictions.indices.length);
   const [shown, setShown] = useState(CELL_PAGE);
   const [pixels, setPixels] = useState<{ members: number[]; count: number; pixels: Uint8Array } | null>(null);
   const count = Math.min(shown, members.length);
@@ -62,7 +63,7 @@ export function CellImages({
       <div className="gallery" aria-busy={ready === null}>
         {ready &&
           members.slice(0, ready.count).map((position, k) => {
-            const probs = predictions.probs.subarray(position * NUM_CLASSES, (position + 1) * NUM_CLASSES);
+            const probs = predictions.probs.subarray(position * classCount, (position + 1) * classCount);
             const index = predictions.indices[position] as number;
             return (
               <figure
