@@ -10,9 +10,10 @@ beforeAll(async () => {
   registerTrainingKernels('cpu');
 });
 
-const data = { train: toyData(16, 1), manifest: { mean: [...TOY_STATS.mean], std: [...TOY_STATS.std] } } as unknown as Parameters<
-  typeof measureStepCost
->[2];
+const data = {
+  train: toyData(16, 1),
+  manifest: { classes: Array.from({ length: 10 }, (_, c) => `class ${c}`), mean: [...TOY_STATS.mean], std: [...TOY_STATS.std] },
+} as unknown as Parameters<typeof measureStepCost>[2];
 
 describe('measureStepCost', () => {
   it('times steps after the first until the budget is spent, and leaks no tensors', async () => {

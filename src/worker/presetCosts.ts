@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../clock';
 import type { Dataset } from '../data/loader';
 import type { Preset } from '../model/config';
 import { buildModel } from '../model/model';
+import { NUM_CLASSES } from '../data/format';
 import { fillBatch } from '../train/batches';
 import { presetDefaults } from '../run/settings';
 import { loadBatch, stepShare, type ReplicaGroup } from '../train/replicas';
@@ -43,7 +44,9 @@ export async function measureStepCost(
 ): Promise<StepCost> {
   const { clock = systemClock, shouldStop = () => false, replicas } = opts;
   const settings = { ...presetDefaults(preset), batchSize };
-  const model = buildModel({ preset, color: 'rgb', seed: settings.seed });
+  // One output per class of the data set in use: its labels must fit the loss's one-hot rows.
+  const classes = data.manifest.classes.length;
+  const model = buildModel({ preset, color: 'rgb', seed: settings.seed, ...(classes === NUM_CLASSES ? {} : { classes }) });
   const recipe = resolveRecipe(settings);
   const optimizer = createOptimizer(recipe, 100);
   const stats = { mean: data.manifest.mean, std: data.manifest.std };
