@@ -86,7 +86,7 @@ export function App({ isolation }: { isolation: Isolation }) {
         unknownErrors={form.unknownErrors}
         onIgnoreUnknown={form.ignoreUnknown}
       />
-      <DataSection state={state} client={client} dataUrl={dataUrl} dispatch={dispatch} compact={hasRun} running={running} />
+      <DataSection state={state} client={client} dataUrl={dataUrl} dispatch={dispatch} compact={hasRun} />
       <CheckpointBanner
         models={models.state}
         actions={{ ...models.actions, resumeCheckpoint: () => void resumeCheckpoint() }}
@@ -102,6 +102,21 @@ export function App({ isolation }: { isolation: Isolation }) {
         onStart={onStart}
       />
       {hasRun && <RunSection state={state} client={client} now={now} />}
+      {/* Below the run, so that a run's dashboard keeps the first screen. */}
+      <OwnDataPanel
+        client={client}
+        data={state.data}
+        ownImport={state.ownImport}
+        busy={running || state.status === 'loading'}
+        onImport={(drop) => {
+          dispatch({ type: 'import-requested' });
+          client.importData(drop.name, drop.files);
+        }}
+        onUse={(source) => {
+          dispatch({ type: 'dismiss-error' });
+          client.loadData(dataUrl, source);
+        }}
+      />
       {state.backend && <BackendPanel backend={state.backend} />}
       {state.model && <ModelSummaryTable summary={state.model} plan={state.kernelPlan} />}
       <ClassifyPanel models={models.state} actions={models.actions} classes={state.data?.classes} />
@@ -120,24 +135,19 @@ function showRun(): void {
   document.getElementById(TRAINING_PANEL_ID)?.focus({ preventScroll: true });
 }
 
-/**
- * The data set: loading (with Cancel and Retry), then samples of each class,
- * folded away below a run; and the user's own classes, dropped or picked.
- */
+/** The data set: loading (with Cancel and Retry), then samples of each class, folded away below a run. */
 function DataSection({
   state,
   client,
   dataUrl,
   dispatch,
   compact,
-  running,
 }: {
   state: AppState;
   client: TrainerClient;
   dataUrl: string;
   dispatch: ReturnType<typeof useTrainer>['dispatch'];
   compact: boolean;
-  running: boolean;
 }) {
   const failed = !state.data && (DATA_ERROR_CODES as readonly string[]).includes(state.error?.code ?? '');
   const load = (source: DataSourceKind) => {
@@ -145,31 +155,18 @@ function DataSection({
     client.loadData(dataUrl, source);
   };
   return (
-    <>
-      <DataPanel
-        progress={state.dataProgress}
-        ready={state.data}
-        compact={compact}
-        controls={{
-          failed,
-          onCancel: () => client.cancelLoad(),
-          onRetry: () => load(savedDataSource()),
-          // A data set of one's own that no longer loads must not lock the page out of CIFAR-10.
-          onUseCifar: savedDataSource() === 'own' ? () => load('cifar10') : null,
-        }}
-      />
-      <OwnDataPanel
-        client={client}
-        data={state.data}
-        ownImport={state.ownImport}
-        busy={running || state.status === 'loading'}
-        onImport={(drop) => {
-          dispatch({ type: 'import-requested' });
-          client.importData(drop.name, drop.files);
-        }}
-        onUse={load}
-      />
-    </>
+    <DataPanel
+      progress={state.dataProgress}
+      ready={state.data}
+      compact={compact}
+      controls={{
+        failed,
+        onCancel: () => client.cancelLoad(),
+        onRetry: () => load(savedDataSource()),
+        // A data set of one's own that no longer loads must not lock the page out of CIFAR-10.
+        onUseCifar: savedDataSource() === 'own' ? () => load('cifar10') : null,
+      }}
+    />
   );
 }
 

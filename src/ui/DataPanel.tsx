@@ -1,23 +1,15 @@
 import type { LoadProgress } from '../data/loader';
-import type { DataSourceKind, SampleImages } from '../worker/protocol';
+import type { FromWorker } from '../worker/protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { OWN_SPLIT } from '../data/ownDataSet';
 
-export interface DataReady {
-  source: DataSourceKind;
-  /** "CIFAR-10" or the user's folder. */
-  name: string;
-  /** The user's data set kept in this browser, in use or not; null when there is none. */
-  ownStored: string | null;
-  classes: string[];
-  counts: { train: number; test: number };
-  /** Pictures per class, both splits together. */
-  classCounts: number[];
-  samples: SampleImages;
-  cachedShards: number;
-}
+/** The data set in use, as the worker's 'data-ready' describes it. */
+export type DataReady = Omit<Extract<FromWorker, { type: 'data-ready' }>, 'type'>;
 
 const MB = 1024 * 1024;
+
+/** The anchor of the panel for the user's own classes (OwnDataPanel), which this one links to. */
+export const OWN_DATA_ID = 'own-data';
 
 export interface DataControls {
   /** Loading stopped on an error or a cancel: offer Retry. */
@@ -88,7 +80,7 @@ export function DataPanel({
           {ready.source === 'own'
             ? `, ${Math.round(OWN_SPLIT.testShare * 100)} % of each class held out for the test report, all kept in this browser`
             : ''}
-          .
+          . {ready.source === 'cifar10' && !compact && <a href={`#${OWN_DATA_ID}`}>Train on your own classes instead…</a>}
         </p>
       </div>
       <details className="samples" open={!compact}>

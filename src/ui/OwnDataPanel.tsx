@@ -8,7 +8,7 @@ import type { SkipReason, SkippedClass } from '../data/folderLayout';
 import { MAX_ZIP_CONTENT_BYTES, type ImportReport } from '../data/ownImport';
 import { OWN_DATA_LIMITS } from '../data/folderLayout';
 import type { TrainerClient } from '../worker/client';
-import type { DataReady } from './DataPanel';
+import { OWN_DATA_ID, type DataReady } from './DataPanel';
 import { describeError } from './errorText';
 import { droppedData, pickedDrop, type DataDrop } from './dropFolder';
 import type { OwnImportState } from './state';
@@ -56,7 +56,7 @@ export function OwnDataPanel({
     void droppedData(event.dataTransfer).then(take);
   };
   return (
-    <section className="panel own-data" aria-label="Your own classes">
+    <section className="panel own-data" aria-label="Your own classes" id={OWN_DATA_ID}>
       <h2>Your own classes</h2>
       <div
         className={over ? 'dropzone dragging' : 'dropzone'}

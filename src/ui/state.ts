@@ -83,16 +83,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
     case 'data-progress':
       return { ...state, dataProgress: action.progress };
     case 'data-ready': {
-      const data: DataReady = {
-        source: action.source,
-        name: action.name,
-        ownStored: action.ownStored,
-        classes: action.classes,
-        counts: action.counts,
-        classCounts: action.classCounts,
-        samples: action.samples,
-        cachedShards: action.cachedShards,
-      };
+      const { type: _type, ...data } = action;
       const same = state.data?.name === data.name && state.data.classes.join('\n') === data.classes.join('\n');
       if (same || state.data === undefined) return { ...state, data };
       // Another data set: the last run's curves and results name the other one's classes.
