@@ -1,7 +1,9 @@
 """Training pieces against the app's: schedule, loss, early stopping, and a whole continued epoch."""
+import hashlib
 import json
 import math
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -116,3 +118,20 @@ def test_a_run_handed_over_before_its_first_step_trains_from_the_start_as_the_ta
     assert [s["step"] for s in mine] == [s["step"] for s in tab] and len(mine) > 1
     assert abs(mine[0]["loss"] - tab[0]["loss"]) <= 1e-5
     assert max(abs(a["loss"] - b["loss"]) for a, b in zip(mine, tab)) <= 1e-4
+
+
+def test_refuses_data_whose_classes_are_not_the_runs(reference_dir, tmp_path):
+    """A CIFAR-10 run given a data set of the user's own three classes stops before its first step, naming both."""
+    records = np.concatenate([np.repeat(np.arange(3, dtype=np.uint8), 4)[:, None], np.zeros((12, 3072), np.uint8)], axis=1).tobytes()
+    shard = {"file": "train-000.bin", "count": 12, "bytes": len(records), "sha256": hashlib.sha256(records).hexdigest()}
+    manifest = {"classes": ["oak", "maple", "birch"], "image": {"height": 32, "width": 32, "channels": 3},
+                "splits": {"train": {"count": 12, "shards": [shard]},
+                           "test": {"count": 12, "shards": [dict(shard, file="test-000.bin")]}},
+                "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
+    data = str(tmp_path / "leaves-data.zip")
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        z.writestr("train-000.bin", records)
+        z.writestr("test-000.bin", records)
+    with pytest.raises(SystemExit, match="knows the classes airplane, automobile.*has oak, maple, birch"):
+        train.main(["--from", os.path.join(reference_dir, "tiny-gray", "epoch-1"), "--run", str(tmp_path / "run"), "--data", data])
