@@ -63,7 +63,8 @@ export function App({ isolation }: { isolation: Isolation }) {
     state.error ??
     (url.backendError ? { name: 'SettingsError', code: 'invalid-settings' as const, message: url.backendError } : undefined) ??
     (form.error ? toErrorData(form.error) : undefined);
-  const canStart = state.data !== undefined && !running && state.status !== 'loading';
+  // Not while a drop of the user's classes is read: the run would train on the data set it is about to replace.
+  const canStart = state.data !== undefined && !running && state.status !== 'loading' && state.ownImport?.status !== 'reading';
   // Once a run is on screen, the page is its dashboard: the run first, the settings folded into one line.
   const hasRun = running || state.steps.length > 0 || state.epochs.length > 0 || state.test !== undefined;
   const folding = useFolding(Object.keys(form.fieldErrors).length > 0);

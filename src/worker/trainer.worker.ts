@@ -233,12 +233,21 @@ async function loadData(baseUrl: string, source: DataSourceKind): Promise<void> 
   post({ type: 'status', status: 'ready' });
 }
 
+/** True while a drop is read: a run started meanwhile would train on the data set about to be replaced. */
+let importing = false;
+
 /** A dropped folder or zip becomes the data set in use; a failure leaves the one in use and the one stored as they were. */
 async function importData(name: string, files: DroppedFileData[]): Promise<void> {
   let info;
   try {
     if (run?.active) throw new AppError('not-ready', 'A run is training on the data set in use: stop it before importing another.');
-    info = await importDrop(name, files, post);
+    if (importing) throw new AppError('not-ready', 'Another drop is still being read: wait for its report.');
+    importing = true;
+    try {
+      info = await importDrop(name, files, post);
+    } finally {
+      importing = false;
+    }
   } catch (error) {
     post({ type: 'import-failed', error: toErrorData(error) });
     return;
@@ -270,7 +279,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'init-backend':
       return initBackend(message);
     case 'train': {
-      if (!dataset) throw new AppError('not-ready', 'The data set has not finished loading yet.');
+      if (!dataset || importing) throw new AppError('not-ready', 'The data set has not finished loading yet.');
       if (!backend) throw new AppError('not-ready', 'No backend has been chosen yet.');
       if (run?.active) throw new AppError('not-ready', 'A training run is already in progress.');
       await backend;
