@@ -98,7 +98,7 @@ export function reduce(state: AppState, action: FromWorker | LocalAction): AppSt
       return { ...state, ownImport: { status: 'done', info: action.info } };
     case 'import-failed':
       return { ...state, ownImport: { status: 'failed', error: action.error } };
-    case 'data-archive': // downloaded by the data panel (useOwnData.ts)
+    case 'data-archive': // saved as a download by OwnDataPanel (useArchiveDownload)
       return state;
     case 'status':
       return { ...state, status: action.status };
