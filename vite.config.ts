@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { wasmThreadsBuild, wasmThreadsDevDeps } from './build/vite-plugin-wasm-threads.js';
 import { ISOLATION_HEADERS } from './src/isolation/headers.js';
@@ -104,6 +105,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'e2e/**/*.test.ts', 'build/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // Vitest leaves one core idle by default (workers = cores − 1): on a 2-core CI machine that is half of it.
+    maxWorkers: availableParallelism(),
     // Node 20's V8 (11.3) compiles WebAssembly's relaxed SIMD only behind this flag (Chromium has it on
     // since 114): src/bench/gemm.test.ts checks the fused multiply-add product too.
     execArgv: ['--experimental-wasm-relaxed-simd'],

@@ -13,6 +13,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { BackendError } from '../errors';
+import { lostReason } from './deviceLoss';
 import { registerTrainingKernels } from '../kernels';
 import type { BackendInfo, BackendName, BackendRequest } from './protocol';
 import { currentThreadEnvironment, describeWasm, prepareWasmThreads, type WasmRequest, type WasmThreadPlan } from './wasmThreads';
@@ -159,13 +160,18 @@ export async function selectBackend(request: BackendRequest, opts: BackendOption
  * last checkpoint on a fresh device or another backend.
  */
 let deviceLost: string | null = null;
+/** The device WebGPU trains on, while it is the active backend. */
+let watchedDevice: GPUDevice | null = null;
 
-export function gpuDeviceLost(): string | null {
+/** Why the WebGPU device was lost, or null; asked of the device (deviceLoss.ts) when no loss has been heard of yet. */
+export async function gpuDeviceLost(): Promise<string | null> {
+  if (!deviceLost && watchedDevice) deviceLost = await lostReason(watchedDevice);
   return deviceLost;
 }
 
 function watchDevice(): void {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  watchedDevice = device ?? null;
   device?.lost.then((info) => {
     deviceLost = info.message || info.reason || 'unknown reason';
   });
@@ -182,6 +188,7 @@ const webgpuFactory = tf.findBackendFactory('webgpu');
 export async function recoverBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
   const lost = deviceLost ?? 'unknown reason';
   deviceLost = null;
+  watchedDevice = null;
   tf.removeBackend('webgpu');
   if (webgpuFactory) tf.registerBackend('webgpu', webgpuFactory);
   const found = await probeWebGpu();
@@ -211,4 +218,5 @@ async function activate(name: BackendName, wasm: WasmRequest = {}, isolation: Is
   await tf.ready();
   registerTrainingKernels(name);
   if (name === 'webgpu') watchDevice();
+  else watchedDevice = null;
 }

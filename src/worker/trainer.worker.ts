@@ -125,7 +125,7 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
     try {
       return await run.start();
     } catch (error) {
-      const lost = gpuDeviceLost();
+      const lost = await gpuDeviceLost();
       if (!lost) throw error;
       post({ type: 'status', status: 'loading' });
       backend = recoverBackend({ allowSoftwareGpu, wasmWorkers, isolation }).then(withReplicas);
