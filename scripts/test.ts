@@ -36,7 +36,8 @@ function runCaptured(script: string): Promise<Ended> {
       output.push(Buffer.from(`${error.message}\n`));
       end(1);
     });
-    child.on('close', (code, signal) => end(code ?? (signal ? 1 : 0)));
+    // A suite killed by a signal has no exit code: it failed.
+    child.on('close', (code) => end(code ?? 1));
   });
 }
 

@@ -154,27 +154,16 @@ export async function selectBackend(request: BackendRequest, opts: BackendOption
 }
 
 /**
- * Why the WebGPU device was lost, once it has been (driver crash or reset,
- * GPU process restart, or `device.destroy()`); null while it is healthy.
- * Every op after that fails, so a run in progress must start again from its
- * last checkpoint on a fresh device or another backend.
+ * The device WebGPU trains on, while it is the active backend. Once it is
+ * lost (driver crash or reset, GPU process restart, or `device.destroy()`)
+ * every op fails, so a run in progress must start again from its last
+ * checkpoint on a fresh device or another backend.
  */
-let deviceLost: string | null = null;
-/** The device WebGPU trains on, while it is the active backend. */
-let watchedDevice: GPUDevice | null = null;
+let gpuDevice: GPUDevice | null = null;
 
-/** Why the WebGPU device was lost, or null; asked of the device (deviceLoss.ts) when no loss has been heard of yet. */
+/** Why the WebGPU device was lost, or null while it works or another backend runs; asked of the device (deviceLoss.ts). */
 export async function gpuDeviceLost(): Promise<string | null> {
-  if (!deviceLost && watchedDevice) deviceLost = await lostReason(watchedDevice);
-  return deviceLost;
-}
-
-function watchDevice(): void {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  watchedDevice = device ?? null;
-  device?.lost.then((info) => {
-    deviceLost = info.message || info.reason || 'unknown reason';
-  });
+  return gpuDevice ? lostReason(gpuDevice) : null;
 }
 
 // The factory is kept so that a lost WebGPU backend can be registered again:
@@ -182,13 +171,12 @@ function watchDevice(): void {
 const webgpuFactory = tf.findBackendFactory('webgpu');
 
 /**
- * After a lost device: drop the dead backend, then take WebGPU again if a
- * device can be had, else the best other backend as `auto` would choose it.
+ * After a lost device (`lost`: why, from gpuDeviceLost): drop the dead
+ * backend, then take WebGPU again if a device can be had, else the best
+ * other backend as `auto` would choose it.
  */
-export async function recoverBackend(opts: BackendOptions = {}): Promise<BackendInfo> {
-  const lost = deviceLost ?? 'unknown reason';
-  deviceLost = null;
-  watchedDevice = null;
+export async function recoverBackend(lost: string, opts: BackendOptions = {}): Promise<BackendInfo> {
+  gpuDevice = null;
   tf.removeBackend('webgpu');
   if (webgpuFactory) tf.registerBackend('webgpu', webgpuFactory);
   const found = await probeWebGpu();
@@ -217,6 +205,5 @@ async function activate(name: BackendName, wasm: WasmRequest = {}, isolation: Is
   if (!ok) throw new BackendError(`TensorFlow.js could not initialise the ${name} backend.`);
   await tf.ready();
   registerTrainingKernels(name);
-  if (name === 'webgpu') watchDevice();
-  else watchedDevice = null;
+  gpuDevice = name === 'webgpu' ? ((tf.backend() as unknown as { device?: GPUDevice }).device ?? null) : null;
 }

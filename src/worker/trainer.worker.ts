@@ -128,7 +128,7 @@ async function train(data: Dataset, settings: Settings, checkpoint: Checkpoint |
       const lost = await gpuDeviceLost();
       if (!lost) throw error;
       post({ type: 'status', status: 'loading' });
-      backend = recoverBackend({ allowSoftwareGpu, wasmWorkers, isolation }).then(withReplicas);
+      backend = recoverBackend(lost, { allowSoftwareGpu, wasmWorkers, isolation }).then(withReplicas);
       const info = await backend;
       post({ type: 'backend', info });
       const resumable = await checkpoints.loadForResume();
