@@ -123,8 +123,8 @@ test('a second tab cannot train while the first does (they share one checkpoint 
   await expect(second.getByTestId('status')).toHaveText('done', { timeout: 120_000 });
   const secondResult = await second.getByTestId('test-accuracy').textContent();
 
-  // 5000 images at 32 per batch: several seconds an epoch, so the pause lands before the first checkpoint.
-  await page.goto('/?preset=tiny&epochs=2&batchSize=32&trainLimit=5000&testLimit=100&backend=wasm');
+  // 4000 images at 32 per batch: several seconds an epoch, so the pause lands before the first checkpoint.
+  await page.goto('/?preset=tiny&epochs=2&batchSize=32&trainLimit=4000&testLimit=100&backend=wasm');
   await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText('training', { timeout: 60_000 });

@@ -1,18 +1,18 @@
 import type { Route } from '@playwright/test';
 import { expect, SAMPLE_LOADED, test } from './fixtures';
 
-const SHARD = /\/data\/cifar10\/train-001\.bin(\?.*)?$/;
+const SHARD = /\/data\/cifar10\/test-000\.bin(\?.*)?$/;
 
 test('a stalled shard is reported; Cancel stops the download and Retry resumes it from the cache', async ({ page }) => {
   const held: Route[] = [];
   // The server accepts the request for one shard and then sends nothing.
   await page.route(SHARD, (route) => void held.push(route));
   await page.goto('/');
-  await expect(page.getByRole('region', { name: 'Data set' }).getByRole('status')).toContainText('train-001.bin', { timeout: 60_000 });
+  await expect(page.getByRole('region', { name: 'Data set' }).getByRole('status')).toContainText('test-000.bin', { timeout: 60_000 });
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
 
   await page.getByRole('button', { name: 'Cancel' }).click();
-  await expect(page.getByTestId('error')).toContainText('cancelled during train-001.bin');
+  await expect(page.getByTestId('error')).toContainText('cancelled during test-000.bin');
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
 
   // The server recovers; Retry downloads only what is missing.
@@ -25,7 +25,7 @@ test('a stalled shard is reported; Cancel stops the download and Retry resumes i
   await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   expect(refetched).not.toContain('/data/cifar10/train-000.bin');
-  expect(refetched).toContain('/data/cifar10/train-001.bin');
+  expect(refetched).toContain('/data/cifar10/test-000.bin');
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   for (const route of held) await route.abort().catch(() => undefined);
 });
@@ -34,7 +34,7 @@ test('after a missing shard, Retry succeeds once the shard is back', async ({ pa
   let missing = true;
   await page.route(SHARD, (route) => (missing ? route.fulfill({ status: 404, body: 'not found' }) : route.fallback()));
   await page.goto('/');
-  await expect(page.getByTestId('error')).toContainText('train-001.bin', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toContainText('test-000.bin', { timeout: 120_000 });
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
   missing = false;
   await page.getByRole('button', { name: 'Retry' }).click();
