@@ -6,6 +6,10 @@ import { wasmLine } from './wasm';
  * effect twice there (StrictMode), so the page asks the worker for a backend
  * and the data twice; both must settle into one backend and one data set.
  */
+
+// As a first visit: neither test lingers on a page long enough for the preset costs to matter, and measuring them
+// once for this project (its own worker) would cost more than it saves.
+test.use({ presetCosts: 'first-visit' });
 test('the development server trains the tiny preset to the end, with no error on the way', async ({ page, pageErrors: errors }) => {
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());

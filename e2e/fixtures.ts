@@ -2,10 +2,11 @@
  * What the specs share: a page whose request routes end with its test, the
  * page's uncaught errors, collected from the start, the training worker
  * served with test code run before its own (a fault, a missing browser API),
- * and which part of the real data set the page loads.
+ * which part of the real data set the page loads, and whether the page finds
+ * an earlier visit's preset costs.
  * Every spec takes `test` from here (fixtures.test.ts checks it).
  */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type Page } from '@playwright/test';
 import { MANIFEST, servedSample, type DataChoice } from './sample-data';
 
 export { FULL_LOADED, SAMPLE_LOADED } from './sample-data';
@@ -58,19 +59,81 @@ async function patchWorker(
   };
 }
 
-export const test = base.extend<{
-  /** Which part of the real data set every page of the test's context loads. */
-  data: DataChoice;
-  /** Uncaught errors of `page`, collected from before the test's first step. */
-  pageErrors: string[];
-  /** `patchWorker` for `page`; call it before the page loads. */
-  patchWorker: (code: string | ((served: number) => string), options?: WorkerPatchOptions) => Promise<PatchedWorker>;
-}>({
+/** Where the page keeps the preset costs it measured (src/ui/presetCosts.ts, cacheKey). */
+const COST_KEY_PREFIX = 'cifar10-in-a-tab:cost:';
+
+/**
+ * `earlier-visit`: every page of the test's context finds the preset costs
+ * that one page of this Playwright worker measured on this machine, as a
+ * returning visitor's page does (src/ui/usePresetCosts.ts), and measures only
+ * what they lack. A first visit's measurement trains each preset for a few
+ * seconds after the data loads: about 16 s on both cores here, which every
+ * spec that lingers on a page without training would otherwise compete with.
+ * `first-visit`: the page measures, as on a first visit (e2e/costs.spec.ts).
+ */
+export type PresetCostChoice = 'earlier-visit' | 'first-visit';
+
+/** Opens a page of the built app with the sample data, lets it measure every preset's cost on WASM, and returns what it stored. */
+async function measureOnce(browser: Browser, baseURL: string): Promise<[string, string][]> {
+  const context = await browser.newContext({ baseURL });
+  try {
+    const body = JSON.stringify(servedSample());
+    await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    const page = await context.newPage();
+    await page.goto('/?backend=wasm');
+    const rows = page.getByTestId('preset-costs').locator('tbody tr');
+    await expect(rows).toHaveCount(4, { timeout: 120_000 });
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.filter((tr) => tr.getAttribute('data-images-per-second')).length), { timeout: 120_000 })
+      .toBe(4);
+    const stored = await page.evaluate((prefix) => Object.entries(localStorage).filter(([key]) => key.startsWith(prefix)), COST_KEY_PREFIX);
+    expect(stored, 'one stored cost per preset').toHaveLength(4);
+    return stored;
+  } finally {
+    await context.close();
+  }
+}
+
+export const test = base.extend<
+  {
+    /** Which part of the real data set every page of the test's context loads. */
+    data: DataChoice;
+    /** Whether the test's pages find the preset costs of an earlier visit. */
+    presetCosts: PresetCostChoice;
+    /** Uncaught errors of `page`, collected from before the test's first step. */
+    pageErrors: string[];
+    /** `patchWorker` for `page`; call it before the page loads. */
+    patchWorker: (code: string | ((served: number) => string), options?: WorkerPatchOptions) => Promise<PatchedWorker>;
+  },
+  {
+    /** The preset costs this machine measured, from the first test of this worker that asks (measured then, once). */
+    measuredCosts: () => Promise<[string, string][]>;
+  }
+>({
   data: ['sample', { option: true }],
-  context: async ({ context, data }, provide) => {
+  presetCosts: ['earlier-visit', { option: true }],
+  measuredCosts: [
+    async ({ browser }, provide, workerInfo) => {
+      let measured: Promise<[string, string][]> | undefined;
+      const baseURL = workerInfo.project.use.baseURL;
+      if (!baseURL) throw new Error('The project has no baseURL to measure the preset costs at');
+      await provide(() => (measured ??= measureOnce(browser, baseURL)));
+    },
+    { scope: 'worker' },
+  ],
+  context: async ({ context, data, presetCosts, measuredCosts }, provide) => {
     if (data === 'sample') {
       const body = JSON.stringify(servedSample());
       await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    }
+    if (presetCosts === 'earlier-visit') {
+      // Before any script of each page: what the earlier visit left in this origin's localStorage.
+      await context.addInitScript(
+        (entries) => {
+          for (const [key, value] of entries) if (localStorage.getItem(key) === null) localStorage.setItem(key, value);
+        },
+        await measuredCosts(),
+      );
     }
     await provide(context);
   },
