@@ -183,4 +183,6 @@ export async function dropPicture(page: Page, name = 'rings.png'): Promise<void>
 export async function readyToTrain(page: Page): Promise<void> {
   await expect(page.getByTestId('data-status')).toContainText(SAMPLE_LOADED, { timeout: 120_000 });
   await expect(page.locator('[data-testid="preset-costs"] tbody tr[data-images-per-second]')).toHaveCount(4, { timeout: 120_000 });
+  // The charts compiled in idle time before Train (src/ui/App.tsx, useChartWarmUp), as when a user reads the settings first.
+  await expect(page.locator('main[data-charts-prepared="true"]')).toHaveCount(1, { timeout: 60_000 });
 }

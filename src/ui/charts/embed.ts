@@ -99,12 +99,14 @@ interface Prepared {
 const prepared = new Map<string, Prepared>();
 
 /** Makes a chart ahead, off the page, `width` px wide; `adoptChart(key, …)` puts it in place. */
-export function prepareChart(key: string, spec: VisualizationSpec, scheme: Scheme, width: number): void {
-  if (prepared.has(key)) return;
+export function prepareChart(key: string, spec: VisualizationSpec, scheme: Scheme, width: number): Promise<View> {
+  const known = prepared.get(key);
+  if (known) return known.view;
   const container = document.createElement('div');
   const view = createChart(container, spec, scheme, width);
   prepared.set(key, { container, view });
   view.catch(() => prepared.delete(key));
+  return view;
 }
 
 /** The chart made ahead under `key`, now inside `el` (once: a second caller gets null and makes its own). */
