@@ -6,7 +6,7 @@
  * an earlier visit's preset costs.
  * Every spec takes `test` from here (fixtures.test.ts checks it).
  */
-import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { MANIFEST, servedSample, type DataChoice } from './sample-data';
 
 export { FULL_LOADED, SAMPLE_LOADED } from './sample-data';
@@ -73,19 +73,20 @@ const COST_KEY_PREFIX = 'cifar10-in-a-tab:cost:';
  */
 export type PresetCostChoice = 'earlier-visit' | 'first-visit';
 
+/** Every page of `context` reads the sample's manifest instead of the served one. */
+async function serveSample(context: BrowserContext): Promise<void> {
+  const body = JSON.stringify(servedSample());
+  await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+}
+
 /** Opens a page of the built app with the sample data, lets it measure every preset's cost on WASM, and returns what it stored. */
 async function measureOnce(browser: Browser, baseURL: string): Promise<[string, string][]> {
   const context = await browser.newContext({ baseURL });
   try {
-    const body = JSON.stringify(servedSample());
-    await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
+    await serveSample(context);
     const page = await context.newPage();
     await page.goto('/?backend=wasm');
-    const rows = page.getByTestId('preset-costs').locator('tbody tr');
-    await expect(rows).toHaveCount(4, { timeout: 120_000 });
-    await expect
-      .poll(() => rows.evaluateAll((trs) => trs.filter((tr) => tr.getAttribute('data-images-per-second')).length), { timeout: 120_000 })
-      .toBe(4);
+    await expect(page.locator('[data-testid="preset-costs"] tbody tr[data-images-per-second]')).toHaveCount(4, { timeout: 240_000 });
     const stored = await page.evaluate((prefix) => Object.entries(localStorage).filter(([key]) => key.startsWith(prefix)), COST_KEY_PREFIX);
     expect(stored, 'one stored cost per preset').toHaveLength(4);
     return stored;
@@ -122,10 +123,7 @@ export const test = base.extend<
     { scope: 'worker' },
   ],
   context: async ({ context, data, presetCosts, measuredCosts }, provide) => {
-    if (data === 'sample') {
-      const body = JSON.stringify(servedSample());
-      await context.route(MANIFEST, (route) => route.fulfill({ status: 200, contentType: 'application/json', body }));
-    }
+    if (data === 'sample') await serveSample(context);
     if (presetCosts === 'earlier-visit') {
       // Before any script of each page: what the earlier visit left in this origin's localStorage.
       await context.addInitScript(
