@@ -6,7 +6,10 @@
  * an earlier visit's preset costs.
  * Every spec takes `test` from here (fixtures.test.ts checks it).
  */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { COSTS_DIR_ENV } from './global-setup';
 import { MANIFEST, servedSample, type DataChoice } from './sample-data';
 
 export { FULL_LOADED, SAMPLE_LOADED } from './sample-data';
@@ -95,6 +98,44 @@ async function measureOnce(browser: Browser, baseURL: string): Promise<[string, 
   }
 }
 
+/** How long a worker waits for another's measurement before it measures itself. Unit: ms. */
+const COSTS_WAIT_MS = 240_000;
+
+/**
+ * The preset costs of this run: measured by the first Playwright worker that
+ * needs them and written to the run's folder; the others find them there (the
+ * workers run side by side, and a measurement costs ~27 CPU-seconds). The
+ * first to create the lock measures; the rest wait for its file.
+ */
+async function sharedCosts(browser: Browser, baseURL: string): Promise<[string, string][]> {
+  const dir = process.env[COSTS_DIR_ENV];
+  if (!dir) return measureOnce(browser, baseURL);
+  const file = path.join(dir, 'costs.json');
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as [string, string][];
+    } catch {
+      return undefined;
+    }
+  };
+  let measuring = false;
+  try {
+    mkdirSync(path.join(dir, 'lock'));
+    measuring = true;
+  } catch {
+    // Another worker holds the lock: it is measuring, or has measured.
+  }
+  if (measuring) {
+    const costs = await measureOnce(browser, baseURL);
+    // Written whole, then renamed: a reader never sees half a file.
+    writeFileSync(`${file}.part`, JSON.stringify(costs));
+    renameSync(`${file}.part`, file);
+    return costs;
+  }
+  await expect.poll(read, { message: 'the preset costs another worker measures', timeout: COSTS_WAIT_MS, intervals: [500] }).toBeDefined();
+  return read() as [string, string][];
+}
+
 export const test = base.extend<
   {
     /** Which part of the real data set every page of the test's context loads. */
@@ -118,7 +159,7 @@ export const test = base.extend<
       let measured: Promise<[string, string][]> | undefined;
       const baseURL = workerInfo.project.use.baseURL;
       if (!baseURL) throw new Error('The project has no baseURL to measure the preset costs at');
-      await provide(() => (measured ??= measureOnce(browser, baseURL)));
+      await provide(() => (measured ??= sharedCosts(browser, baseURL)));
     },
     { scope: 'worker' },
   ],

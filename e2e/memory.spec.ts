@@ -1,37 +1,6 @@
-import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
-async function epochMemory(page: Page) {
-  return page.locator('table.epochs tbody tr').evaluateAll((rows) =>
-    rows.map((row) => ({
-      tensors: row.getAttribute('data-tensors'),
-      bytes: row.getAttribute('data-bytes'),
-      gpu: row.getAttribute('data-gpu-bytes'),
-    })),
-  );
-}
-
-// Three epochs of the tiny preset on each GPU backend: nothing may accumulate, neither tensors nor GPU
-// memory (on WebGPU the step keeps its batch buffers and optimizer pipelines between steps on purpose).
-// Each epoch runs whole steps, validation and a checkpoint; a leak in any of them shows from epoch 2 on,
-// so two epochs after the first prove it (five took 90 s of SwiftShader's time for nothing more).
-for (const backend of ['webgl', 'webgpu'] as const) {
-  test(`three epochs end with the same tensor count and GPU bytes as the first on ${backend}`, async ({ page }) => {
-    test.setTimeout(300_000);
-    await page.goto(`/?preset=tiny&epochs=3&batchSize=32&trainLimit=96&testLimit=50&patience=0&backend=${backend}&autostart=1`);
-    await expect(page.getByTestId('status')).toHaveText('done', { timeout: 280_000 });
-    const memory = await epochMemory(page);
-    expect(memory).toHaveLength(3);
-    const first = memory[0] as { tensors: string; bytes: string; gpu: string };
-    expect(first.tensors).toMatch(/^\d+$/);
-    expect(first.gpu).toMatch(/^\d+$/);
-    for (const later of memory.slice(1)) expect(later).toEqual(first);
-    const summary = `${backend}, after epoch 1 and epoch 3: ${first.tensors} tensors, ${first.bytes} bytes, ${first.gpu} GPU bytes`;
-    test.info().annotations.push({ type: 'memory', description: summary });
-    console.log(`memory ${summary}`);
-  });
-}
-
+// The training runs' memory on each GPU backend is checked where they train (e2e/train.spec.ts).
 test('classifying 250 dropped pictures does not grow the tensor count or memory', async ({ page }) => {
   test.setTimeout(300_000);
   await page.goto('/?preset=tiny&epochs=1&batchSize=32&trainLimit=256&testLimit=50&backend=wasm&autostart=1');

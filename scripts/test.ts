@@ -5,7 +5,8 @@
  * process leave one idle much of the time), so together they end about a
  * minute sooner than one after another. Each one's output is printed whole
  * when it ends, so the three never interleave. The end-to-end tests come
- * last and alone: they keep every core busy, and a slower browser only makes
+ * last, without these beside them: they keep every core busy themselves
+ * (two at a time, playwright.config.ts), and a slower browser only makes
  * them slower.
  */
 import { spawn, spawnSync } from 'node:child_process';
