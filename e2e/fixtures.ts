@@ -98,7 +98,7 @@ async function measureOnce(browser: Browser, baseURL: string): Promise<[string, 
   }
 }
 
-/** How long a worker waits for another's measurement before it measures itself. Unit: ms. */
+/** How long a worker waits for another's measurement before its test fails. Unit: ms. */
 const COSTS_WAIT_MS = 240_000;
 
 /**

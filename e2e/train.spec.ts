@@ -68,6 +68,7 @@ for (const backend of ['webgpu', 'webgl'] as const) {
     expect(second).toEqual(first);
     const summary = `${backend}, after epoch 1 and epoch 2: ${first.tensors} tensors, ${first.bytes} bytes, ${first.gpu} GPU bytes`;
     test.info().annotations.push({ type: 'memory', description: summary });
+    console.log(`memory ${summary}`);
 
     // SwiftShader's timings would say nothing about a GPU: the static plan, and the page says why (e2e/tuning.spec.ts times).
     await page.getByText(/^Model: \d+ layers/).click();
